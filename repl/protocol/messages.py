@@ -1,0 +1,138 @@
+"""Build the requests a client sends, and read the fields of incoming messages safely.
+
+Every builder returns a complete message dict (see :mod:`repl.protocol.wire`), with
+``parent_header`` and ``metadata`` always present: servers drop sockets that omit them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+PROTOCOL_VERSION = "5.3"
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _username() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment (containers): any name will do
+        return "repl"
+
+
+USERNAME = _username()
+
+
+def make_message(
+    channel: str,
+    msg_type: str,
+    content: dict,
+    session: str,
+    parent_header: dict | None = None,
+    metadata: dict | None = None,
+    msg_id: str | None = None,
+) -> dict:
+    return {
+        "channel": channel,
+        "header": {
+            "msg_id": msg_id or new_id(),
+            "msg_type": msg_type,
+            "session": session,
+            "username": USERNAME,
+            "date": datetime.now(timezone.utc).isoformat(),
+            "version": PROTOCOL_VERSION,
+        },
+        "parent_header": parent_header or {},
+        "metadata": metadata or {},
+        "content": content,
+        "buffers": [],
+    }
+
+
+def execute_request(
+    session: str,
+    code: str,
+    *,
+    silent: bool = False,
+    store_history: bool = True,
+    allow_stdin: bool = True,
+    stop_on_error: bool = True,
+) -> dict:
+    return make_message(
+        "shell",
+        "execute_request",
+        {
+            "code": code,
+            "silent": silent,
+            "store_history": store_history,
+            "user_expressions": {},
+            "allow_stdin": allow_stdin,
+            "stop_on_error": stop_on_error,
+        },
+        session,
+    )
+
+
+def kernel_info_request(session: str) -> dict:
+    return make_message("shell", "kernel_info_request", {}, session)
+
+
+def complete_request(session: str, code: str, cursor_pos: int) -> dict:
+    return make_message("shell", "complete_request", {"code": code, "cursor_pos": cursor_pos}, session)
+
+
+def inspect_request(session: str, code: str, cursor_pos: int, detail_level: int = 0) -> dict:
+    content = {"code": code, "cursor_pos": cursor_pos, "detail_level": detail_level}
+    return make_message("shell", "inspect_request", content, session)
+
+
+def is_complete_request(session: str, code: str) -> dict:
+    return make_message("shell", "is_complete_request", {"code": code}, session)
+
+
+def history_request(session: str, n: int = 100) -> dict:
+    content = {"output": False, "raw": True, "hist_access_type": "tail", "n": n}
+    return make_message("shell", "history_request", content, session)
+
+
+def input_reply(session: str, value: str, request_header: dict) -> dict:
+    return make_message("stdin", "input_reply", {"value": value}, session, parent_header=request_header)
+
+
+def interrupt_request(session: str) -> dict:
+    return make_message("control", "interrupt_request", {}, session)
+
+
+def shutdown_request(session: str, restart: bool = False) -> dict:
+    return make_message("control", "shutdown_request", {"restart": restart}, session)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def msg_type(msg: dict) -> str:
+    value = msg.get("header", {}).get("msg_type")
+    return value if isinstance(value, str) else ""
+
+
+def msg_id(msg: dict) -> str:
+    value = msg.get("header", {}).get("msg_id")
+    return value if isinstance(value, str) else ""
+
+
+def parent_id(msg: dict) -> str:
+    value = msg.get("parent_header", {}).get("msg_id")
+    return value if isinstance(value, str) else ""
+
+
+def field(content: Any, name: str, kind: type | tuple[type, ...], default: Any) -> Any:
+    """``content[name]`` if it is of ``kind``, else ``default``: incoming data is untrusted."""
+    if not isinstance(content, dict):
+        return default
+    value = content.get(name, default)
+    return value if isinstance(value, kind) and not (kind is int and isinstance(value, bool)) else default

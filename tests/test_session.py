@@ -1,0 +1,129 @@
+"""KernelSession routing: dicts in, events out, no sockets."""
+
+import itertools
+
+from repl.protocol import session as s
+
+_ids = itertools.count()
+
+
+def incoming(channel, msg_type, content, parent=None, parent_session=None, msg_id=None):
+    parent_header = {}
+    if parent is not None:
+        parent_header = {"msg_id": parent.msg_id if isinstance(parent, s.Request) else parent}
+        if parent_session:
+            parent_header["session"] = parent_session
+    return {
+        "channel": channel,
+        "header": {"msg_id": msg_id or f"k{next(_ids)}", "msg_type": msg_type},
+        "parent_header": parent_header,
+        "metadata": {},
+        "content": content,
+        "buffers": [],
+    }
+
+
+def kinds(events):
+    return [type(e).__name__ for e in events]
+
+
+def test_execute_request_has_all_parts():
+    ks = s.KernelSession("sess")
+    msg, req = ks.execute("1+1")
+    assert msg["channel"] == "shell"
+    assert msg["header"]["session"] == "sess" and msg["header"]["msg_type"] == "execute_request"
+    assert msg["parent_header"] == {} and msg["metadata"] == {}
+    assert msg["content"]["allow_stdin"] is True
+    assert ks.pending[req.msg_id] is req
+
+
+def test_done_needs_reply_and_idle_reply_first():
+    ks = s.KernelSession("sess")
+    _, req = ks.execute("1+1")
+    assert kinds(ks.receive(incoming("iopub", "status", {"execution_state": "busy"}, req))) == ["Status"]
+    ev = ks.receive(incoming("iopub", "execute_result", {"execution_count": 1, "data": {"text/plain": "2"}}, req))
+    assert kinds(ev) == ["ExecuteResult"] and ev[0].data["text/plain"] == "2" and ev[0].request is req
+    ev = ks.receive(incoming("shell", "execute_reply", {"status": "ok", "execution_count": 1}, req))
+    assert kinds(ev) == ["Reply"] and not req.done
+    ev = ks.receive(incoming("iopub", "status", {"execution_state": "idle"}, req))
+    assert kinds(ev) == ["Status", "RequestDone"] and req.done
+    assert ks.next_count == 2 and req.msg_id not in ks.pending
+
+
+def test_done_needs_reply_and_idle_idle_first():
+    ks = s.KernelSession("sess")
+    _, req = ks.execute("x")
+    assert kinds(ks.receive(incoming("iopub", "status", {"execution_state": "idle"}, req))) == ["Status"]
+    assert not req.done
+    ev = ks.receive(incoming("shell", "execute_reply", {"status": "error", "execution_count": 4}, req))
+    assert kinds(ev) == ["Reply", "RequestDone"] and req.failed and ks.next_count == 5
+
+
+def test_routing_by_parent_only():
+    ks = s.KernelSession("sess")
+    _, a = ks.execute("a")
+    _, b = ks.execute("b")
+    ev = ks.receive(incoming("iopub", "stream", {"name": "stdout", "text": "B\n"}, b, "sess"))
+    assert ev[0].request is b and not ev[0].other
+    ev = ks.receive(incoming("iopub", "stream", {"name": "stderr", "text": "A\n"}, a, "sess"))
+    assert ev[0].request is a and ev[0].name == "stderr"
+
+
+def test_other_client_messages_are_marked():
+    ks = s.KernelSession("mine")
+    ev = ks.receive(incoming("iopub", "execute_input", {"code": "x=1", "execution_count": 7}, "theirs-req", "theirs"))
+    assert ev[0].other and ev[0].request is None and ev[0].code == "x=1"
+    assert ks.next_count == 8
+    ev = ks.receive(incoming("iopub", "stream", {"name": "stdout", "text": "hi"}, "theirs-req", "theirs"))
+    assert ev[0].other
+
+
+def test_duplicate_msg_ids_are_dropped():
+    ks = s.KernelSession("sess")
+    _, req = ks.execute("x")
+    msg = incoming("iopub", "stream", {"name": "stdout", "text": "once\n"}, req, msg_id="dup")
+    assert kinds(ks.receive(msg)) == ["Stream"]
+    assert ks.receive(msg) == []
+
+
+def test_wrongly_typed_fields_do_not_raise():
+    ks = s.KernelSession("sess")
+    _, req = ks.execute("x")
+    for content in ({"text": 5, "name": []}, {"data": "nope"}, {"traceback": "x"}, None, []):
+        for kind in ("stream", "execute_result", "error", "display_data", "status", "clear_output", "bogus"):
+            ks.receive(incoming("iopub", kind, content, req))
+    ev = ks.receive(incoming("shell", "execute_reply", {"status": 3, "execution_count": "x"}, req))
+    assert kinds(ev)[0] == "Reply"
+    ev = ks.receive(incoming("shell", "execute_reply", {"status": "ok"}, "nobody"))
+    assert kinds(ev) == ["Unhandled"]
+
+
+def test_kernel_death_finishes_pending_requests():
+    ks = s.KernelSession("sess")
+    _, req = ks.execute("import os; os._exit(1)")
+    ev = ks.receive(incoming("iopub", "status", {"execution_state": "restarting"}))
+    assert kinds(ev) == ["Status", "KernelLost", "RequestDone"]
+    assert req.done and req.status == "lost" and req.failed and not ks.pending
+
+
+def test_input_request_carries_header():
+    ks = s.KernelSession("sess")
+    _, req = ks.execute("input('name? ')")
+    msg = incoming("stdin", "input_request", {"prompt": "name? ", "password": False}, req)
+    (ev,) = ks.receive(msg)
+    assert isinstance(ev, s.InputRequest) and ev.prompt == "name? " and ev.header == msg["header"]
+
+
+def test_kernel_info_reply_sets_language():
+    ks = s.KernelSession("sess")
+    _, req = ks.kernel_info_request()
+    content = {"status": "ok", "language_info": {"name": "python", "pygments_lexer": "ipython3"}}
+    ks.receive(incoming("shell", "kernel_info_reply", content, req))
+    assert ks.language_info["pygments_lexer"] == "ipython3"
+
+
+def test_silent_execute_does_not_advance_count():
+    ks = s.KernelSession("sess")
+    _, req = ks.execute("", silent=True, store_history=False)
+    ks.receive(incoming("shell", "execute_reply", {"status": "ok", "execution_count": 9}, req))
+    assert ks.next_count == 1
