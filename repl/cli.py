@@ -1,0 +1,118 @@
+"""Command line: parse flags, resolve settings, run the REPL or the one-shot runner.
+
+Exit status: 0 fine, 1 the kernel reported an error (one-shot), 2 a usage or connection
+error (one line on stderr), 130/143/129 interrupted, terminated, hung up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+
+from repl import __version__, errors
+from repl.config import ENV_TOKEN, ENV_URL, Settings
+from repl.gateway.local import LocalGateway
+from repl.gateway.rest import RestClient
+from repl.ui import render
+from repl.workspace import Workspace
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="repl",
+        description="A terminal REPL for remote Jupyter kernels (Kernel Gateway, Jupyter Server, Enterprise Gateway).",
+        epilog=f"With no URL, repl starts an embedded local Kernel Gateway. Environment: {ENV_URL}, {ENV_TOKEN}.",
+    )
+    p.add_argument("--url", help=f"gateway URL, e.g. http://host:8888 (env {ENV_URL})")
+    p.add_argument("--token", help=f"gateway auth token (env {ENV_TOKEN})")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--kernel", metavar="SPEC", help="start a kernel of this kernelspec (default: the server's default)")
+    which.add_argument("--attach", metavar="ID", help="attach to a running kernel by id or unique id prefix")
+    p.add_argument("--debug", action="store_true", help="start with the message trace on")
+    p.add_argument("-c", dest="code", metavar="CODE", help="run CODE, print its output and exit (1 if it raised)")
+    p.add_argument("--version", action="version", version=f"repl {__version__}")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.resolve(args)
+    interactive = settings.code is None
+    if interactive and not sys.stdin.isatty():
+        settings.code = sys.stdin.read()
+        interactive = False
+    if not interactive and not (settings.code or "").strip():
+        return 0
+    if interactive and not sys.stdout.isatty():
+        print("repl: standard output is not a terminal; use -c CODE or pipe code in", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_amain(settings, interactive))
+    except errors.ReplError as exc:
+        _say(f"repl: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except asyncio.CancelledError:
+        return 128 + _last_signal[0] if _last_signal else 1
+
+
+_last_signal: list[int] = []
+
+
+def _say(line: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
+
+
+async def _amain(settings: Settings, interactive: bool) -> int:
+    loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+    assert main_task is not None
+
+    def on_signal(signum: int) -> None:
+        _last_signal[:] = [signum]
+        main_task.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, on_signal, signum)
+
+    from repl.oneshot import OneShot
+    from repl.ui.app import App
+    from repl.ui.console import Console
+
+    style = render.Style(color=interactive and "NO_COLOR" not in os.environ)
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.url:
+            url, token = settings.url, settings.token
+        else:
+            if interactive:
+                _say("repl: starting a local Kernel Gateway…")
+            gateway = await LocalGateway.start()
+            stack.push_async_callback(gateway.stop)
+            url, token = gateway.url, gateway.token
+        rest = RestClient(url, token)
+        stack.push_async_callback(rest.aclose)
+        await rest.api_info()
+        await rest.kernelspecs()  # /api may be open to all; this one needs the token
+        front = App(Console(), rest.display_url, style) if interactive else OneShot()
+        ws = Workspace(rest, on_events=front.on_events, on_state=front.on_state)
+        stack.push_async_callback(ws.aclose)
+        if settings.attach:
+            kernel = await ws.attach(settings.attach)
+        else:
+            kernel = await ws.start(settings.kernel)
+        if isinstance(front, OneShot):
+            return await front.run(ws, kernel, settings.code or "")
+        lang = kernel.session.language_info
+        what = f"{kernel.model.name} kernel {kernel.id[:8]}"
+        if lang.get("name"):
+            what += f" ({lang.get('name')} {lang.get('version', '')})".replace(" )", ")")
+        verb = "attached to" if settings.attach else "started"
+        _say(f"repl {__version__}: {verb} {what} on {rest.display_url}. /help for commands, Ctrl-D to exit.")
+        return await front.run(ws)
+    return 0

@@ -1,0 +1,226 @@
+"""The gateway's REST API over httpx, with every failure mapped to :mod:`repl.errors`.
+
+The token travels only in the ``Authorization: token`` header and is scrubbed from any text
+the server sends back before that text can reach an error message.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import httpx
+
+from repl import errors
+from repl.gateway import urls
+
+TraceHook = Callable[[dict], None]
+
+
+@dataclass(frozen=True)
+class KernelModel:
+    id: str
+    name: str
+    execution_state: str = ""
+    connections: int | None = None
+    last_activity: str = ""
+
+    @classmethod
+    def from_json(cls, data: Any) -> "KernelModel":
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise errors.ServerError("the server sent a kernel description without an id")
+        conns = data.get("connections")
+        return cls(
+            id=data["id"],
+            name=str(data.get("name", "")),
+            execution_state=str(data.get("execution_state", "")),
+            connections=conns if isinstance(conns, int) else None,
+            last_activity=str(data.get("last_activity", "")),
+        )
+
+
+class RestClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30.0,
+        verify: Any = True,
+        trace: TraceHook | None = None,
+    ) -> None:
+        self.base_url = urls.normalise(base_url)
+        self.display_url = urls.display(self.base_url)
+        self._token = token or ""
+        all_headers = dict(headers or {})
+        if token:
+            all_headers["Authorization"] = f"token {token}"
+        self.auth_headers = all_headers
+        self.trace = trace
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=all_headers,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            verify=verify,
+            trust_env=True,
+        )
+        self._specs: dict | None = None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> "RestClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------ plumbing
+
+    def scrub(self, text: str) -> str:
+        return text.replace(self._token, "<token>") if self._token else text
+
+    async def _call(self, method: str, path: str, *, json: Any = None, timeout: float | None = None) -> httpx.Response:
+        started = time.perf_counter()
+        status: int | None = None
+        try:
+            kwargs: dict[str, Any] = {}
+            if json is not None:
+                kwargs["json"] = json
+            if timeout is not None:
+                kwargs["timeout"] = timeout
+            response = await self._http.request(method, path, **kwargs)
+            status = response.status_code
+            return response
+        except httpx.TimeoutException as exc:
+            raise errors.ServerTimeout(f"{self.display_url} did not answer {method} /{path} in time") from exc
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            reason = self.scrub(str(exc)) or type(exc).__name__
+            raise errors.ServerUnreachable(f"cannot reach the gateway at {self.display_url}: {reason}") from exc
+        except httpx.HTTPError as exc:
+            reason = self.scrub(str(exc)) or type(exc).__name__
+            raise errors.ServerUnreachable(f"request to {self.display_url} failed: {reason}") from exc
+        finally:
+            if self.trace is not None:
+                ms = (time.perf_counter() - started) * 1000
+                self.trace({"event": "http", "method": method, "path": "/" + path, "status": status, "ms": ms})
+
+    def _reason(self, response: httpx.Response) -> str:
+        try:
+            data = response.json()
+            text = data.get("message") or data.get("reason") or ""
+        except Exception:
+            text = response.text[:200]
+        text = self.scrub(str(text).strip().splitlines()[0] if str(text).strip() else "")
+        return f"HTTP {response.status_code}" + (f" ({text})" if text else "")
+
+    def _auth_error(self, response: httpx.Response) -> errors.AuthError:
+        how = "pass --token or set JUPYTER_GATEWAY_AUTH_TOKEN"
+        if self._token:
+            how = "check --token or JUPYTER_GATEWAY_AUTH_TOKEN"
+        return errors.AuthError(
+            f"the gateway at {self.display_url} rejected the token (HTTP {response.status_code}): {how}"
+        )
+
+    def _check(self, response: httpx.Response, what: str) -> Any:
+        code = response.status_code
+        if code in (401, 403):
+            raise self._auth_error(response)
+        if code >= 400:
+            raise errors.ServerError(f"{what} failed: {self._reason(response)}")
+        if code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise errors.ServerError(
+                f"{what}: {self.display_url} did not answer with JSON; is it a Jupyter gateway?"
+            ) from None
+
+    # ------------------------------------------------------------ API
+
+    async def api_info(self) -> dict:
+        r = await self._call("GET", "api")
+        if r.status_code == 404:
+            raise errors.ServerError(f"{self.display_url} has no Jupyter API at /api; check the URL and its base path")
+        data = self._check(r, "reading the server version")
+        if not isinstance(data, dict) or "version" not in data:
+            raise errors.ServerError(f"{self.display_url} does not look like a Jupyter gateway")
+        return data
+
+    async def kernelspecs(self, refresh: bool = False) -> dict:
+        if self._specs is None or refresh:
+            data = self._check(await self._call("GET", "api/kernelspecs"), "listing kernelspecs")
+            if not isinstance(data, dict) or not isinstance(data.get("kernelspecs"), dict):
+                raise errors.ServerError("the server sent a malformed kernelspec list")
+            self._specs = data
+        return self._specs
+
+    async def kernels(self) -> list[KernelModel]:
+        r = await self._call("GET", "api/kernels")
+        if r.status_code == 403:
+            # Kernel Gateway answers 403 when listing is off; Jupyter Server when the token is bad.
+            await self.kernelspecs(refresh=True)  # raises AuthError if the token is the problem
+            raise errors.ListingDisabled(
+                f"the gateway at {self.display_url} does not list its kernels "
+                "(Kernel Gateway needs --JupyterWebsocketPersonality.list_kernels=True)"
+            )
+        data = self._check(r, "listing kernels")
+        if not isinstance(data, list):
+            raise errors.ServerError("the server sent a malformed kernel list")
+        return [KernelModel.from_json(k) for k in data]
+
+    async def kernel(self, kernel_id: str) -> KernelModel:
+        r = await self._call("GET", f"api/kernels/{kernel_id}")
+        if r.status_code == 404:
+            raise errors.NoSuchKernel(f"no kernel {kernel_id} on {self.display_url}")
+        return KernelModel.from_json(self._check(r, "reading the kernel"))
+
+    async def start_kernel(self, name: str | None = None, env: dict | None = None, timeout: float = 120.0) -> KernelModel:
+        specs = await self.kernelspecs()
+        if name is not None and name not in specs["kernelspecs"]:
+            have = ", ".join(sorted(specs["kernelspecs"])) or "none"
+            raise errors.NoSuchKernelspec(f"no kernelspec '{name}' on {self.display_url} (available: {have})")
+        body: dict[str, Any] = {}
+        if name is not None:
+            body["name"] = name
+        if env:
+            body["env"] = env
+        r = await self._call("POST", "api/kernels", json=body, timeout=timeout)
+        return KernelModel.from_json(self._check(r, f"starting a {name or 'default'} kernel"))
+
+    async def _kernel_action(self, kernel_id: str, action: str, timeout: float | None = None) -> Any:
+        r = await self._call("POST", f"api/kernels/{kernel_id}/{action}", timeout=timeout)
+        if r.status_code == 404:
+            raise errors.NoSuchKernel(f"kernel {kernel_id[:8]} is gone from {self.display_url}")
+        return self._check(r, f"{action} of kernel {kernel_id[:8]}")
+
+    async def interrupt(self, kernel_id: str) -> None:
+        await self._kernel_action(kernel_id, "interrupt")
+
+    async def restart(self, kernel_id: str) -> None:
+        await self._kernel_action(kernel_id, "restart", timeout=120.0)
+
+    async def shutdown(self, kernel_id: str) -> None:
+        r = await self._call("DELETE", f"api/kernels/{kernel_id}")
+        if r.status_code == 404:
+            raise errors.NoSuchKernel(f"kernel {kernel_id[:8]} is gone from {self.display_url}")
+        self._check(r, f"shutting down kernel {kernel_id[:8]}")
+
+    async def resolve(self, prefix: str) -> KernelModel:
+        """A running kernel by full id or unique id prefix."""
+        try:
+            found = [k for k in await self.kernels() if k.id.startswith(prefix)]
+        except errors.ListingDisabled:
+            return await self.kernel(prefix)  # listing off: only a full id can be found
+        if not found:
+            raise errors.NoSuchKernel(f"no running kernel matches '{prefix}' on {self.display_url}")
+        exact = [k for k in found if k.id == prefix]
+        if exact:
+            return exact[0]
+        if len(found) > 1:
+            ids = ", ".join(k.id[:8] for k in found)
+            raise errors.NoSuchKernel(f"'{prefix}' matches {len(found)} kernels ({ids}); give more of the id")
+        return found[0]

@@ -1,0 +1,49 @@
+"""Gateway URL handling: validation, display form (never with credentials), websocket URLs."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from repl.errors import UsageError
+
+
+def normalise(url: str) -> str:
+    """``http(s)://host[:port]/base/`` with a trailing slash; raises UsageError if unusable."""
+    raw = url.strip()
+    if "://" not in raw:
+        raw = "http://" + raw
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https"):
+        raise UsageError(f"gateway URL must start with http:// or https://, not {parts.scheme}://")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise UsageError(f"gateway URL has an invalid port: {display(url)}") from None
+    if not parts.hostname:
+        raise UsageError(f"gateway URL has no host: {display(url)}")
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def display(url: str) -> str:
+    """The URL as shown to users: no user:password, no query string (tokens live there)."""
+    try:
+        parts = urlsplit(url if "://" in url else "http://" + url)
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        netloc = host + (f":{parts.port}" if parts.port else "")
+    except ValueError:
+        return "<invalid URL>"
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/") or "", "", ""))
+
+
+def ws_base(http_base: str) -> str:
+    parts = urlsplit(http_base)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    return urlunsplit((scheme, parts.netloc, parts.path, "", ""))
+
+
+def channels_url(ws_base_url: str, kernel_id: str, session_id: str) -> str:
+    base = ws_base_url if ws_base_url.endswith("/") else ws_base_url + "/"
+    return f"{base}api/kernels/{quote(kernel_id, safe='')}/channels?session_id={quote(session_id, safe='')}"

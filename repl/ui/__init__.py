@@ -1,0 +1,1 @@
+"""The terminal front end: prompt loop, rendering, lexer, output writer."""

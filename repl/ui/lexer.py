@@ -1,0 +1,45 @@
+"""The pygments lexer for a kernel, from its ``language_info``, falling back to plain text."""
+
+from __future__ import annotations
+
+from pygments.lexer import Lexer
+from pygments.lexers import TextLexer, get_lexer_by_name, get_lexer_for_filename
+from pygments.util import ClassNotFound
+
+# Lexers kernels name that pygments only has when IPython is installed locally.
+_FALLBACKS = {"ipython3": "python3", "ipython": "python", "ipython2": "python2"}
+
+
+def _candidates(info: dict) -> list[str]:
+    names: list[str] = []
+    for key in ("pygments_lexer", "name"):
+        value = info.get(key)
+        if isinstance(value, str) and value:
+            names.append(value)
+    mode = info.get("codemirror_mode")
+    if isinstance(mode, dict):
+        mode = mode.get("name")
+    if isinstance(mode, str) and mode:
+        names.append(mode)
+    out: list[str] = []
+    for name in names:
+        out.append(name)
+        if name.lower() in _FALLBACKS:
+            out.append(_FALLBACKS[name.lower()])
+    return out
+
+
+def pygments_lexer_for(info: dict | None) -> Lexer:
+    info = info if isinstance(info, dict) else {}
+    for name in _candidates(info):
+        try:
+            return get_lexer_by_name(name.lower())
+        except ClassNotFound:
+            continue
+    ext = info.get("file_extension")
+    if isinstance(ext, str) and ext:
+        try:
+            return get_lexer_for_filename("cell" + (ext if ext.startswith(".") else "." + ext))
+        except ClassNotFound:
+            pass
+    return TextLexer()

@@ -1,0 +1,111 @@
+"""Kernel output events → terminal text. Pure functions: events in, (stream, text) pieces out.
+
+``stream`` is ``"out"`` or ``"err"``. Nothing here writes to a terminal, so every rule is
+tested by comparing strings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from repl.protocol import session as s
+
+Piece = tuple[str, str]
+
+ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+
+RED = "\x1b[31m"
+GREEN = "\x1b[32m"
+BOLD_RED = "\x1b[1;31m"
+DIM = "\x1b[2m"
+RESET = "\x1b[0m"
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI_RE.sub("", text)
+
+
+@dataclass
+class Style:
+    color: bool = True
+
+    def paint(self, code: str, text: str) -> str:
+        return f"{code}{text}{RESET}" if self.color and text else text
+
+
+def bundle_text(data: dict) -> str:
+    """The text to show for a mime bundle: text/plain, else a one-line summary of what it holds."""
+    text = data.get("text/plain")
+    if isinstance(text, list):  # nbformat allows a list of lines
+        text = "".join(str(t) for t in text)
+    if isinstance(text, str):
+        return text
+    kinds = ", ".join(sorted(str(k) for k in data)) or "empty"
+    return f"<{kinds}>"
+
+
+def out_prompt(count: int | None, style: Style) -> str:
+    label = f"Out[{count if count is not None else ' '}]: "
+    return style.paint(RED, label)
+
+
+def in_prompt_text(count: int) -> str:
+    return f"In [{count}]: "
+
+
+def execute_result(ev: s.ExecuteResult, style: Style) -> list[Piece]:
+    text = bundle_text(ev.data)
+    prompt = out_prompt(ev.execution_count, style)
+    if "\n" in text.rstrip("\n"):
+        return [("out", f"{prompt}\n{text.rstrip(chr(10))}\n")]
+    return [("out", f"{prompt}{text.rstrip(chr(10))}\n")]
+
+
+def display_data(ev: s.DisplayData, style: Style) -> list[Piece]:
+    text = bundle_text(ev.data)
+    return [("out", text if text.endswith("\n") else text + "\n")]
+
+
+def error(ev: s.ErrorOutput, style: Style) -> list[Piece]:
+    if ev.traceback:
+        text = "\n".join(ev.traceback)
+    else:
+        text = style.paint(BOLD_RED, ev.ename) + (f": {ev.evalue}" if ev.evalue else "")
+    if not style.color:
+        text = strip_ansi(text)
+    return [("err", text + "\n")]
+
+
+def stream(ev: s.Stream, style: Style) -> list[Piece]:
+    if ev.name == "stderr":
+        return [("err", style.paint(RED, ev.text) if "\x1b[" not in ev.text else ev.text)]
+    return [("out", ev.text)]
+
+
+def other_input(ev: s.ExecuteInput, style: Style) -> list[Piece]:
+    count = ev.execution_count if ev.execution_count is not None else " "
+    head = style.paint(DIM, f"[elsewhere] In [{count}]: ")
+    code = ev.code.replace("\n", "\n" + " " * len(f"[elsewhere] In [{count}]: "))
+    return [("out", f"{head}{code}\n")]
+
+
+def render(ev: s.Event, style: Style) -> list[Piece]:
+    """Pieces to print for one event ([] for events that print nothing)."""
+    if isinstance(ev, s.Stream):
+        return stream(ev, style)
+    if isinstance(ev, s.ExecuteResult):
+        return execute_result(ev, style)
+    if isinstance(ev, s.DisplayData):
+        return display_data(ev, style)
+    if isinstance(ev, s.ErrorOutput):
+        return error(ev, style)
+    if isinstance(ev, s.ExecuteInput) and ev.other:
+        return other_input(ev, style)
+    return []
+
+
+def kernel_lost(state: str, label: str) -> str:
+    if state == "restarting":
+        return f"kernel {label} died and is restarting: its state (variables, imports) is lost"
+    return f"kernel {label} is dead and will not restart; start another with /new"
