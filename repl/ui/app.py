@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import time
 
@@ -37,6 +36,8 @@ class App:
         self.ws: Workspace | None = None
         self._lexers: dict[str, PygmentsLexer] = {}
         self.prompt: PromptSession | None = None
+        self._cell: tuple[Kernel, asyncio.Future] | None = None
+        self._presses = 0
 
     # ------------------------------------------------------------ events from kernels
 
@@ -109,6 +110,9 @@ class App:
             finally:
                 self.console.app = None
                 self.console.flush_pending()
+                # prompt_toolkit removes SIGINT handlers when the prompt ends: take it back, so
+                # Ctrl-C from here until the next prompt interrupts the cell instead of killing us.
+                asyncio.get_running_loop().add_signal_handler(signal.SIGINT, self._on_sigint)
             if not text.strip():
                 continue
             parsed = commands.parse(text)
@@ -138,27 +142,14 @@ class App:
         return False
 
     async def run_cell(self, kernel: Kernel, code: str) -> None:
-        loop = asyncio.get_running_loop()
         started = time.perf_counter()
         try:
             req, fut = await kernel.channel.execute(code)
         except errors.ReplError as exc:
             self.console.line(f"repl: {exc}", "err")
             return
-        presses = 0
-
-        def on_sigint() -> None:
-            nonlocal presses
-            presses += 1
-            self.console.write("out", "\n")  # after the terminal's ^C echo
-            if presses >= PATIENCE_INTERRUPTS and not fut.done():
-                self.console.line("repl: no longer waiting for this cell; its output will still appear", "err")
-                fut.cancel()
-                return
-            loop.create_task(self._interrupt(kernel))
-
-        previous = signal.getsignal(signal.SIGINT)
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
+        self._cell = (kernel, fut)
+        self._presses = 0
         try:
             await fut
             kernel.last_rtt_ms = (time.perf_counter() - started) * 1000
@@ -168,11 +159,22 @@ class App:
         except errors.ReplError as exc:
             self.console.line(f"repl: {exc}", "err")
         finally:
-            loop.remove_signal_handler(signal.SIGINT)
-            with contextlib.suppress(TypeError, ValueError):
-                signal.signal(signal.SIGINT, previous)
+            self._cell = None
         self.console.ensure_newline()
         self.console.write("out", "\n")  # a blank line between cells, as in jupyter console
+
+    def _on_sigint(self) -> None:
+        """Ctrl-C while no prompt is showing (the prompt handles its own as a key)."""
+        if self._cell is None:
+            return
+        kernel, fut = self._cell
+        self._presses += 1
+        self.console.write("out", "\n")  # after the terminal's ^C echo
+        if self._presses >= PATIENCE_INTERRUPTS and not fut.done():
+            self.console.line("repl: no longer waiting for this cell; its output will still appear", "err")
+            fut.cancel()
+            return
+        asyncio.get_running_loop().create_task(self._interrupt(kernel))
 
     async def _interrupt(self, kernel: Kernel) -> None:
         assert self.ws is not None

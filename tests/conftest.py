@@ -1,0 +1,105 @@
+"""Fixtures: a real Jupyter Kernel Gateway on loopback, and a pty driver that reads the screen."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Gateway:
+    url: str
+    token: str
+    proc: subprocess.Popen
+    log: str
+
+    def env(self) -> dict:
+        env = dict(os.environ)
+        env["JUPYTER_GATEWAY_URL"] = self.url
+        env["JUPYTER_GATEWAY_AUTH_TOKEN"] = self.token
+        return env
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.02, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def start_gateway(tmp_path_factory, *extra: str, list_kernels: bool = True) -> Gateway:
+    port = free_port()
+    token = "tok-" + secrets.token_hex(12)
+    log = str(tmp_path_factory.mktemp("kg") / "gateway.log")
+    argv = [
+        sys.executable, "-m", "kernel_gateway",
+        "--KernelGatewayApp.ip=127.0.0.1",
+        f"--KernelGatewayApp.port={port}",
+        "--KernelGatewayApp.port_retries=0",
+        f"--KernelGatewayApp.auth_token={token}",
+        "--ZMQChannelsWebsocketConnection.iopub_data_rate_limit=0",
+        "--ZMQChannelsWebsocketConnection.iopub_msg_rate_limit=0",
+        *extra,
+    ]
+    if list_kernels:
+        argv.append("--JupyterWebsocketPersonality.list_kernels=True")
+    with open(log, "wb") as f:
+        proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+
+    def ready():
+        if proc.poll() is not None:
+            raise RuntimeError(f"gateway exited: {open(log).read()[-2000:]}")
+        try:
+            return httpx.get(f"{url}/api", headers={"Authorization": f"token {token}"}, timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(ready, 60, 0.1, "the kernel gateway to answer")
+    return Gateway(url, token, proc, log)
+
+
+def stop_gateway(gw: Gateway) -> None:
+    try:
+        os.killpg(gw.proc.pid, signal.SIGTERM)
+        gw.proc.wait(15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with_kill = getattr(os, "killpg")
+        try:
+            with_kill(gw.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.fixture(scope="session")
+def gateway(tmp_path_factory):
+    gw = start_gateway(tmp_path_factory)
+    yield gw
+    stop_gateway(gw)
+
+
+@pytest.fixture(scope="session")
+def unlisted_gateway(tmp_path_factory):
+    """A Kernel Gateway with its default: kernel listing off."""
+    gw = start_gateway(tmp_path_factory, list_kernels=False)
+    yield gw
+    stop_gateway(gw)

@@ -1,0 +1,107 @@
+"""Drive the real `repl` command in a pseudo-terminal and read the screen as a person sees it."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import pexpect
+import pyte
+
+
+class _Screen(pyte.Screen):
+    """A screen that answers the terminal queries prompt_toolkit makes (cursor position)."""
+
+    def __init__(self, cols, rows, reply):
+        super().__init__(cols, rows)
+        self._reply = reply
+
+    def write_process_input(self, data):
+        self._reply(data)
+
+
+class Term:
+    def __init__(self, args=(), env=None, cols=110, rows=36, cwd=None):
+        full_env = dict(os.environ if env is None else env)
+        full_env.setdefault("TERM", "xterm")
+        full_env.pop("NO_COLOR", None)
+        self.child = pexpect.spawn(
+            sys.executable,
+            ["-m", "repl", *args],
+            env=full_env,
+            dimensions=(rows, cols),
+            encoding="utf-8",
+            codec_errors="replace",
+            cwd=cwd,
+        )
+        self.screen = _Screen(cols, rows, self.child.send)
+        self.stream = pyte.Stream(self.screen)
+        self.transcript = ""
+
+    # ------------------------------------------------------------ reading
+
+    def pump(self, wait: float = 0.02) -> None:
+        while True:
+            try:
+                data = self.child.read_nonblocking(65536, timeout=wait)
+            except pexpect.TIMEOUT:
+                return
+            except pexpect.EOF:
+                return
+            self.transcript += data
+            self.stream.feed(data)
+            wait = 0
+
+    def text(self) -> str:
+        return "\n".join(line.rstrip() for line in self.screen.display)
+
+    def wait_for(self, what, timeout: float = 60.0):
+        pred = (lambda t: what in t.text()) if isinstance(what, str) else what
+        deadline = time.monotonic() + timeout
+        while True:
+            self.pump()
+            if pred(self):
+                return
+            if time.monotonic() > deadline or (not self.child.isalive() and not self._has_more()):
+                raise AssertionError(f"timed out waiting for {what!r}; screen:\n{self.text()}")
+
+    def _has_more(self) -> bool:
+        try:
+            data = self.child.read_nonblocking(65536, timeout=0.1)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            return False
+        self.transcript += data
+        self.stream.feed(data)
+        return True
+
+    def wait_prompt(self, n: int, timeout: float = 60.0) -> None:
+        self.wait_for(f"In [{n}]:", timeout)
+
+    # ------------------------------------------------------------ typing
+
+    def type(self, text: str) -> None:
+        self.child.send(text)
+
+    def enter(self, line: str) -> None:
+        self.child.send(line)
+        self.child.send("\r")
+
+    def ctrl(self, key: str) -> None:
+        self.child.sendcontrol(key)
+
+    # ------------------------------------------------------------ ending
+
+    def wait_exit(self, timeout: float = 30.0) -> int:
+        deadline = time.monotonic() + timeout
+        while self.child.isalive():
+            self.pump(0.05)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"repl did not exit; screen:\n{self.text()}")
+        self.pump(0)
+        self.child.close()
+        return self.child.exitstatus if self.child.exitstatus is not None else -(self.child.signalstatus or 0)
+
+    def close(self) -> None:
+        if self.child.isalive():
+            self.child.terminate(force=True)

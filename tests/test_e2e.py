@@ -1,0 +1,209 @@
+"""The real `repl` command in a pseudo-terminal against a real Kernel Gateway."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from repl.gateway.local import descendants
+from tests.conftest import free_port, wait_until
+from tests.term import Term
+
+
+@pytest.fixture
+def term(gateway):
+    terms = []
+
+    def make(*args, env=None):
+        t = Term(["--url", gateway.url, *args], env=env or gateway.env())
+        terms.append(t)
+        return t
+
+    yield make
+    for t in terms:
+        t.close()
+
+
+def test_output_streams_line_by_line_before_the_cell_ends(term, tmp_path):
+    gate = tmp_path / "go"
+    t = term()
+    t.wait_prompt(1)
+    code = (
+        "import os, time\n"
+        "for i in range(3):\n"
+        "    print('tick', i, flush=True)\n"
+        f"    while not os.path.exists({str(gate)!r} + str(i)): time.sleep(0.01)\n"
+    )
+    line = f"exec({code!r})"  # one line at the prompt
+    t.enter(line)
+    for i in range(3):
+        t.wait_for(f"tick {i}")
+        assert "In [2]" not in t.text(), "the prompt came back before the cell ended"
+        assert f"tick {i + 1}" not in t.text()
+        (tmp_path / f"go{i}").write_text("")
+    t.wait_prompt(2)
+
+
+def test_result_error_and_repl_goes_on(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("6*7")
+    t.wait_for("Out[1]: 42")
+    t.enter("1/0")
+    t.wait_for("ZeroDivisionError")
+    t.wait_for("Traceback")
+    t.wait_prompt(3)
+    t.enter("print('still here')")
+    t.wait_for("still here")
+    t.wait_prompt(4)
+    # the bottom toolbar: server, kernel, state, last round trip
+    t.wait_for(lambda t: "│ idle │" in t.text().rstrip().splitlines()[-1] and " ms" in t.text().splitlines()[-1])
+    assert "python3" in t.text().rstrip().splitlines()[-1]
+
+
+def test_ctrl_c_interrupts_a_sleep(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("import time; time.sleep(120)")
+    # The cell runs once the prompt is gone: the toolbar is erased when the input is accepted.
+    t.wait_for(lambda t: "In [1]: import time" in t.text() and "│" not in t.text())
+    t.ctrl("c")
+    t.wait_for("KeyboardInterrupt", timeout=20)
+    t.wait_prompt(2)
+
+
+def test_ctrl_c_at_prompt_clears_the_line_and_ctrl_d_exits(term):
+    t = term()
+    t.wait_prompt(1)
+    t.type("half typed")
+    t.wait_for("half typed")
+    t.ctrl("c")
+    t.enter("'fresh'")
+    t.wait_for("Out[1]: 'fresh'")
+    t.wait_prompt(2)
+    t.ctrl("d")
+    assert t.wait_exit() == 0
+
+
+def test_unknown_command_goes_to_the_kernel_and_double_slash(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("/help")
+    t.wait_for("/quit")
+    t.enter("/nosuchcommand")  # not a repl command: the kernel gets it (IPython autocalls it)
+    t.wait_for("NameError")
+    t.wait_prompt(2)
+    t.enter("help = lambda: 'HELP' * 2")
+    t.wait_prompt(3)
+    t.enter("//help")  # "//" sends a literal "/help" to the kernel instead of running /help
+    t.wait_for("'HELPHELP'")
+    assert t.child.isalive()
+
+
+def run(args, env, input=None, timeout=120):
+    return subprocess.run([sys.executable, "-m", "repl", *args], env=env, input=input, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_one_shot_exit_codes_and_output(gateway):
+    env = gateway.env()
+    ok = run(["-c", "print('a'); print('b', end=''); 40+2"], env)
+    assert ok.returncode == 0
+    assert ok.stdout == "a\nb42\n"
+    bad = run(["-c", "raise ValueError('nope')"], env)
+    assert bad.returncode == 1
+    assert "ValueError: nope" in bad.stderr and "\x1b[" not in bad.stderr
+    piped = run([], env, input="import sys\nprint('piped', file=sys.stderr)\n")
+    assert piped.returncode == 0 and piped.stderr == "piped\n"
+
+
+def test_wrong_url_is_one_line(gateway):
+    env = {k: v for k, v in gateway.env().items() if not k.startswith("JUPYTER_GATEWAY")}
+    r = run(["--url", f"http://127.0.0.1:{free_port()}", "-c", "1"], env)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "cannot reach" in r.stderr and "Traceback" not in r.stderr
+    r = run(["--url", "ftp://x", "-c", "1"], env)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+
+
+def test_wrong_token_is_one_line_without_the_token(gateway):
+    env = gateway.env()
+    env["JUPYTER_GATEWAY_AUTH_TOKEN"] = "wrong-secret-value"
+    r = run(["-c", "1"], env)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "rejected the token" in r.stderr
+    assert "wrong-secret-value" not in r.stderr + r.stdout
+
+
+def test_unknown_kernel_and_spec_are_one_line(gateway):
+    for args, words in ((["--attach", "zzzz"], "no running kernel"), (["--kernel", "klingon"], "no kernelspec")):
+        r = run([*args, "-c", "1"], gateway.env())
+        assert r.returncode == 2 and r.stderr.count("\n") == 1 and words in r.stderr, r.stderr
+
+
+def test_attach_leaves_the_kernel_running(gateway):
+    import httpx
+
+    h = {"Authorization": f"token {gateway.token}"}
+    kid = httpx.post(f"{gateway.url}/api/kernels", json={"name": "python3"}, headers=h).json()["id"]
+    try:
+        r = run(["--attach", kid[:8], "-c", "x = 5; print(x)"], gateway.env())
+        assert r.returncode == 0 and r.stdout == "5\n"
+        assert httpx.get(f"{gateway.url}/api/kernels/{kid}", headers=h).status_code == 200
+        r = run(["--attach", kid, "-c", "print(x * 2)"], gateway.env())
+        assert r.stdout == "10\n"
+    finally:
+        httpx.delete(f"{gateway.url}/api/kernels/{kid}", headers=h)
+
+
+def test_started_kernel_is_shut_down_on_exit(gateway):
+    import httpx
+
+    h = {"Authorization": f"token {gateway.token}"}
+    before = {k["id"] for k in httpx.get(f"{gateway.url}/api/kernels", headers=h).json()}
+    assert run(["-c", "1"], gateway.env()).returncode == 0
+    after = {k["id"] for k in httpx.get(f"{gateway.url}/api/kernels", headers=h).json()}
+    assert after <= before
+
+
+def _local_env():
+    return {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_GATEWAY")}
+
+
+@pytest.mark.parametrize("way_out", ["ctrl-d", "/quit", "SIGTERM", "SIGHUP", "SIGKILL"])
+def test_embedded_gateway_leaves_no_process(way_out):
+    t = Term([], env=_local_env())
+    try:
+        t.wait_prompt(1, timeout=90)
+        tree = descendants(t.child.pid)
+        cmdlines = []
+        for pid in tree:
+            try:
+                cmdlines.append(open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode())
+            except OSError:
+                pass
+        assert any("kernel_gateway" in c for c in cmdlines) and any("ipykernel" in c for c in cmdlines), cmdlines
+        if way_out == "ctrl-d":
+            t.ctrl("d")
+        elif way_out == "/quit":
+            t.enter("/quit")
+        else:
+            os.kill(t.child.pid, getattr(signal, way_out))
+        t.wait_exit(timeout=60)
+
+        def all_gone():
+            alive = []
+            for pid in tree:
+                try:
+                    state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+                except OSError:
+                    continue
+                if state != "Z":
+                    alive.append(pid)
+            return not alive
+
+        wait_until(all_gone, 30, 0.1, f"processes {tree} to exit")
+    finally:
+        t.close()
