@@ -35,6 +35,7 @@ class Term:
             codec_errors="replace",
             cwd=cwd,
         )
+        self.child.delaybeforesend = None  # pexpect sleeps 50 ms before every send by default
         self.screen = _Screen(cols, rows, self.child.send)
         self.stream = pyte.Stream(self.screen)
         self.transcript = ""
