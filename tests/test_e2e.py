@@ -207,3 +207,37 @@ def test_embedded_gateway_leaves_no_process(way_out):
         wait_until(all_gone, 30, 0.1, f"processes {tree} to exit")
     finally:
         t.close()
+
+
+def _cells(t, text, line_start=False):
+    """The pyte characters of the first on-screen occurrence of ``text``."""
+    for y, line in enumerate(t.screen.display):
+        x = line.find(text)
+        if x >= 0 and (x == 0 or not line_start):
+            return [t.screen.buffer[y][x + i] for i in range(len(text))]
+    raise AssertionError(f"{text!r} not on screen")
+
+
+def test_input_is_highlighted_and_stderr_is_red(term):
+    t = term()
+    t.wait_prompt(1)
+    t.type("import sys")
+    t.wait_for("import sys")
+    keyword = _cells(t, "import")
+    name = _cells(t, "sys")
+    assert keyword[0].fg != "default" and keyword[0].fg != name[0].fg  # the lexer coloured the keyword
+    t.type("; print('to-err', file=sys.stderr); print('to-out')\r")
+    t.wait_prompt(2)
+    assert _cells(t, "to-err", line_start=True)[0].fg == "red"
+    assert _cells(t, "to-out", line_start=True)[0].fg == "default"
+
+
+def test_missing_gateway_package_says_how_to_install(monkeypatch):
+    import asyncio
+
+    from repl import errors
+    from repl.gateway import local
+
+    monkeypatch.setattr(local.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(errors.LocalGatewayError, match=r"pip install 'repl\[local\]'.*--url"):
+        asyncio.run(local.LocalGateway.start())
