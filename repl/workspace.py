@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from repl import errors
+from repl.aliases import AliasStore
 from repl.gateway import urls
 from repl.gateway.channel import KernelChannel
 from repl.gateway.rest import KernelModel, RestClient
@@ -26,15 +27,21 @@ class Kernel:
     started_here: bool
     alias: str | None = None
     last_rtt_ms: float | None = None
-    extra: dict = field(default_factory=dict)
+    cells: list = field(default_factory=list)  # CellRecords of this session, for /save
+    background: set = field(default_factory=set)  # msg_ids of cells sent to the background
 
     @property
     def id(self) -> str:
         return self.model.id
 
+    same_spec_attached: bool = False  # another attached kernel has the same spec: show the id too
+
     @property
     def label(self) -> str:
-        return self.alias or self.model.name or self.id[:8]
+        if self.alias:
+            return self.alias
+        name = self.model.name or "kernel"
+        return f"{name}-{self.id[:4]}" if self.same_spec_attached else name
 
     @property
     def state(self) -> str:
@@ -59,8 +66,11 @@ class Workspace:
         on_state: StateHandler | None = None,
         protocol: str = "auto",
         trace=None,
+        aliases: AliasStore | None = None,
     ) -> None:
         self.rest = rest
+        self.aliases = aliases or AliasStore(rest.display_url)
+        self.listing: list[KernelModel] = []  # the last /kernels answer, for index targets
         self.ws_base = ws_base or urls.ws_base(rest.base_url)
         self.on_events = on_events or (lambda k, ev: None)
         self.on_state = on_state or (lambda k, st: None)
@@ -107,7 +117,7 @@ class Workspace:
             trace=self.trace,
             display_url=self.rest.display_url,
         )
-        kernel = Kernel(model, session, channel, started_here)
+        kernel = Kernel(model, session, channel, started_here, alias=self.aliases.get(model.id))
         holder.append(kernel)
         self.kernels[model.id] = kernel
         try:
@@ -117,7 +127,83 @@ class Workspace:
             await channel.close()
             raise
         self.current = kernel
+        self._relabel()
         return kernel
+
+    def _relabel(self) -> None:
+        names = [k.model.name for k in self.kernels.values()]
+        for k in self.kernels.values():
+            k.same_spec_attached = names.count(k.model.name) > 1
+
+    async def list(self) -> tuple[list[KernelModel], bool]:
+        """The server's kernels (and False), or, when it hides them, the ones we know (and True)."""
+        try:
+            models = await self.rest.kernels()
+        except errors.ListingDisabled:
+            models = [k.model for k in self.kernels.values()]
+            self.listing = models
+            return models, True
+        self.aliases.prune(m.id for m in models)
+        for k in self.kernels.values():
+            k.alias = self.aliases.get(k.id)
+        self.listing = models
+        return models, False
+
+    async def resolve_target(self, target: str) -> KernelModel:
+        """A kernel by index from /kernels, alias, or id prefix."""
+        target = target.strip()
+        if not target:
+            raise errors.UsageError("which kernel? give an index from /kernels, an alias or an id prefix")
+        if target.isdigit():
+            if not self.listing:
+                await self.list()
+            n = int(target)
+            if 1 <= n <= len(self.listing):
+                return self.listing[n - 1]
+            raise errors.NoSuchKernel(f"no kernel number {n}: /kernels lists {len(self.listing)}")
+        for k in self.kernels.values():
+            if target in (k.alias, k.label):
+                return k.model
+        kid = self.aliases.find(target)
+        if kid is not None:
+            try:
+                return await self.rest.kernel(kid)
+            except errors.NoSuchKernel:
+                self.aliases.forget([kid])
+                raise errors.NoSuchKernel(f"kernel '{target}' is gone from {self.rest.display_url}") from None
+        attached = [k.model for k in self.kernels.values() if k.id.startswith(target)]
+        if len(attached) == 1:
+            return attached[0]
+        return await self.rest.resolve(target)
+
+    async def use(self, target: str) -> Kernel:
+        """Switch to a kernel, attaching to it first if needed."""
+        model = await self.resolve_target(target)
+        kernel = self.kernels.get(model.id)
+        if kernel is None:
+            return await self.attach(model.id)
+        self.current = kernel
+        return kernel
+
+    def name(self, kernel: Kernel, alias: str) -> None:
+        for other in self.kernels.values():
+            if other is not kernel and other.alias == alias:
+                other.alias = None
+        self.aliases.set(kernel.id, alias)
+        kernel.alias = alias
+
+    async def shutdown(self, model: KernelModel) -> None:
+        kernel = self.kernels.pop(model.id, None)
+        if kernel is not None:
+            await kernel.channel.close()
+        try:
+            await self.rest.shutdown(model.id)
+        finally:
+            self.aliases.forget([model.id])
+            self.listing = [m for m in self.listing if m.id != model.id]
+            if self.current is kernel:
+                self.current = next(iter(self.kernels.values()), None)
+            self._relabel()
 
     async def interrupt(self, kernel: Kernel) -> None:
         await self.rest.interrupt(kernel.id)

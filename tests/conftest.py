@@ -46,6 +46,16 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.02, what: s
         time.sleep(interval)
 
 
+def bash_kernelspec_dir(tmp_path_factory) -> str:
+    """A JUPYTER_PATH entry holding bash_kernel's kernelspec (installed here, not system-wide)."""
+    prefix = tmp_path_factory.getbasetemp() / "bash-prefix"
+    share = prefix / "share" / "jupyter"
+    if not (share / "kernels" / "bash").exists():
+        subprocess.run([sys.executable, "-m", "bash_kernel.install", "--prefix", str(prefix)], check=True,
+                       capture_output=True)
+    return str(share)
+
+
 def start_gateway(tmp_path_factory, *extra: str, list_kernels: bool = True) -> Gateway:
     port = free_port()
     token = "tok-" + secrets.token_hex(12)
@@ -62,8 +72,10 @@ def start_gateway(tmp_path_factory, *extra: str, list_kernels: bool = True) -> G
     ]
     if list_kernels:
         argv.append("--JupyterWebsocketPersonality.list_kernels=True")
+    env = dict(os.environ)
+    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [bash_kernelspec_dir(tmp_path_factory), env.get("JUPYTER_PATH")]))
     with open(log, "wb") as f:
-        proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, start_new_session=True, env=env)
     url = f"http://127.0.0.1:{port}"
 
     def ready():

@@ -210,7 +210,7 @@ class KernelSession:
             return [Stream(req, other, name, m.field(content, "text", str, ""))]
         if kind == "execute_input":
             count = m.field(content, "execution_count", int, None)
-            if other and count is not None:
+            if count is not None and (other or (req is not None and not req.silent)):
                 self.next_count = max(self.next_count, count + 1)
             return [ExecuteInput(req, other, m.field(content, "code", str, ""), count)]
         if kind == "execute_result":

@@ -1,19 +1,28 @@
-"""The interactive prompt loop: read a cell, send it, stream its output, repeat."""
+"""The interactive prompt loop: read a cell, send it, stream its output, repeat.
+
+Between prompts the app owns SIGINT (interrupt the cell) and SIGTSTP (send it to the
+background). Output that is not the foreground cell's (background cells, other kernels,
+other clients) is tagged with the kernel's name and printed above the prompt.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import time
+from dataclasses import dataclass
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.formatted_text import FormattedText
-from prompt_toolkit.lexers import DynamicLexer, PygmentsLexer
+from prompt_toolkit.lexers import DynamicLexer, PygmentsLexer, SimpleLexer
 
 from repl import errors
+from repl.notebook import CellRecord
 from repl.protocol import session as s
 from repl.ui import commands, render
+from repl.ui.actions import Actions
+from repl.ui.cellinput import CellInput
 from repl.ui.console import Console
 from repl.ui.lexer import pygments_lexer_for
 from repl.workspace import Kernel, Workspace
@@ -21,11 +30,31 @@ from repl.workspace import Kernel, Workspace
 PATIENCE_INTERRUPTS = 3  # Ctrl-C presses after which we stop waiting for a cell that will not end
 
 
-class CommandCompleter(Completer):
+@dataclass
+class Foreground:
+    kernel: Kernel
+    req: s.Request
+    done: asyncio.Future
+    detach: asyncio.Future
+    started: float
+    presses: int = 0
+
+
+class ReplCompleter(Completer):
+    def __init__(self, app: "App") -> None:
+        self.app = app
+
     def get_completions(self, document, complete_event):
         text = document.text_before_cursor
-        for name in commands.complete(text):
-            yield Completion(name, start_position=-len(text))
+        partial = text.rsplit(" ", 1)[-1] if " " in text else text
+        for value, meta in commands.complete(text, self.app.arguments_for):
+            yield Completion(value, start_position=-len(partial), display_meta=meta)
+
+
+def tag_lines(text: str, tag: str) -> str:
+    """Put ``tag`` at the start of every line of ``text``."""
+    body = text[:-1] if text.endswith("\n") else text
+    return tag + body.replace("\n", "\n" + tag) + ("\n" if text.endswith("\n") else "")
 
 
 class App:
@@ -34,25 +63,59 @@ class App:
         self.server_label = server_label
         self.style = style
         self.ws: Workspace | None = None
+        self.actions = Actions(self)
         self._lexers: dict[str, PygmentsLexer] = {}
         self.prompt: PromptSession | None = None
-        self._cell: tuple[Kernel, asyncio.Future] | None = None
-        self._presses = 0
+        self._fg: Foreground | None = None
+        self._records: dict[str, tuple[CellRecord, float]] = {}
+        self._specs_cache: list[str] = []
 
     # ------------------------------------------------------------ events from kernels
+
+    def _tag(self, kernel: Kernel, ev: s.Event) -> str | None:
+        fg = self._fg
+        if fg is not None and ev.request is not None and ev.request is fg.req:
+            return None
+        if ev.other:
+            return f"[{kernel.label} elsewhere] "
+        if fg is None and self.prompt is None:
+            return None
+        return f"[{kernel.label}] "
 
     def on_events(self, kernel: Kernel, events: list) -> None:
         for ev in events:
             if isinstance(ev, s.KernelLost):
                 self.console.line(render.kernel_lost(ev.state, kernel.label), "err")
                 continue
-            for stream, text in render.render(ev, self.style):
+            req = ev.request
+            record = self._records.get(req.msg_id) if req is not None else None
+            if record is not None:
+                record[0].add(ev)
+                if isinstance(ev, s.RequestDone):
+                    self._finished(kernel, req, record[1])
+            pieces = render.render(ev, self.style)
+            if not pieces:
+                continue
+            tag = self._tag(kernel, ev)
+            for stream, text in pieces:
+                if tag:
+                    text = tag_lines(text, self.style.paint(render.DIM, tag))
                 self.console.write(stream, text)
         self._refresh()
 
+    def _finished(self, kernel: Kernel, req: s.Request, started: float) -> None:
+        self._records.pop(req.msg_id, None)
+        if req.msg_id not in kernel.background:
+            return
+        kernel.background.discard(req.msg_id)
+        count = req.execution_count if req.execution_count is not None else "?"
+        how = {"ok": "finished", "lost": "was lost: the kernel died"}.get(req.status or "", "failed")
+        secs = time.perf_counter() - started
+        self.console.line(self.style.paint(render.DIM, f"[{kernel.label}] background cell In [{count}] {how} after {secs:.1f} s"))
+
     def on_state(self, kernel: Kernel, state: str) -> None:
         if state == "dead":
-            self.console.line(f"kernel {kernel.label} is gone from the server; start another with --kernel or restart repl", "err")
+            self.console.line(f"repl: kernel {kernel.label} is gone from the server; /new starts another", "err")
         self._refresh()
 
     def _refresh(self) -> None:
@@ -61,26 +124,51 @@ class App:
 
     # ------------------------------------------------------------ prompt pieces
 
-    def _kernel(self) -> Kernel:
-        assert self.ws is not None and self.ws.current is not None
-        return self.ws.current
+    def arguments_for(self, name: str):
+        ws = self.ws
+        if ws is None:
+            return []
+        if name == "new":
+            return [(spec, "kernelspec") for spec in self._specs_cache]
+        if name in ("use", "shutdown"):
+            out = [(str(i), f"{m.name} {m.id[:8]}") for i, m in enumerate(ws.listing, 1)]
+            out += [(k.alias, f"{k.model.name} {k.id[:8]}") for k in ws.kernels.values() if k.alias]
+            out += [(kid, alias) for kid, alias in ws.aliases.all().items()]
+            out += [(alias, kid[:8]) for kid, alias in ws.aliases.all().items()]
+            out += [(m.id, m.name) for m in ws.listing]
+            seen: set[str] = set()
+            return [(a, d) for a, d in out if not (a in seen or seen.add(a))]
+        return []
 
     def _message(self):
-        n = self._kernel().session.next_count
+        k = self.ws.current if self.ws else None
+        if k is None:
+            return "[no kernel] > "
+        n = k.session.next_count
+        label = f"{k.label} " if len(self.ws.kernels) > 1 else ""
         if not self.style.color:
-            return f"In [{n}]: "
-        return FormattedText([("ansigreen", "In ["), ("ansibrightgreen bold", str(n)), ("ansigreen", "]: ")])
+            return f"{label}In [{n}]: "
+        return FormattedText([("ansicyan", label), ("ansigreen", "In ["), ("ansibrightgreen bold", str(n)),
+                              ("ansigreen", "]: ")])
 
     def _continuation(self, width, line_number, is_soft_wrap):
         return " " * max(width - 5, 0) + "...: "
 
     def _toolbar(self):
-        k = self._kernel()
+        k = self.ws.current if self.ws else None
+        if k is None:
+            return f" {self.server_label} │ no kernel │ /new [SPEC] or /use TARGET "
         rtt = f"{k.last_rtt_ms:.0f} ms" if k.last_rtt_ms is not None else "–"
-        return f" {self.server_label} │ {k.label} {k.id[:8]} │ {k.state} │ {rtt} "
+        text = f" {self.server_label} │ {k.label} {k.id[:8]} │ {k.state} │ {rtt} "
+        busy = sum(1 for other in self.ws.kernels.values() if other.background)
+        if busy:
+            text += f"│ {busy} busy in background "
+        return text
 
     def _lexer(self):
-        k = self._kernel()
+        k = self.ws.current if self.ws else None
+        if k is None:
+            return SimpleLexer()
         lexer = self._lexers.get(k.id)
         if lexer is None:
             lexer = self._lexers[k.id] = PygmentsLexer(type(pygments_lexer_for(k.session.language_info)))
@@ -90,91 +178,113 @@ class App:
 
     async def run(self, ws: Workspace) -> int:
         self.ws = ws
+        loop = asyncio.get_running_loop()
         self.prompt = PromptSession(
             lexer=DynamicLexer(self._lexer),
             bottom_toolbar=self._toolbar,
-            completer=CommandCompleter(),
+            completer=ReplCompleter(self),
             complete_while_typing=False,
             prompt_continuation=self._continuation,
             enable_history_search=False,
         )
-        while True:
-            self.console.ensure_newline()
-            try:
-                self.console.app = self.prompt.app
-                text = await self.prompt.prompt_async(self._message)
-            except KeyboardInterrupt:
-                continue
-            except EOFError:
-                return 0
-            finally:
-                self.console.app = None
-                self.console.flush_pending()
-                # prompt_toolkit removes SIGINT handlers when the prompt ends: take it back, so
-                # Ctrl-C from here until the next prompt interrupts the cell instead of killing us.
-                asyncio.get_running_loop().add_signal_handler(signal.SIGINT, self._on_sigint)
-            if not text.strip():
-                continue
-            parsed = commands.parse(text)
-            if isinstance(parsed, commands.Command):
-                if await self.command(parsed):
-                    return 0
-                continue
-            await self.run_cell(self._kernel(), parsed)
-
-    async def command(self, cmd: commands.Command) -> bool:
-        """Run a /command; True means exit."""
-        assert self.ws is not None
-        kernel = self._kernel()
         try:
-            if cmd.name == "quit":
-                return True
-            if cmd.name == "help":
-                self.console.line(commands.help_text())
-            elif cmd.name == "interrupt":
-                await self.ws.interrupt(kernel)
-            elif cmd.name == "restart":
-                await self.ws.rest.restart(kernel.id)
-                kernel.session.next_count = 1
-                self.console.line(f"kernel {kernel.label} restarted")
-        except errors.ReplError as exc:
-            self.console.line(f"repl: {exc}", "err")
-        return False
+            self._specs_cache = sorted((await ws.rest.kernelspecs())["kernelspecs"])
+        except errors.ReplError:
+            pass
+        self._own_signals(loop)
+        try:
+            while True:
+                self.console.ensure_newline()
+                try:
+                    self.console.app = self.prompt.app
+                    text = await self.prompt.prompt_async(self._message)
+                except KeyboardInterrupt:
+                    continue
+                except EOFError:
+                    return 0
+                finally:
+                    self.console.app = None
+                    self.console.flush_pending()
+                    self._own_signals(loop)
+                if not text.strip():
+                    continue
+                parsed = commands.parse(text)
+                if isinstance(parsed, commands.Command):
+                    if await self.actions.run(parsed):
+                        return 0
+                    continue
+                if ws.current is None:
+                    self.console.line("repl: no current kernel: /new [SPEC] starts one, /use TARGET attaches", "err")
+                    continue
+                await self.run_cell(ws.current, parsed)
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTSTP):
+                loop.remove_signal_handler(signum)
+
+    def _own_signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        # prompt_toolkit drops SIGINT handlers when a prompt ends: take it back, so Ctrl-C from
+        # here until the next prompt interrupts the cell instead of killing us.
+        loop.add_signal_handler(signal.SIGINT, self._on_sigint)
+        loop.add_signal_handler(signal.SIGTSTP, self._on_sigtstp)
 
     async def run_cell(self, kernel: Kernel, code: str) -> None:
+        loop = asyncio.get_running_loop()
         started = time.perf_counter()
+        msg, req = kernel.session.execute(code)
+        record = CellRecord(code)
+        kernel.cells.append(record)
+        self._records[req.msg_id] = (record, started)
+        done = kernel.channel.wait_done(req)
+        fg = self._fg = Foreground(kernel, req, done, loop.create_future(), started)
+        keyboard = CellInput(self._on_sigtstp)
         try:
-            req, fut = await kernel.channel.execute(code)
-        except errors.ReplError as exc:
-            self.console.line(f"repl: {exc}", "err")
-            return
-        self._cell = (kernel, fut)
-        self._presses = 0
-        try:
-            await fut
-            kernel.last_rtt_ms = (time.perf_counter() - started) * 1000
-        except asyncio.CancelledError:
-            if not fut.cancelled():
-                raise
+            await kernel.channel.send(msg)
+            with keyboard:
+                await asyncio.wait([done, fg.detach], return_when=asyncio.FIRST_COMPLETED)
+            if done.done() and not done.cancelled():
+                exc = done.exception()
+                if exc is not None:
+                    raise exc
+                kernel.last_rtt_ms = (time.perf_counter() - started) * 1000
+            record.execution_count = req.execution_count
         except errors.ReplError as exc:
             self.console.line(f"repl: {exc}", "err")
         finally:
-            self._cell = None
+            self._fg = None
+            if self.prompt is not None:
+                keyboard.hand_to(self.prompt.input)
+        if record.execution_count is None:
+            record.execution_count = kernel.session.next_count
         self.console.ensure_newline()
         self.console.write("out", "\n")  # a blank line between cells, as in jupyter console
 
     def _on_sigint(self) -> None:
         """Ctrl-C while no prompt is showing (the prompt handles its own as a key)."""
-        if self._cell is None:
+        fg = self._fg
+        if fg is None:
             return
-        kernel, fut = self._cell
-        self._presses += 1
+        fg.presses += 1
         self.console.write("out", "\n")  # after the terminal's ^C echo
-        if self._presses >= PATIENCE_INTERRUPTS and not fut.done():
-            self.console.line("repl: no longer waiting for this cell; its output will still appear", "err")
-            fut.cancel()
+        if fg.presses >= PATIENCE_INTERRUPTS:
+            self.console.line("repl: no longer waiting for this cell; it goes on in the background", "err")
+            self._to_background(fg)
             return
-        asyncio.get_running_loop().create_task(self._interrupt(kernel))
+        asyncio.get_running_loop().create_task(self._interrupt(fg.kernel))
+
+    def _on_sigtstp(self) -> None:
+        """Ctrl-Z while a cell runs (read as a key, or a real SIGTSTP)."""
+        fg = self._fg
+        if fg is None:
+            return
+        self.console.line(self.style.paint(render.DIM, f"[{fg.kernel.label}] cell sent to the background; its output will be tagged"))
+        self._to_background(fg)
+
+    def _to_background(self, fg: Foreground) -> None:
+        if fg.req.done or fg.detach.done():
+            return
+        fg.kernel.background.add(fg.req.msg_id)
+        fg.detach.set_result(None)
+        self._fg = None
 
     async def _interrupt(self, kernel: Kernel) -> None:
         assert self.ws is not None

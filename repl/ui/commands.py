@@ -1,15 +1,35 @@
-"""REPL /commands: recognising them, parsing them, completing their names."""
+"""REPL /commands: recognising them, the help text, and completing names and arguments.
+
+Pure: no I/O. What a command does lives in :mod:`repl.ui.actions`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Iterable
 
-COMMANDS: dict[str, str] = {
-    "help": "list commands",
-    "interrupt": "interrupt the current kernel",
-    "restart": "restart the current kernel (its state is lost)",
-    "quit": "exit (also Ctrl-D)",
+# name -> (argument synopsis, description)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "help": ("", "list commands and keys"),
+    "kernels": ("", "running kernels on the server; * marks the current one"),
+    "specs": ("", "kernelspecs on the server"),
+    "new": ("[SPEC]", "start a kernel and switch to it"),
+    "use": ("TARGET", "switch to a kernel: index from /kernels, alias or id prefix"),
+    "name": ("ALIAS", "give the current kernel an alias (remembered)"),
+    "interrupt": ("", "interrupt the current kernel"),
+    "restart": ("", "restart the current kernel (its state is lost)"),
+    "shutdown": ("[TARGET]", "shut a kernel down (default: the current one)"),
+    "save": ("FILE.ipynb", "save this session's cells of the current kernel as a notebook"),
+    "quit": ("", "exit (also Ctrl-D)"),
 }
+
+KEYS = [
+    ("Ctrl-C", "interrupt the running cell; at the prompt, clear the line"),
+    ("Ctrl-Z", "send the running cell to the background; its output keeps coming, tagged"),
+    ("Ctrl-D", "exit; kernels this repl started are shut down, attached ones keep running"),
+    ("Tab", "complete commands and their arguments"),
+    ("//...", "send a line starting with / to the kernel"),
+]
 
 
 @dataclass(frozen=True)
@@ -34,17 +54,27 @@ def parse(line: str) -> Command | str:
 
 
 def help_text() -> str:
-    width = max(len(n) for n in COMMANDS) + 1
-    lines = [f"  /{name:<{width}} {text}" for name, text in COMMANDS.items()]
-    lines += [
-        "  //...      send a line starting with / to the kernel",
-        "  Ctrl-C     interrupt the running cell; at the prompt, clear the line",
-        "  Ctrl-D     exit; kernels this repl started are shut down, attached ones keep running",
-    ]
-    return "\n".join(lines)
+    rows = [(f"/{name} {syn}".rstrip(), text) for name, (syn, text) in COMMANDS.items()] + KEYS
+    width = max(len(a) for a, _ in rows) + 2
+    return "\n".join(f"  {a:<{width}}{b}" for a, b in rows)
 
 
-def complete(prefix: str) -> list[str]:
-    if not prefix.startswith("/") or " " in prefix:
+ArgSource = Callable[[str], Iterable[tuple[str, str]]]
+
+
+def complete(text: str, args_for: ArgSource | None = None) -> list[tuple[str, str]]:
+    """(completion, description) pairs for the text before the cursor.
+
+    ``args_for(command_name)`` lists the possible arguments of a command with descriptions.
+    """
+    if not text.startswith("/") or "\n" in text:
         return []
-    return ["/" + n for n in COMMANDS if ("/" + n).startswith(prefix)]
+    if " " not in text:
+        found = [n for n in COMMANDS if ("/" + n).startswith(text)]
+        # a lone command that takes arguments completes with its space, ready for the argument
+        space = " " if len(found) == 1 and COMMANDS[found[0]][0] else ""
+        return [("/" + n + space, COMMANDS[n][1]) for n in found]
+    name, _, partial = text[1:].partition(" ")
+    if name not in COMMANDS or args_for is None or " " in partial:
+        return []
+    return [(a, d) for a, d in args_for(name) if a.startswith(partial) and a != partial]

@@ -1,0 +1,111 @@
+"""What each /command does. Every user mistake becomes one line; the REPL goes on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from repl import errors, notebook
+from repl.ui import commands, tables
+
+if TYPE_CHECKING:
+    from repl.ui.app import App
+
+
+class Actions:
+    def __init__(self, app: "App") -> None:
+        self.app = app
+
+    @property
+    def ws(self):
+        return self.app.ws
+
+    def say(self, text: str) -> None:
+        self.app.console.line(text)
+
+    def _current(self):
+        if self.ws.current is None:
+            raise errors.UsageError("no current kernel: /new [SPEC] starts one, /use TARGET attaches to one")
+        return self.ws.current
+
+    async def run(self, cmd: commands.Command) -> bool:
+        """Run a /command; True means exit."""
+        if cmd.name == "quit":
+            return True
+        handler = getattr(self, "do_" + cmd.name)
+        try:
+            await handler(cmd.arg)
+        except errors.ReplError as exc:
+            self.app.console.line(f"repl: {exc}", "err")
+        return False
+
+    async def do_help(self, arg: str) -> None:
+        self.say(commands.help_text())
+
+    async def do_kernels(self, arg: str) -> None:
+        models, hidden = await self.ws.list()
+        if hidden:
+            self.say("the server does not list its kernels (Kernel Gateway needs "
+                     "--JupyterWebsocketPersonality.list_kernels=True); the kernels this repl knows:")
+        current = self.ws.current.id if self.ws.current else None
+        aliases = {k.id: k.alias for k in self.ws.kernels.values() if k.alias}
+        aliases.update({kid: a for kid, a in self.ws.aliases.all().items() if kid not in aliases})
+        self.say(tables.kernels(models, current, aliases, set(self.ws.kernels)))
+
+    async def do_specs(self, arg: str) -> None:
+        self.say(tables.specs(await self.ws.rest.kernelspecs(refresh=True)))
+
+    async def do_new(self, arg: str) -> None:
+        kernel = await self.ws.start(arg or None)
+        self.say(f"started {kernel.model.name} kernel {kernel.id[:8]}; it is now current")
+
+    async def do_use(self, arg: str) -> None:
+        before = set(self.ws.kernels)
+        kernel = await self.ws.use(arg)
+        verb = "switched to" if kernel.id in before else "attached to"
+        self.say(f"{verb} {kernel.label} ({kernel.model.name} {kernel.id[:8]})")
+
+    async def do_name(self, arg: str) -> None:
+        if not arg:
+            raise errors.UsageError("usage: /name ALIAS")
+        kernel = self._current()
+        self.ws.name(kernel, arg)
+        self.say(f"kernel {kernel.id[:8]} is now '{arg}'")
+
+    async def do_interrupt(self, arg: str) -> None:
+        await self.ws.interrupt(self._current())
+
+    async def do_restart(self, arg: str) -> None:
+        kernel = self._current()
+        await self.ws.rest.restart(kernel.id)
+        kernel.session.next_count = 1
+        self.say(f"kernel {kernel.label} restarted: its state is gone")
+
+    async def do_shutdown(self, arg: str) -> None:
+        if arg:
+            model = await self.ws.resolve_target(arg)
+        else:
+            model = self._current().model
+        label = self.ws.kernels[model.id].label if model.id in self.ws.kernels else model.id[:8]
+        await self.ws.shutdown(model)
+        now = self.ws.current
+        tail = f"; now on {now.label}" if now else "; no kernel left: /new [SPEC] starts one"
+        self.say(f"shut down {label}{tail}")
+
+    async def do_save(self, arg: str) -> None:
+        if not arg:
+            raise errors.UsageError("usage: /save FILE.ipynb")
+        kernel = self._current()
+        path = Path(arg).expanduser()
+        if path.suffix != ".ipynb":
+            path = path.with_suffix(path.suffix + ".ipynb") if path.suffix else path.with_suffix(".ipynb")
+        specs = await self.ws.rest.kernelspecs()
+        entry = specs.get("kernelspecs", {}).get(kernel.model.name, {})
+        display = entry.get("spec", {}).get("display_name", "") if isinstance(entry, dict) else ""
+        nb = notebook.build(kernel.cells, kernel.session.kernel_info, kernel.model.name, display)
+        try:
+            path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise errors.UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        self.say(f"saved {len(kernel.cells)} cells of {kernel.label} to {path}")

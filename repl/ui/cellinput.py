@@ -1,0 +1,81 @@
+"""The keyboard while a cell runs (no prompt showing).
+
+The terminal goes to non-canonical, no-echo mode with the suspend character disabled, and we
+read it ourselves: Ctrl-Z becomes a key we see (a terminal-generated SIGTSTP is silently dropped
+for orphaned process groups, e.g. under ``ssh host repl``), Ctrl-C still raises SIGINT, and
+everything else typed ahead is kept and handed to the next prompt as typeahead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import termios
+from typing import Callable
+
+from prompt_toolkit.input.typeahead import store_typeahead
+from prompt_toolkit.input.vt100_parser import Vt100Parser
+
+SUSPEND = 0x1A  # Ctrl-Z
+
+
+class CellInput:
+    def __init__(self, on_suspend: Callable[[], None], fd: int | None = None) -> None:
+        self.on_suspend = on_suspend
+        self.fd = sys.stdin.fileno() if fd is None else fd
+        self.typeahead = bytearray()
+        self._saved: list | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __enter__(self) -> "CellInput":
+        if not os.isatty(self.fd):
+            return self
+        try:
+            self._saved = termios.tcgetattr(self.fd)
+            attrs = termios.tcgetattr(self.fd)
+            attrs[3] &= ~(termios.ICANON | termios.ECHO)
+            attrs[6][termios.VSUSP] = b"\x00" if isinstance(attrs[6][termios.VSUSP], bytes) else 0
+            attrs[6][termios.VMIN] = 1
+            attrs[6][termios.VTIME] = 0
+            termios.tcsetattr(self.fd, termios.TCSANOW, attrs)
+        except termios.error:
+            self._saved = None
+            return self
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(self.fd, self._readable)
+        return self
+
+    def _readable(self) -> None:
+        try:
+            data = os.read(self.fd, 4096)
+        except OSError:
+            data = b""
+        if not data:
+            if self._loop is not None:
+                self._loop.remove_reader(self.fd)
+            return
+        for byte in data:
+            if byte == SUSPEND:
+                self.on_suspend()
+            else:
+                self.typeahead.append(byte)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None:
+            self._loop.remove_reader(self.fd)
+        if self._saved is not None:
+            with contextlib.suppress(termios.error):
+                termios.tcsetattr(self.fd, termios.TCSANOW, self._saved)
+
+    def hand_to(self, prompt_input) -> None:
+        """Give what was typed during the cell to the next prompt."""
+        if not self.typeahead:
+            return
+        keys = []
+        parser = Vt100Parser(keys.append)
+        parser.feed(self.typeahead.decode("utf-8", errors="replace"))
+        parser.flush()
+        store_typeahead(prompt_input, keys)
+        self.typeahead.clear()

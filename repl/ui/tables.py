@@ -1,0 +1,63 @@
+"""Plain-text tables for /kernels and /specs (pure: data in, string out)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from repl.gateway.rest import KernelModel
+
+
+def ago(iso: str, now: datetime | None = None) -> str:
+    if not iso:
+        return ""
+    try:
+        when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    secs = max(0, int(((now or datetime.now(timezone.utc)) - when).total_seconds()))
+    if secs < 60:
+        return f"{secs}s ago"
+    if secs < 3600:
+        return f"{secs // 60}m ago"
+    if secs < 86400:
+        return f"{secs // 3600}h ago"
+    return f"{secs // 86400}d ago"
+
+
+def grid(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+    return "\n".join(lines)
+
+
+def kernels(
+    models: list[KernelModel],
+    current_id: str | None,
+    aliases: dict[str, str],
+    attached: set[str],
+    now: datetime | None = None,
+) -> str:
+    if not models:
+        return "no kernels running; /new starts one"
+    rows = []
+    for i, m in enumerate(models, 1):
+        mark = "*" if m.id == current_id else ("+" if m.id in attached else "")
+        conns = "" if m.connections is None else str(m.connections)
+        rows.append([f"{mark}{i}", m.id[:8], aliases.get(m.id, ""), m.name, m.execution_state, conns,
+                     ago(m.last_activity, now)])
+    table = grid(["#", "id", "alias", "spec", "state", "conns", "last activity"], rows)
+    return table + "\n(* current, + attached in this session)"
+
+
+def specs(data: dict) -> str:
+    default = data.get("default", "")
+    rows = []
+    for name, entry in sorted(data.get("kernelspecs", {}).items()):
+        spec = entry.get("spec", {}) if isinstance(entry, dict) else {}
+        mark = " (default)" if name == default else ""
+        rows.append([name + mark, str(spec.get("language", "")), str(spec.get("display_name", ""))])
+    if not rows:
+        return "the server has no kernelspecs"
+    return grid(["name", "language", "display name"], rows)

@@ -1,0 +1,238 @@
+"""Several kernels in one session, driven through the real `repl` in a pty."""
+
+import json
+import re
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from tests.conftest import wait_until
+from tests.term import Term
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def term(gateway, data_dir):
+    terms = []
+
+    def make(*args, gw=None):
+        gw = gw or gateway
+        env = gw.env()
+        env["REPL_DATA_DIR"] = str(data_dir)
+        t = Term(["--url", gw.url, *args], env=env)
+        terms.append(t)
+        return t
+
+    yield make
+    for t in terms:
+        t.close()
+
+
+def auth(gw):
+    return {"Authorization": f"token {gw.token}"}
+
+
+def kernel_id_from_banner(t):
+    m = re.search(r"kernel ([0-9a-f]{8})", t.text())
+    assert m, t.text()
+    return m.group(1)
+
+
+def fg_of(t, text):
+    for y, line in enumerate(t.screen.display):
+        x = line.find(text)
+        if x >= 0:
+            return t.screen.buffer[y][x].fg
+    raise AssertionError(f"{text!r} not on screen:\n{t.text()}")
+
+
+def test_switching_keeps_state_and_bash_highlights(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("x = 41")
+    t.wait_prompt(2)
+    t.type("echo")
+    t.wait_for("echo")
+    assert fg_of(t, "echo") == "default"  # a plain name in Python
+    t.ctrl("u")
+    t.enter("/new bash")
+    t.wait_for("started bash kernel")
+    t.wait_prompt(1)
+    t.type("echo $((6*7))")
+    t.wait_for("echo $((6*7))")
+    assert fg_of(t, "echo $") != "default"  # a builtin in bash: the lexer followed the kernel
+    t.child.send("\r")
+    t.wait_for(lambda t: "\n42" in t.text())
+    t.enter("/name sh")
+    t.wait_for("is now 'sh'")
+    t.enter("/use python3")
+    t.wait_for("switched to python3")
+    t.enter("x + 1")
+    t.wait_for("Out[2]: 42")
+    t.enter("/use sh")
+    t.wait_for("switched to sh")
+    t.enter("echo back in bash")
+    t.wait_for("back in bash\n")
+
+
+def test_kernels_table_specs_and_completion(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("/specs")
+    t.wait_for("bash")
+    t.wait_for("python3 (default)")
+    t.type("/ne\t")
+    t.wait_for("/new")
+    t.type("ba\t")
+    t.wait_for("/new bash")
+    t.child.send("\r")
+    t.wait_for("started bash kernel")
+    t.enter("/kernels")
+    t.wait_for("last activity")
+    table = t.text()
+    assert re.search(r"\*\d+\s+[0-9a-f]{8}\s+bash\s+idle", table), table
+    assert re.search(r"\+\d+\s+[0-9a-f]{8}\s+python3", table), table
+
+
+def test_background_cell_output_and_notice(term, tmp_path):
+    gate = tmp_path / "gate"
+    t = term()
+    t.wait_prompt(1)
+    code = (
+        "import os, time\\n"
+        "print('started', flush=True)\\n"
+        f"while not os.path.exists({str(gate)!r}): time.sleep(0.01)\\n"
+        "print('bg-done')\\n"
+        "raise ValueError('late')\\n"
+    )
+    t.enter(f'exec("{code}")')
+    t.wait_for(lambda t: "\nstarted" in t.text())
+    t.ctrl("z")
+    t.wait_for("sent to the background")
+    t.wait_prompt(2)
+    t.wait_for("1 busy in background")
+    t.enter("/specs")  # the prompt is usable while the kernel runs the background cell
+    t.wait_for("python3 (default)")
+    t.type("half-typed")
+    t.wait_for("half-typed")
+    gate.write_text("")
+    t.wait_for("[python3] bg-done")
+    t.wait_for("background cell In [1] failed")
+    t.wait_for(lambda t: "busy in background" not in t.text())
+    assert "In [2]: half-typed" in t.text()  # the line being typed survived the output above it
+    t.type(" and more")
+    t.wait_for("half-typed and more")
+
+
+def test_other_clients_execution_shows_up(term, gateway):
+    t = term()
+    t.wait_prompt(1)
+    kid = kernel_id_from_banner(t)
+    env = gateway.env()
+    r = subprocess.run([sys.executable, "-m", "repl", "--attach", kid, "-c", "print('hi from afar')"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    t.wait_for("[python3 elsewhere] hi from afar")
+    t.wait_for("elsewhere] In [1]: print('hi from afar')")
+    t.enter("1")
+    t.wait_for("Out[2]: 1")  # the count continues after the other client's cell
+
+
+def test_aliases_persist_across_runs_and_attach_leaves_kernel(term, gateway):
+    kid = httpx.post(f"{gateway.url}/api/kernels", json={"name": "python3"}, headers=auth(gateway)).json()["id"]
+    try:
+        t = term()
+        t.wait_prompt(1)
+        t.enter(f"/use {kid[:8]}")
+        t.wait_for("attached to python3")
+        t.enter("marker = 'kept'")
+        t.enter("/name keeper")
+        t.wait_for("is now 'keeper'")
+        t.ctrl("d")
+        assert t.wait_exit() == 0
+        assert httpx.get(f"{gateway.url}/api/kernels/{kid}", headers=auth(gateway)).status_code == 200
+
+        t2 = term()
+        t2.wait_prompt(1)
+        t2.enter("/kernels")
+        t2.wait_for("keeper")
+        t2.enter("/use keeper")
+        t2.wait_for("attached to keeper")
+        t2.enter("marker")
+        t2.wait_for("'kept'")
+        t2.enter("/shutdown keeper")
+        t2.wait_for("shut down keeper")
+        t2.enter("/use keeper")
+        t2.wait_for("repl: ")
+        assert "no running kernel matches 'keeper'" in t2.text()
+    finally:
+        httpx.delete(f"{gateway.url}/api/kernels/{kid}", headers=auth(gateway))
+
+
+def test_save_writes_a_valid_notebook(term, tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    t = term()
+    t.wait_prompt(1)
+    t.enter("print('out'); 6*7")
+    t.wait_for("Out[1]: 42")
+    t.enter("1/0")
+    t.wait_for("ZeroDivisionError")
+    path = tmp_path / "session.ipynb"
+    t.enter(f"/save {path}")
+    t.wait_for("saved 2 cells")
+    nb = nbformat.read(str(path), as_version=4)
+    nbformat.validate(nb)
+    assert [c.execution_count for c in nb.cells] == [1, 2]
+    assert nb.cells[0].source == "print('out'); 6*7"
+    outs = nb.cells[0].outputs
+    assert outs[0].output_type == "stream" and outs[0].text == "out\n"
+    assert outs[1].output_type == "execute_result" and outs[1].data["text/plain"] == "42"
+    assert nb.cells[1].outputs[0].ename == "ZeroDivisionError"
+    assert nb.metadata.kernelspec.name == "python3" and nb.metadata.language_info.name == "python"
+    json.loads(path.read_text())  # plain JSON too
+
+
+def test_bad_targets_are_one_line_and_the_repl_goes_on(term):
+    t = term()
+    t.wait_prompt(1)
+    for line, words in (
+        ("/use nosuchkernel", "no running kernel matches 'nosuchkernel'"),
+        ("/use 99", "no kernel number 99"),
+        ("/new klingon", "no kernelspec 'klingon'"),
+        ("/shutdown zzzz", "no running kernel matches 'zzzz'"),
+        ("/name 123", "an alias is a letter"),
+        ("/save", "usage: /save"),
+    ):
+        t.enter(line)
+        t.wait_for(words)
+    assert "Traceback" not in t.text()
+    t.enter("'alive'")
+    t.wait_for("Out[1]: 'alive'")
+
+
+def test_shutting_down_the_last_kernel_leaves_a_usable_repl(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("/shutdown")
+    t.wait_for("no kernel left")
+    t.wait_for("[no kernel] >")
+    t.enter("1+1")
+    t.wait_for("no current kernel")
+    t.enter("/new")
+    t.wait_for("started python3 kernel")
+    t.enter("2+2")
+    t.wait_for("Out[1]: 4")
+
+
+def test_hidden_kernel_list_is_explained(term, unlisted_gateway):
+    t = term(gw=unlisted_gateway)
+    t.wait_prompt(1)
+    t.enter("/kernels")
+    t.wait_for("does not list its kernels")
+    wait_until(lambda: (t.pump(), "*1" in t.text())[1], 10, 0.05, "the known kernel in the table")
