@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--kernel", metavar="SPEC", help="start a kernel of this kernelspec (default: the server's default)")
     which.add_argument("--attach", metavar="ID", help="attach to a running kernel by id or unique id prefix")
     p.add_argument("--debug", action="store_true", help="start with the message trace on")
+    p.add_argument("--log-traffic", metavar="FILE", help="append every message and event to FILE as JSON lines")
     p.add_argument("-c", dest="code", metavar="CODE", help="run CODE, print its output and exit (1 if it raised)")
     p.add_argument("--version", action="version", version=f"repl {__version__}")
     return p
@@ -84,9 +85,22 @@ async def _amain(settings: Settings, interactive: bool) -> int:
     from repl.oneshot import OneShot
     from repl.ui.app import App
     from repl.ui.console import Console
+    from repl.ui.trace import Tracer
 
     style = render.Style(color=interactive and "NO_COLOR" not in os.environ)
+    console = Console()
+    if interactive:
+        emit = console.line
+    else:
+        emit = _say
+    try:
+        tracer = Tracer(emit, color=style.color, log_path=settings.log_traffic)
+    except OSError as exc:
+        raise errors.UsageError(f"cannot open the traffic log {settings.log_traffic}: {exc.strerror}") from None
+    if settings.debug:
+        tracer.mode = "on"
     async with contextlib.AsyncExitStack() as stack:
+        stack.callback(tracer.close)
         if settings.url:
             url, token = settings.url, settings.token
         else:
@@ -95,12 +109,14 @@ async def _amain(settings: Settings, interactive: bool) -> int:
             gateway = await LocalGateway.start()
             stack.push_async_callback(gateway.stop)
             url, token = gateway.url, gateway.token
-        rest = RestClient(url, token)
+        tracer.set_token(token)
+        rest = RestClient(url, token, trace=tracer)
         stack.push_async_callback(rest.aclose)
         await rest.api_info()
         await rest.kernelspecs()  # /api may be open to all; this one needs the token
-        front = App(Console(), rest.display_url, style) if interactive else OneShot()
-        ws = Workspace(rest, on_events=front.on_events, on_state=front.on_state)
+        front = App(console, rest.display_url, style, tracer) if interactive else OneShot()
+        ws = Workspace(rest, on_events=front.on_events, on_state=front.on_state, trace=tracer)
+        tracer.labels = lambda kid: ws.kernels[kid].label if kid in ws.kernels else kid[:8]
         stack.push_async_callback(ws.aclose)
         if settings.attach:
             kernel = await ws.attach(settings.attach)

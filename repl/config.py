@@ -18,6 +18,7 @@ class Settings:
     attach: str | None = None
     debug: bool = False
     code: str | None = None  # one-shot mode when set
+    log_traffic: str | None = None
 
     @classmethod
     def resolve(cls, args, env: Mapping[str, str] | None = None) -> "Settings":
@@ -29,4 +30,5 @@ class Settings:
             attach=args.attach,
             debug=args.debug,
             code=args.code,
+            log_traffic=args.log_traffic,
         )

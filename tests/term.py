@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 
@@ -53,6 +54,10 @@ class Term:
             self.transcript += data
             self.stream.feed(data)
             wait = 0
+
+    def plain(self) -> str:
+        """Everything the program wrote, without escape sequences (for output scrolled off screen)."""
+        return re.sub(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\r", "", self.transcript)
 
     def text(self) -> str:
         return "\n".join(line.rstrip() for line in self.screen.display)

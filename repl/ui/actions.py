@@ -93,6 +93,15 @@ class Actions:
         tail = f"; now on {now.label}" if now else "; no kernel left: /new [SPEC] starts one"
         self.say(f"shut down {label}{tail}")
 
+    async def do_debug(self, arg: str) -> None:
+        try:
+            self.say(self.app.tracer.configure(arg))
+        except ValueError as exc:
+            raise errors.UsageError(str(exc)) from None
+
+    async def do_last(self, arg: str) -> None:
+        self.say(self.app.tracer.last())
+
     async def do_save(self, arg: str) -> None:
         if not arg:
             raise errors.UsageError("usage: /save FILE.ipynb")

@@ -58,8 +58,9 @@ def tag_lines(text: str, tag: str) -> str:
 
 
 class App:
-    def __init__(self, console: Console, server_label: str, style: render.Style) -> None:
+    def __init__(self, console: Console, server_label: str, style: render.Style, tracer=None) -> None:
         self.console = console
+        self.tracer = tracer
         self.server_label = server_label
         self.style = style
         self.ws: Workspace | None = None
@@ -130,6 +131,8 @@ class App:
             return []
         if name == "new":
             return [(spec, "kernelspec") for spec in self._specs_cache]
+        if name == "debug":
+            return [(w, "mode") for w in ("on", "off", "full")]
         if name in ("use", "shutdown"):
             out = [(str(i), f"{m.name} {m.id[:8]}") for i, m in enumerate(ws.listing, 1)]
             out += [(k.alias, f"{k.model.name} {k.id[:8]}") for k in ws.kernels.values() if k.alias]
