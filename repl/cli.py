@@ -15,6 +15,7 @@ import sys
 
 from repl import __version__, errors
 from repl.config import ENV_TOKEN, ENV_URL, Settings
+from repl.gateway import tls
 from repl.gateway.local import LocalGateway
 from repl.gateway.rest import RestClient
 from repl.ui import render
@@ -29,6 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--url", help=f"gateway URL, e.g. http://host:8888 (env {ENV_URL})")
     p.add_argument("--token", help=f"gateway auth token (env {ENV_TOKEN})")
+    p.add_argument("--token-file", metavar="FILE", help="read the token from FILE")
+    p.add_argument("--ca-cert", metavar="FILE", help="trust this CA bundle for https/wss")
+    p.add_argument("--client-cert", metavar="FILE", help="client certificate (PEM, may include the key)")
+    p.add_argument("--client-key", metavar="FILE", help="client certificate key (PEM)")
+    p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (warns)")
+    p.add_argument("--ping-interval", type=float, default=20.0, metavar="S",
+                   help="websocket keepalive ping every S seconds (0: off; default 20)")
+    p.add_argument("--ping-timeout", type=float, default=20.0, metavar="S",
+                   help="drop and reconnect if a ping is not answered in S seconds (default 20)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--kernel", metavar="SPEC", help="start a kernel of this kernelspec (default: the server's default)")
     which.add_argument("--attach", metavar="ID", help="attach to a running kernel by id or unique id prefix")
@@ -41,7 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings.resolve(args)
+    try:
+        settings = Settings.resolve(args)
+    except errors.ReplError as exc:
+        _say(f"repl: {exc}")
+        return 2
     interactive = settings.code is None
     if interactive and not sys.stdin.isatty():
         settings.code = sys.stdin.read()
@@ -110,12 +124,21 @@ async def _amain(settings: Settings, interactive: bool) -> int:
             stack.push_async_callback(gateway.stop)
             url, token = gateway.url, gateway.token
         tracer.set_token(token)
-        rest = RestClient(url, token, trace=tracer)
+        ssl_context = None
+        if url.startswith("https") or settings.ca_cert or settings.client_cert or settings.insecure:
+            ssl_context = tls.context(settings.ca_cert, settings.client_cert, settings.client_key, settings.insecure)
+            if settings.insecure:
+                _say("repl: warning: --insecure: TLS certificates are not checked; the token can be intercepted")
+        rest = RestClient(url, token, trace=tracer, verify=ssl_context if ssl_context is not None else True)
         stack.push_async_callback(rest.aclose)
         await rest.api_info()
         await rest.kernelspecs()  # /api may be open to all; this one needs the token
         front = App(console, rest.display_url, style, tracer) if interactive else OneShot()
-        ws = Workspace(rest, on_events=front.on_events, on_state=front.on_state, trace=tracer)
+        ping = settings.ping_interval or None
+        channel_options = {"ssl_context": ssl_context, "ping_interval": ping,
+                           "ping_timeout": (settings.ping_timeout or None) if ping else None}
+        ws = Workspace(rest, on_events=front.on_events, on_state=front.on_state, trace=tracer,
+                       channel_options=channel_options)
         tracer.labels = lambda kid: ws.kernels[kid].label if kid in ws.kernels else kid[:8]
         stack.push_async_callback(ws.aclose)
         if settings.attach:

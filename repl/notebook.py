@@ -8,15 +8,27 @@ from dataclasses import dataclass, field
 from repl.protocol import session as s
 
 
+MAX_CHARS = 4 * 1024 * 1024  # a flood must not grow memory without bound
+
+
 @dataclass
 class CellRecord:
     code: str
     execution_count: int | None = None
     outputs: list = field(default_factory=list)
 
+    kept_chars: int = 0
+
     def add(self, ev: s.Event) -> None:
-        """Record an output event of this cell in nbformat's shape."""
+        """Record an output event of this cell in nbformat's shape (at most MAX_CHARS of text)."""
+        if self.kept_chars >= MAX_CHARS:
+            if self.kept_chars == MAX_CHARS:
+                self.kept_chars += 1
+                self.outputs.append({"output_type": "stream", "name": "stderr",
+                                     "text": "\n[repl: output beyond this point was not kept]\n"})
+            return
         if isinstance(ev, s.Stream):
+            self.kept_chars = min(MAX_CHARS, self.kept_chars + len(ev.text))
             last = self.outputs[-1] if self.outputs else None
             if last and last["output_type"] == "stream" and last["name"] == ev.name:
                 last["text"] += ev.text

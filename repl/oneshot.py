@@ -11,6 +11,7 @@ from typing import TextIO
 from repl import errors
 from repl.protocol import session as s
 from repl.ui import render
+from repl.ui.sanitize import Sanitizer, clean
 from repl.workspace import Kernel, Workspace
 
 
@@ -19,23 +20,28 @@ class OneShot:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.err_tty = self.err.isatty()
+        self._sanitizers: dict = {}
+
+    def _write(self, f: TextIO, text: str, stream: str = "") -> None:
+        # Exactly as sent into a pipe or file; a terminal gets only what is safe for it.
+        if f.isatty():
+            san = self._sanitizers.setdefault(stream or id(f), Sanitizer()) if stream else None
+            text = san.feed(text) if san else clean(text)
+        f.write(text)
+        f.flush()
 
     def on_events(self, kernel: Kernel, events: list) -> None:
         for ev in events:
             if ev.other:
                 continue
             if isinstance(ev, s.Stream):
-                f = self.err if ev.name == "stderr" else self.out
-                f.write(ev.text)
-                f.flush()
+                self._write(self.err if ev.name == "stderr" else self.out, ev.text, ev.name)
             elif isinstance(ev, (s.ExecuteResult, s.DisplayData)):
                 text = render.bundle_text(ev.data)
-                self.out.write(text if text.endswith("\n") else text + "\n")
-                self.out.flush()
+                self._write(self.out, text if text.endswith("\n") else text + "\n")
             elif isinstance(ev, s.ErrorOutput):
                 text = "\n".join(ev.traceback) or f"{ev.ename}: {ev.evalue}"
-                self.err.write((text if self.err_tty else render.strip_ansi(text)) + "\n")
-                self.err.flush()
+                self._write(self.err, (text if self.err_tty else render.strip_ansi(text)) + "\n")
             elif isinstance(ev, s.KernelLost):
                 self.err.write(f"repl: {render.kernel_lost(ev.state, kernel.label)}\n")
 

@@ -67,7 +67,9 @@ class Workspace:
         protocol: str = "auto",
         trace=None,
         aliases: AliasStore | None = None,
+        channel_options: dict | None = None,
     ) -> None:
+        self.channel_options = dict(channel_options or {})
         self.rest = rest
         self.aliases = aliases or AliasStore(rest.display_url)
         self.listing: list[KernelModel] = []  # the last /kernels answer, for index targets
@@ -116,6 +118,7 @@ class Workspace:
             protocol=self.protocol,
             trace=self.trace,
             display_url=self.rest.display_url,
+            **self.channel_options,
         )
         kernel = Kernel(model, session, channel, started_here, alias=self.aliases.get(model.id))
         holder.append(kernel)

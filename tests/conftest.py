@@ -56,9 +56,10 @@ def bash_kernelspec_dir(tmp_path_factory) -> str:
     return str(share)
 
 
-def start_gateway(tmp_path_factory, *extra: str, list_kernels: bool = True) -> Gateway:
-    port = free_port()
-    token = "tok-" + secrets.token_hex(12)
+def start_gateway(tmp_path_factory, *extra: str, list_kernels: bool = True, port: int | None = None,
+                  token: str | None = None) -> Gateway:
+    port = port or free_port()
+    token = token or "tok-" + secrets.token_hex(12)
     log = str(tmp_path_factory.mktemp("kg") / "gateway.log")
     argv = [
         sys.executable, "-m", "kernel_gateway",

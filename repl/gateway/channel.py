@@ -27,6 +27,11 @@ TraceHook = Callable[[dict], None]
 _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 
 
+def untrusted_certificate(url: str) -> str:
+    return (f"the TLS certificate of {url} is not trusted: pass --ca-cert FILE with its CA, "
+            "or --insecure to skip the check")
+
+
 class KernelChannel:
     def __init__(
         self,
@@ -43,6 +48,7 @@ class KernelChannel:
         ping_timeout: float | None = 20.0,
         trace: TraceHook | None = None,
         display_url: str = "",
+        ssl_context=None,
     ) -> None:
         self.kernel_id = kernel_id
         self.session = session
@@ -56,6 +62,8 @@ class KernelChannel:
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.trace = trace
+        self.ssl_context = ssl_context
+        self._dead: errors.ReplError | None = None
         self.state = "disconnected"
         self.codec = wire.Codec(None)
         self._ws: ClientConnection | None = None
@@ -88,6 +96,7 @@ class KernelChannel:
                 ping_interval=self.ping_interval,
                 ping_timeout=self.ping_timeout,
                 close_timeout=5,
+                **({"ssl": self.ssl_context} if self.ssl_context is not None and self.url.startswith("wss") else {}),
             )
         except InvalidStatus as exc:
             code = exc.response.status_code
@@ -101,6 +110,8 @@ class KernelChannel:
         except (TimeoutError, asyncio.TimeoutError):
             raise errors.ServerTimeout(f"the kernel websocket at {self.display_url} did not open in {self.open_timeout:.0f} s") from None
         except (OSError, InvalidHandshake) as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                raise errors.ServerUnreachable(untrusted_certificate(self.display_url)) from None
             raise errors.ServerUnreachable(f"cannot open the kernel websocket at {self.display_url}: {exc}") from None
         if self.protocol == "v1" and ws.subprotocol != wire.V1_SUBPROTOCOL:
             await ws.close()
@@ -155,6 +166,8 @@ class KernelChannel:
             raise errors.ChannelError("the connection to the kernel is closed")
         while True:
             await self._connected.wait()
+            if self._dead is not None:
+                raise self._dead
             assert self._ws is not None
             frame = self.codec.encode(msg)
             try:
@@ -222,6 +235,15 @@ class KernelChannel:
                     fut.set_result(ev.request)
         if events:
             self.on_events(events)
+        if any(isinstance(ev, s.KernelLost) and ev.state == "restarting" for ev in events):
+            # The kernel comes back on new ports: a fresh websocket (same session) follows it.
+            asyncio.get_running_loop().create_task(self._cycle())
+
+    async def _cycle(self) -> None:
+        ws = self._ws
+        if ws is not None and not self._closing:
+            self._emit_trace({"event": "ws-cycle", "reason": "kernel restarted"})
+            await ws.close(1000, "kernel restarted")
 
     async def _read_forever(self) -> None:
         while not self._closing:
@@ -241,6 +263,8 @@ class KernelChannel:
             try:
                 await self._reconnect()
             except errors.ReplError as exc:
+                self._dead = exc
+                self._connected.set()  # wake senders waiting for a connection: they raise
                 self._fail_waiters(exc)
                 self._set_state("dead" if isinstance(exc, errors.NoSuchKernel) else "disconnected")
                 return
@@ -263,7 +287,16 @@ class KernelChannel:
                 continue
             self._connected.set()
             self._set_state("connected")
+            # Learn the kernel's state afresh (it may have restarted while we were away).
+            msg, _ = self.session.kernel_info_request()
+            asyncio.get_running_loop().create_task(self._send_quietly(msg))
             return
+
+    async def _send_quietly(self, msg: dict) -> None:
+        try:
+            await self.send(msg)
+        except errors.ReplError:
+            pass
 
     def _fail_waiters(self, exc: Exception) -> None:
         for table in (self._done, self._replies):

@@ -59,6 +59,7 @@ class RestClient:
             all_headers["Authorization"] = f"token {token}"
         self.auth_headers = all_headers
         self.trace = trace
+        self.verify = verify
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers=all_headers,
@@ -98,6 +99,10 @@ class RestClient:
             raise errors.ServerTimeout(f"{self.display_url} did not answer {method} /{path} in time") from exc
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             reason = self.scrub(str(exc)) or type(exc).__name__
+            if "CERTIFICATE_VERIFY_FAILED" in reason:
+                from repl.gateway.channel import untrusted_certificate
+
+                raise errors.ServerUnreachable(untrusted_certificate(self.display_url)) from exc
             raise errors.ServerUnreachable(f"cannot reach the gateway at {self.display_url}: {reason}") from exc
         except httpx.HTTPError as exc:
             reason = self.scrub(str(exc)) or type(exc).__name__

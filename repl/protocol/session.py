@@ -263,6 +263,8 @@ class KernelSession:
                 self.next_count = max(self.next_count, count + 1)
         elif kind == "kernel_info_reply":
             self.kernel_info = req.reply
+        if self.state in ("restarting", "dead", "starting", "unknown"):
+            self.state = "idle"  # a kernel that replies is alive, whatever stale status came before
         events: list[Event] = [Reply(req, False, kind, req.reply)]
         return events + self._maybe_done(req)
 
@@ -280,6 +282,8 @@ class KernelSession:
 
     def _lose_all(self, state: str) -> list[Event]:
         events: list[Event] = [KernelLost(None, False, state)]
+        if state == "restarting":
+            self.next_count = 1
         for req in list(self.pending.values()):
             req.status = "lost"
             self._finish(req)

@@ -25,6 +25,7 @@ from repl.ui.actions import Actions
 from repl.ui.cellinput import CellInput
 from repl.ui.console import Console
 from repl.ui.lexer import pygments_lexer_for
+from repl.ui.sanitize import Sanitizer, clean
 from repl.workspace import Kernel, Workspace
 
 PATIENCE_INTERRUPTS = 3  # Ctrl-C presses after which we stop waiting for a cell that will not end
@@ -70,6 +71,8 @@ class App:
         self._fg: Foreground | None = None
         self._records: dict[str, tuple[CellRecord, float]] = {}
         self._specs_cache: list[str] = []
+        self._sanitizers: dict[tuple[str, str], Sanitizer] = {}
+        self._states: dict[str, str] = {}
 
     # ------------------------------------------------------------ events from kernels
 
@@ -94,7 +97,7 @@ class App:
                 record[0].add(ev)
                 if isinstance(ev, s.RequestDone):
                     self._finished(kernel, req, record[1])
-            pieces = render.render(ev, self.style)
+            pieces = self._safe(kernel, ev, render.render(ev, self.style))
             if not pieces:
                 continue
             tag = self._tag(kernel, ev)
@@ -103,6 +106,16 @@ class App:
                     text = tag_lines(text, self.style.paint(render.DIM, tag))
                 self.console.write(stream, text)
         self._refresh()
+
+    def _safe(self, kernel: Kernel, ev: s.Event, pieces: list) -> list:
+        """Strip escape sequences that reach beyond the screen (see repl.ui.sanitize)."""
+        if isinstance(ev, s.Stream):
+            key = (kernel.id, ev.name)
+            san = self._sanitizers.get(key)
+            if san is None:
+                san = self._sanitizers[key] = Sanitizer()
+            return [(stream, san.feed(text)) for stream, text in pieces]
+        return [(stream, clean(text)) for stream, text in pieces]
 
     def _finished(self, kernel: Kernel, req: s.Request, started: float) -> None:
         self._records.pop(req.msg_id, None)
@@ -115,8 +128,16 @@ class App:
         self.console.line(self.style.paint(render.DIM, f"[{kernel.label}] background cell In [{count}] {how} after {secs:.1f} s"))
 
     def on_state(self, kernel: Kernel, state: str) -> None:
+        before = self._states.get(kernel.id)
+        self._states[kernel.id] = state
         if state == "dead":
             self.console.line(f"repl: kernel {kernel.label} is gone from the server; /new starts another", "err")
+        elif state == "reconnecting":
+            self.console.line(f"repl: lost the connection to kernel {kernel.label}; reconnecting…", "err")
+        elif state == "connected" and before == "reconnecting":
+            self.console.line(f"repl: reconnected to kernel {kernel.label}", "err")
+        elif state == "disconnected" and before == "reconnecting":
+            self.console.line(f"repl: gave up reconnecting to kernel {kernel.label}", "err")
         self._refresh()
 
     def _refresh(self) -> None:

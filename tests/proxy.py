@@ -1,0 +1,77 @@
+"""A TCP proxy on loopback whose connections a test can cut at any moment."""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+
+
+class CutProxy:
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream = ("127.0.0.1", upstream_port)
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._pairs: list[tuple[socket.socket, socket.socket]] = []
+        self._lock = threading.Lock()
+        self.accepted = 0
+        self.cuts = 0
+        self._stop = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._stop:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.upstream)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._pairs.append((client, server))
+                self.accepted += 1
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+
+    def _pump(self, client: socket.socket, server: socket.socket) -> None:
+        peers = {client: server, server: client}
+        try:
+            while True:
+                ready, _, _ = select.select(list(peers), [], [], 1.0)
+                for sock in ready:
+                    data = sock.recv(65536)
+                    if not data:
+                        raise OSError("closed")
+                    peers[sock].sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (client, server):
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+    def cut(self) -> int:
+        """Drop every live connection at once, as a network failure would. Returns how many."""
+        with self._lock:
+            pairs, self._pairs = self._pairs, []
+        for client, server in pairs:
+            for sock in (server, client):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        self.cuts += 1
+        return len(pairs)
+
+    def close(self) -> None:
+        self._stop = True
+        self.cut()
+        self.listener.close()
