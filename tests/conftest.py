@@ -57,7 +57,7 @@ def bash_kernelspec_dir(tmp_path_factory) -> str:
 
 
 def start_gateway(tmp_path_factory, *extra: str, list_kernels: bool = True, port: int | None = None,
-                  token: str | None = None) -> Gateway:
+                  token: str | None = None, scheme: str = "http", verify=True) -> Gateway:
     port = port or free_port()
     token = token or "tok-" + secrets.token_hex(12)
     log = str(tmp_path_factory.mktemp("kg") / "gateway.log")
@@ -77,13 +77,14 @@ def start_gateway(tmp_path_factory, *extra: str, list_kernels: bool = True, port
     env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [bash_kernelspec_dir(tmp_path_factory), env.get("JUPYTER_PATH")]))
     with open(log, "wb") as f:
         proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, start_new_session=True, env=env)
-    url = f"http://127.0.0.1:{port}"
+    url = f"{scheme}://127.0.0.1:{port}"
 
     def ready():
         if proc.poll() is not None:
             raise RuntimeError(f"gateway exited: {open(log).read()[-2000:]}")
         try:
-            return httpx.get(f"{url}/api", headers={"Authorization": f"token {token}"}, timeout=1).status_code == 200
+            return httpx.get(f"{url}/api", headers={"Authorization": f"token {token}"}, timeout=1,
+                             verify=verify).status_code == 200
         except httpx.HTTPError:
             return False
 

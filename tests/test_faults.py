@@ -92,3 +92,61 @@ def test_gateway_gone_and_back(tmp_path_factory, tmp_path):
             stop_gateway(gw2)
     finally:
         t.close()
+
+
+def _rss_peak_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def test_flood_is_interrupted_and_memory_stays_bounded(gateway, tmp_path):
+    import time
+
+    env = gateway.env()
+    env["REPL_DATA_DIR"] = str(tmp_path)
+    t = Term(["--url", gateway.url], env=env)
+    try:
+        t.wait_prompt(1)
+        t.enter("i = 0\nwhile True: i += 1; print('flood', i, 'x' * 60)")
+        t.wait_prompt(2)
+        t.emulate = False  # read as fast as a fast terminal would, without emulating the screen
+        deadline = time.monotonic() + 30
+        while "flood " not in t.transcript:
+            assert time.monotonic() < deadline, f"no flood output: {t.transcript[-300:]!r}"
+            t.pump(0.05)
+        start = time.monotonic()
+        while time.monotonic() - start < 4:
+            t.pump(0.01)
+        base = _rss_peak_kib(t.child.pid)
+        t.ctrl("c")
+        pressed = time.monotonic()
+        t.wait_for(lambda t: "KeyboardInterrupt" in t.plain() and "In [3]:" in t.plain(), timeout=60)
+        took = time.monotonic() - pressed
+        peak = _rss_peak_kib(t.child.pid)
+        print(f"flood: Ctrl-C to prompt {took:.1f} s, peak RSS {peak / 1024:.0f} MiB (at 4 s {base / 1024:.0f} MiB)")
+        assert took < 30
+        assert peak < 400 * 1024
+    finally:
+        t.close()
+
+
+def test_osc52_and_terminal_queries_do_not_reach_the_terminal(gateway, tmp_path):
+    env = gateway.env()
+    env["REPL_DATA_DIR"] = str(tmp_path)
+    t = Term(["--url", gateway.url], env=env)
+    try:
+        t.wait_prompt(1)
+        t.enter(r"print('A\x1b]52;c;aGFja2Vk\x07B\x1b]0;pwned\x07C\x1b[6nD\x1b[31mred\x1b[0m')")
+        t.wait_for("ABCDred")
+        raw = t.transcript
+        at = raw.find("ABCD")  # only the output has these adjacent; the echoed input has the escapes between
+        line = raw[at : raw.find("\n", at)]
+        assert "\x1b]" not in line and "aGFja2Vk" not in line and "pwned" not in line and "\x1b[6n" not in line
+        assert "\x1b[31mred" in line  # colours are kept
+        r = subprocess.run([sys.executable, "-m", "repl", "-c", r"print('\x1b]52;c;aGk=\x07ok')"], env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert r.stdout == "\x1b]52;c;aGk=\x07ok\n"  # into a pipe: exactly as the kernel sent it
+    finally:
+        t.close()

@@ -39,6 +39,7 @@ class Foreground:
     detach: asyncio.Future
     started: float
     presses: int = 0
+    skipped: int = 0
 
 
 class ReplCompleter(Completer):
@@ -97,6 +98,10 @@ class App:
                 record[0].add(ev)
                 if isinstance(ev, s.RequestDone):
                     self._finished(kernel, req, record[1])
+            fg = self._fg
+            if fg is not None and fg.presses and ev.request is fg.req and isinstance(ev, (s.Stream, s.DisplayData)):
+                fg.skipped += 1  # interrupted: drain the backlog without drawing it
+                continue
             pieces = self._safe(kernel, ev, render.render(ev, self.style))
             if not pieces:
                 continue
@@ -277,6 +282,8 @@ class App:
             self._fg = None
             if self.prompt is not None:
                 keyboard.hand_to(self.prompt.input)
+        if fg.skipped:
+            self.console.line(self.style.paint(render.DIM, f"[{fg.skipped} output messages skipped after the interrupt]"))
         if record.execution_count is None:
             record.execution_count = kernel.session.next_count
         self.console.ensure_newline()
