@@ -21,6 +21,7 @@ class CutProxy:
         self.accepted = 0
         self.cuts = 0
         self._stop = False
+        self.frozen: set[socket.socket] = set()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -43,7 +44,9 @@ class CutProxy:
         peers = {client: server, server: client}
         try:
             while True:
-                ready, _, _ = select.select(list(peers), [], [], 1.0)
+                ready, _, _ = select.select(list(peers), [], [], 0.2)
+                if client in self.frozen:
+                    continue  # a silent network: nothing passes, nothing is closed
                 for sock in ready:
                     data = sock.recv(65536)
                     if not data:
@@ -69,6 +72,13 @@ class CutProxy:
                 except OSError:
                     pass
         self.cuts += 1
+        return len(pairs)
+
+    def freeze(self) -> int:
+        """Stop passing data on the live connections without closing them (a dead NAT or proxy)."""
+        with self._lock:
+            pairs = list(self._pairs)
+        self.frozen.update(client for client, _ in pairs)
         return len(pairs)
 
     def close(self) -> None:

@@ -150,3 +150,44 @@ def test_osc52_and_terminal_queries_do_not_reach_the_terminal(gateway, tmp_path)
         assert r.stdout == "\x1b]52;c;aGk=\x07ok\n"  # into a pipe: exactly as the kernel sent it
     finally:
         t.close()
+
+
+def test_keepalive_notices_a_silent_network(gateway, proxy, tmp_path):
+    env = gateway.env()
+    env["REPL_DATA_DIR"] = str(tmp_path)
+    t = Term(["--url", proxy.url, "--ping-interval", "0.5", "--ping-timeout", "1"], env=env)
+    try:
+        t.wait_prompt(1)
+        assert proxy.freeze() >= 1  # packets stop; no FIN, no RST: only pings can tell
+        t.wait_for("reconnecting", timeout=30)
+        t.wait_for("reconnected to kernel", timeout=30)
+        t.enter("'alive'")
+        t.wait_for("Out[1]: 'alive'")
+    finally:
+        t.close()
+
+
+def test_embedded_gateway_listens_on_loopback_only(tmp_path):
+    import os
+
+    from repl.gateway.local import descendants
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_GATEWAY")}
+    env["REPL_DATA_DIR"] = str(tmp_path)
+    t = Term([], env=env)
+    try:
+        t.wait_prompt(1, timeout=90)
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)", t.text()).group(1))
+        listening = []
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for row in open(table).read().splitlines()[1:]:
+                local, state = row.split()[1], row.split()[3]
+                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                    listening.append(local.rsplit(":", 1)[0])
+        assert listening == ["0100007F"], listening  # 127.0.0.1, nothing else
+        gw = [p for p in descendants(t.child.pid) if b"kernel_gateway" in open(f"/proc/{p}/cmdline", "rb").read()]
+        assert gw
+        cmdline = open(f"/proc/{gw[0]}/cmdline", "rb").read().decode(errors="replace")
+        assert "auth_token" not in cmdline  # the token is not visible in ps
+    finally:
+        t.close()
