@@ -192,6 +192,21 @@ class KernelChannel:
             fut = self._replies[req.msg_id] = asyncio.get_running_loop().create_future()
         return fut
 
+    async def ask(self, msg: dict, timeout: float) -> dict | None:
+        """Send a request and return its reply's content, or None if it does not come in time.
+
+        A late reply is dropped: nobody is waiting for it any more.
+        """
+        req = self.session.track(msg)
+        fut = self.wait_reply(req)
+        await self.send(msg)
+        try:
+            await asyncio.wait_for(asyncio.shield(fut), timeout)
+        except (TimeoutError, asyncio.TimeoutError):
+            self._replies.pop(req.msg_id, None)
+            return None
+        return req.reply
+
     async def execute(self, code: str, **kwargs) -> tuple[s.Request, asyncio.Future]:
         msg, req = self.session.execute(code, **kwargs)
         fut = self.wait_done(req)

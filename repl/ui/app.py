@@ -13,15 +13,20 @@ import time
 from dataclasses import dataclass
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.completion import Completer, Completion
 from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.lexers import DynamicLexer, PygmentsLexer, SimpleLexer
+from prompt_toolkit.output import ColorDepth
 
 from repl import errors
 from repl.notebook import CellRecord
+from repl.protocol import messages as m
 from repl.protocol import session as s
 from repl.ui import commands, render
 from repl.ui.actions import Actions
+from repl.ui.completion import ReplCompleter
+from repl.ui.keys import INSPECT_TIMEOUT, make_bindings
+from repl.ui import history as hist
 from repl.ui.cellinput import CellInput
 from repl.ui.console import Console
 from repl.ui.lexer import pygments_lexer_for
@@ -42,17 +47,6 @@ class Foreground:
     skipped: int = 0
 
 
-class ReplCompleter(Completer):
-    def __init__(self, app: "App") -> None:
-        self.app = app
-
-    def get_completions(self, document, complete_event):
-        text = document.text_before_cursor
-        partial = text.rsplit(" ", 1)[-1] if " " in text else text
-        for value, meta in commands.complete(text, self.app.arguments_for):
-            yield Completion(value, start_position=-len(partial), display_meta=meta)
-
-
 def tag_lines(text: str, tag: str) -> str:
     """Put ``tag`` at the start of every line of ``text``."""
     body = text[:-1] if text.endswith("\n") else text
@@ -60,8 +54,12 @@ def tag_lines(text: str, tag: str) -> str:
 
 
 class App:
-    def __init__(self, console: Console, server_label: str, style: render.Style, tracer=None) -> None:
+    def __init__(self, console: Console, server_label: str, style: render.Style, tracer=None,
+                 vi: bool = False, pt_style=None) -> None:
         self.console = console
+        self.vi = vi
+        self.pt_style = pt_style
+        self._next_input = ""
         self.tracer = tracer
         self.server_label = server_label
         self.style = style
@@ -74,6 +72,7 @@ class App:
         self._specs_cache: list[str] = []
         self._sanitizers: dict[tuple[str, str], Sanitizer] = {}
         self._states: dict[str, str] = {}
+        self._keyboard: CellInput | None = None
 
     # ------------------------------------------------------------ events from kernels
 
@@ -91,6 +90,10 @@ class App:
         for ev in events:
             if isinstance(ev, s.KernelLost):
                 self.console.line(render.kernel_lost(ev.state, kernel.label), "err")
+                continue
+            if isinstance(ev, s.InputRequest):
+                if not ev.other:
+                    asyncio.get_running_loop().create_task(self._answer_input(kernel, ev))
                 continue
             req = ev.request
             record = self._records.get(req.msg_id) if req is not None else None
@@ -213,8 +216,17 @@ class App:
             bottom_toolbar=self._toolbar,
             completer=ReplCompleter(self),
             complete_while_typing=False,
+            complete_in_thread=False,
             prompt_continuation=self._continuation,
-            enable_history_search=False,
+            multiline=True,
+            key_bindings=make_bindings(self),
+            history=hist.open_history(),
+            auto_suggest=AutoSuggestFromHistory(),
+            enable_history_search=True,
+            vi_mode=self.vi,
+            style=self.pt_style,
+            include_default_pygments_style=self.pt_style is None,
+            color_depth=None if self.style.color else ColorDepth.MONOCHROME,
         )
         try:
             self._specs_cache = sorted((await ws.rest.kernelspecs())["kernelspecs"])
@@ -226,7 +238,8 @@ class App:
                 self.console.ensure_newline()
                 try:
                     self.console.app = self.prompt.app
-                    text = await self.prompt.prompt_async(self._message)
+                    default, self._next_input = self._next_input, ""
+                    text = await self.prompt.prompt_async(self._message, default=default)
                 except KeyboardInterrupt:
                     continue
                 except EOFError:
@@ -265,7 +278,7 @@ class App:
         self._records[req.msg_id] = (record, started)
         done = kernel.channel.wait_done(req)
         fg = self._fg = Foreground(kernel, req, done, loop.create_future(), started)
-        keyboard = CellInput(self._on_sigtstp)
+        keyboard = self._keyboard = CellInput(self._on_sigtstp)
         try:
             await kernel.channel.send(msg)
             with keyboard:
@@ -280,14 +293,70 @@ class App:
             self.console.line(f"repl: {exc}", "err")
         finally:
             self._fg = None
+            self._keyboard = None
             if self.prompt is not None:
                 keyboard.hand_to(self.prompt.input)
         if fg.skipped:
             self.console.line(self.style.paint(render.DIM, f"[{fg.skipped} output messages skipped after the interrupt]"))
         if record.execution_count is None:
             record.execution_count = kernel.session.next_count
+        self._payloads(req)
         self.console.ensure_newline()
         self.console.write("out", "\n")  # a blank line between cells, as in jupyter console
+
+    async def _answer_input(self, kernel: Kernel, ev: s.InputRequest) -> None:
+        """input() / getpass() in the kernel: ask in place; Ctrl-C interrupts the kernel."""
+        keyboard = self._keyboard
+        if keyboard is not None:
+            keyboard.pause()
+        self.console.ensure_newline()
+        session: PromptSession = PromptSession()
+        value = ""
+        try:
+            self.console.app = session.app
+            value = await session.prompt_async(ev.prompt, is_password=ev.password)
+        except KeyboardInterrupt:
+            self.console.app = None
+            await self._interrupt(kernel)
+            return
+        except EOFError:
+            value = ""
+        finally:
+            self.console.app = None
+            self._own_signals(asyncio.get_running_loop())
+            if keyboard is not None and self._keyboard is keyboard:
+                keyboard.resume()
+        try:
+            await kernel.channel.send(m.input_reply(kernel.session.session_id, value, ev.header))
+        except errors.ReplError as exc:
+            self.console.line(f"repl: {exc}", "err")
+
+    def _payloads(self, req: s.Request) -> None:
+        """IPython's ``obj?`` pages and ``set_next_input`` from the execute_reply."""
+        for p in req.payload:
+            source = p.get("source")
+            if source == "page" and isinstance(p.get("data"), dict):
+                self.console.ensure_newline()
+                self.console.write("out", clean(render.bundle_text(p["data"])).rstrip("\n") + "\n")
+            elif source == "set_next_input" and isinstance(p.get("text"), str):
+                self._next_input = p["text"]
+
+    async def inspect(self, code: str, cursor: int) -> None:
+        kernel = self.ws.current if self.ws else None
+        if kernel is None:
+            return
+        msg = m.inspect_request(kernel.session.session_id, code, cursor)
+        try:
+            reply = await kernel.channel.ask(msg, INSPECT_TIMEOUT)
+        except errors.ReplError as exc:
+            self.console.line(f"repl: {exc}", "err")
+            return
+        if reply is None:
+            self.console.line("repl: the kernel did not answer the inspection in time", "err")
+        elif reply.get("status") == "ok" and reply.get("found") and isinstance(reply.get("data"), dict):
+            self.console.write("out", clean(render.bundle_text(reply["data"])).rstrip("\n") + "\n")
+        else:
+            self.console.line("no documentation for the name at the cursor")
 
     def _on_sigint(self) -> None:
         """Ctrl-C while no prompt is showing (the prompt handles its own as a key)."""

@@ -30,8 +30,18 @@ class CellInput:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def __enter__(self) -> "CellInput":
+        self.resume()
+        return self
+
+    def pause(self) -> None:
+        """Give the terminal back (for a prompt shown while the cell runs, e.g. input())."""
+        self.__exit__()
+        self._saved = None
+        self._loop = None
+
+    def resume(self) -> None:
         if not os.isatty(self.fd):
-            return self
+            return
         try:
             self._saved = termios.tcgetattr(self.fd)
             attrs = termios.tcgetattr(self.fd)
@@ -42,10 +52,9 @@ class CellInput:
             termios.tcsetattr(self.fd, termios.TCSANOW, attrs)
         except termios.error:
             self._saved = None
-            return self
+            return
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self.fd, self._readable)
-        return self
 
     def _readable(self) -> None:
         try:

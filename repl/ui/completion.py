@@ -1,0 +1,70 @@
+"""Tab completion: /commands and their arguments locally, code from the kernel, asynchronously.
+
+Typing never waits for the kernel: prompt_toolkit runs ``get_completions_async`` as a task and
+drops its result if the text changed meanwhile; a reply slower than the timeout is dropped too.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prompt_toolkit.completion import Completer, Completion
+
+from repl import errors
+from repl.protocol import messages as m
+from repl.ui import commands
+
+if TYPE_CHECKING:
+    from repl.ui.app import App
+
+TIMEOUT = 2.0
+
+
+def kernel_matches(reply: dict | None, cursor: int) -> tuple[list[tuple[str, str]], int]:
+    """(text, type) pairs and the start offset relative to the cursor, from a complete_reply."""
+    if not isinstance(reply, dict) or reply.get("status") != "ok":
+        return [], 0
+    matches = [x for x in reply.get("matches") or [] if isinstance(x, str)]
+    start = reply.get("cursor_start")
+    start = start if isinstance(start, int) and 0 <= start <= cursor else cursor
+    types: dict[str, str] = {}
+    meta = reply.get("metadata")
+    experimental = meta.get("_jupyter_types_experimental") if isinstance(meta, dict) else None
+    if isinstance(experimental, list):
+        for item in experimental:
+            if isinstance(item, dict) and isinstance(item.get("text"), str):
+                types[item["text"]] = str(item.get("type") or "")
+    return [(x, types.get(x, "")) for x in matches], start - cursor
+
+
+class ReplCompleter(Completer):
+    def __init__(self, app: "App") -> None:
+        self.app = app
+
+    def _commands(self, text: str):
+        partial = text.rsplit(" ", 1)[-1] if " " in text else text
+        for value, meta in commands.complete(text, self.app.arguments_for):
+            yield Completion(value, start_position=-len(partial), display_meta=meta)
+
+    def get_completions(self, document, complete_event):
+        text = document.text_before_cursor
+        if text.lstrip().startswith("/") and not text.lstrip().startswith("//"):
+            yield from self._commands(text.lstrip())
+
+    async def get_completions_async(self, document, complete_event):
+        text = document.text_before_cursor
+        if text.lstrip().startswith("/") and not text.lstrip().startswith("//") and "\n" not in text:
+            for c in self._commands(text.lstrip()):
+                yield c
+            return
+        kernel = self.app.ws.current if self.app.ws else None
+        if kernel is None or not document.text.strip():
+            return
+        msg = m.complete_request(kernel.session.session_id, document.text, document.cursor_position)
+        try:
+            reply = await kernel.channel.ask(msg, TIMEOUT)
+        except errors.ReplError:
+            return
+        matches, offset = kernel_matches(reply, document.cursor_position)
+        for text_, kind in matches:
+            yield Completion(text_, start_position=offset, display_meta=kind)
