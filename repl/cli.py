@@ -18,7 +18,7 @@ from repl.config import ENV_TOKEN, ENV_URL, Settings
 from repl.gateway import tls
 from repl.gateway.local import LocalGateway
 from repl.gateway.rest import RestClient
-from repl.ui import render
+from repl.ui import images, render
 from repl.workspace import Workspace
 
 
@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="start with the message trace on")
     p.add_argument("--log-traffic", metavar="FILE", help="append every message and event to FILE as JSON lines")
     p.add_argument("-c", dest="code", metavar="CODE", help="run CODE, print its output and exit (1 if it raised)")
+    p.add_argument("--style", metavar="NAME", help="pygments style for the input (e.g. monokai, solarized-dark)")
+    p.add_argument("--vi", action="store_true", help="vi editing mode")
+    p.add_argument("--images", choices=images.PROTOCOLS, default="auto",
+                   help="inline images: kitty, iterm, sixel, off (default: detect)")
     p.add_argument("--version", action="version", version=f"repl {__version__}")
     return p
 
@@ -79,6 +83,17 @@ def main(argv: list[str] | None = None) -> int:
 _last_signal: list[int] = []
 
 
+def _pt_style(name: str):
+    from prompt_toolkit.styles.pygments import style_from_pygments_cls
+    from pygments.styles import get_all_styles, get_style_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        return style_from_pygments_cls(get_style_by_name(name))
+    except ClassNotFound:
+        raise errors.UsageError(f"no pygments style '{name}'; try one of: {', '.join(sorted(get_all_styles()))}") from None
+
+
 def _say(line: str) -> None:
     with contextlib.suppress(OSError, ValueError):
         print(line, file=sys.stderr, flush=True)
@@ -101,7 +116,9 @@ async def _amain(settings: Settings, interactive: bool) -> int:
     from repl.ui.console import Console
     from repl.ui.trace import Tracer
 
-    style = render.Style(color=interactive and "NO_COLOR" not in os.environ)
+    style = render.Style(color=interactive and not os.environ.get("NO_COLOR"),
+                         images=images.choose(settings.images, os.environ) if interactive else "off")
+    pt_style = _pt_style(settings.style) if settings.style else None
     console = Console()
     if interactive:
         emit = console.line
@@ -133,12 +150,14 @@ async def _amain(settings: Settings, interactive: bool) -> int:
         stack.push_async_callback(rest.aclose)
         await rest.api_info()
         await rest.kernelspecs()  # /api may be open to all; this one needs the token
-        front = App(console, rest.display_url, style, tracer) if interactive else OneShot()
+        front = (App(console, rest.display_url, style, tracer, vi=settings.vi, pt_style=pt_style)
+                 if interactive else OneShot())
         ping = settings.ping_interval or None
         channel_options = {"ssl_context": ssl_context, "ping_interval": ping,
                            "ping_timeout": (settings.ping_timeout or None) if ping else None}
         ws = Workspace(rest, on_events=front.on_events, on_state=front.on_state, trace=tracer,
                        channel_options=channel_options)
+        ws.on_error = lambda exc: _say(f"repl: internal error while showing output ({exc!r}); still reading")
         tracer.labels = lambda kid: ws.kernels[kid].label if kid in ws.kernels else kid[:8]
         stack.push_async_callback(ws.aclose)
         if settings.attach:

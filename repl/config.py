@@ -28,6 +28,9 @@ class Settings:
     insecure: bool = False
     ping_interval: float = 20.0
     ping_timeout: float = 20.0
+    style: str | None = None
+    vi: bool = False
+    images: str = "auto"
 
     @classmethod
     def resolve(cls, args, env: Mapping[str, str] | None = None) -> "Settings":
@@ -52,4 +55,7 @@ class Settings:
             insecure=args.insecure,
             ping_interval=args.ping_interval,
             ping_timeout=args.ping_timeout,
+            style=args.style,
+            vi=args.vi,
+            images=args.images,
         )

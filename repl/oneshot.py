@@ -10,7 +10,7 @@ from typing import TextIO
 
 from repl import errors
 from repl.protocol import session as s
-from repl.ui import render
+from repl.ui import mime, render
 from repl.ui.sanitize import Sanitizer, clean
 from repl.workspace import Kernel, Workspace
 
@@ -37,7 +37,7 @@ class OneShot:
             if isinstance(ev, s.Stream):
                 self._write(self.err if ev.name == "stderr" else self.out, ev.text, ev.name)
             elif isinstance(ev, (s.ExecuteResult, s.DisplayData)):
-                text = render.bundle_text(ev.data)
+                text = mime.to_text(ev.data, 80, False)
                 self._write(self.out, text if text.endswith("\n") else text + "\n")
             elif isinstance(ev, s.ErrorOutput):
                 text = "\n".join(ev.traceback) or f"{ev.ename}: {ev.evalue}"

@@ -76,6 +76,7 @@ class Workspace:
         self.ws_base = ws_base or urls.ws_base(rest.base_url)
         self.on_events = on_events or (lambda k, ev: None)
         self.on_state = on_state or (lambda k, st: None)
+        self.on_error: Callable[[Exception], None] | None = None
         self.protocol = protocol
         self.trace = trace
         self.kernels: dict[str, Kernel] = {}
@@ -121,6 +122,7 @@ class Workspace:
             **self.channel_options,
         )
         kernel = Kernel(model, session, channel, started_here, alias=self.aliases.get(model.id))
+        channel.on_error = self.on_error
         holder.append(kernel)
         self.kernels[model.id] = kernel
         try:

@@ -63,6 +63,7 @@ class KernelChannel:
         self.ping_timeout = ping_timeout
         self.trace = trace
         self.ssl_context = ssl_context
+        self.on_error: Callable[[Exception], None] | None = None
         self._dead: errors.ReplError | None = None
         self.state = "disconnected"
         self.codec = wire.Codec(None)
@@ -249,7 +250,12 @@ class KernelChannel:
                 if fut is not None and not fut.done():
                     fut.set_result(ev.request)
         if events:
-            self.on_events(events)
+            try:
+                self.on_events(events)
+            except Exception as exc:  # a bug in a handler must not stop the reader: keep reading
+                self._emit_trace({"event": "handler-error", "error": repr(exc)})
+                if self.on_error is not None:
+                    self.on_error(exc)
         if any(isinstance(ev, s.KernelLost) and ev.state == "restarting" for ev in events):
             # The kernel comes back on new ports: a fresh websocket (same session) follows it.
             asyncio.get_running_loop().create_task(self._cycle())

@@ -22,13 +22,14 @@ from repl import errors
 from repl.notebook import CellRecord
 from repl.protocol import messages as m
 from repl.protocol import session as s
+from repl.protocol.outputs import resolve_line_edits
 from repl.ui import commands, render
 from repl.ui.actions import Actions
 from repl.ui.completion import ReplCompleter
 from repl.ui.keys import INSPECT_TIMEOUT, make_bindings
 from repl.ui import history as hist
 from repl.ui.cellinput import CellInput
-from repl.ui.console import Console
+from repl.ui.console import Console, terminal_size
 from repl.ui.lexer import pygments_lexer_for
 from repl.ui.sanitize import Sanitizer, clean
 from repl.workspace import Kernel, Workspace
@@ -43,8 +44,10 @@ class Foreground:
     done: asyncio.Future
     detach: asyncio.Future
     started: float
+    mark: tuple = (0, True)
     presses: int = 0
     skipped: int = 0
+    clear_pending: bool = False
 
 
 def tag_lines(text: str, tag: str) -> str:
@@ -73,6 +76,7 @@ class App:
         self._sanitizers: dict[tuple[str, str], Sanitizer] = {}
         self._states: dict[str, str] = {}
         self._keyboard: CellInput | None = None
+        self._displays: dict[str, tuple] = {}
 
     # ------------------------------------------------------------ events from kernels
 
@@ -102,18 +106,50 @@ class App:
                 if isinstance(ev, s.RequestDone):
                     self._finished(kernel, req, record[1])
             fg = self._fg
-            if fg is not None and fg.presses and ev.request is fg.req and isinstance(ev, (s.Stream, s.DisplayData)):
+            mine = fg is not None and ev.request is fg.req
+            if mine and fg.presses and isinstance(ev, (s.Stream, s.DisplayData)):
                 fg.skipped += 1  # interrupted: drain the backlog without drawing it
                 continue
+            if mine and isinstance(ev, s.ClearOutput):
+                if ev.wait:
+                    fg.clear_pending = True
+                else:
+                    self.console.erase_to(fg.mark)
+                    self._displays.clear()
+                continue
+            self.style.width = terminal_size()[0]
             pieces = self._safe(kernel, ev, render.render(ev, self.style))
             if not pieces:
                 continue
+            if mine and fg.clear_pending:
+                fg.clear_pending = False
+                self.console.erase_to(fg.mark)
+                self._displays.clear()
             tag = self._tag(kernel, ev)
+            display_id = ev.display_id if isinstance(ev, s.DisplayData) else None
+            if display_id and ev.update and tag is None and self._redraw_display(display_id, pieces):
+                continue  # redrawn in place; otherwise the new value is printed as new output
+            start = self.console.mark() if display_id and not tag else None
             for stream, text in pieces:
                 if tag:
-                    text = tag_lines(text, self.style.paint(render.DIM, tag))
+                    text = tag_lines(resolve_line_edits(text), self.style.paint(render.DIM, tag))
                 self.console.write(stream, text)
+            if start is not None:
+                self._displays[display_id] = (start, self.console.rows)
         self._refresh()
+
+    def _redraw_display(self, display_id: str, pieces: list) -> bool:
+        """Redraw a display in place if it is still the latest output on screen."""
+        where = self._displays.get(display_id)
+        if where is None:
+            return False
+        start, end = where
+        if end != self.console.rows or not self.console.erase_to(start):
+            return False
+        for stream, text in pieces:
+            self.console.write(stream, text)
+        self._displays[display_id] = (start, self.console.rows)
+        return True
 
     def _safe(self, kernel: Kernel, ev: s.Event, pieces: list) -> list:
         """Strip escape sequences that reach beyond the screen (see repl.ui.sanitize)."""
@@ -123,7 +159,7 @@ class App:
             if san is None:
                 san = self._sanitizers[key] = Sanitizer()
             return [(stream, san.feed(text)) for stream, text in pieces]
-        return [(stream, clean(text)) for stream, text in pieces]
+        return [(stream, text if stream == "image" else clean(text)) for stream, text in pieces]
 
     def _finished(self, kernel: Kernel, req: s.Request, started: float) -> None:
         self._records.pop(req.msg_id, None)
@@ -277,7 +313,9 @@ class App:
         kernel.cells.append(record)
         self._records[req.msg_id] = (record, started)
         done = kernel.channel.wait_done(req)
-        fg = self._fg = Foreground(kernel, req, done, loop.create_future(), started)
+        self.console.redrawable = True
+        self._displays.clear()
+        fg = self._fg = Foreground(kernel, req, done, loop.create_future(), started, self.console.mark())
         keyboard = self._keyboard = CellInput(self._on_sigtstp)
         try:
             await kernel.channel.send(msg)

@@ -4,10 +4,32 @@ prompt (through prompt_toolkit's run_in_terminal, batched per tick) while one is
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from typing import TextIO
 
 from prompt_toolkit.application import Application, run_in_terminal
+from prompt_toolkit.utils import get_cwidth
+
+from repl.protocol.outputs import _resolve_line
+from repl.ui.render import strip_ansi
+
+
+def display_rows(text: str, columns: int) -> int:
+    """How many terminal rows ``text`` moves the cursor down (wrapped lines count as many)."""
+    rows = 0
+    for line in strip_ansi(text).split("\n")[:-1]:
+        width = get_cwidth(_resolve_line(line))
+        rows += max(1, -(-width // max(columns, 1)))
+    return rows
+
+
+def terminal_size() -> tuple[int, int]:
+    try:
+        size = os.get_terminal_size(sys.stdout.fileno())
+        return size.columns, size.lines
+    except (OSError, ValueError):
+        return 80, 24
 
 
 class Console:
@@ -19,6 +41,8 @@ class Console:
         self.batch_delay = batch_delay
         self._pending: list[tuple[str, str]] = []
         self._scheduled = False
+        self.rows = 0  # rows moved down by direct writes: lets us erase recent output
+        self.redrawable = True  # False once output went above a prompt (positions unknown)
 
     def _file(self, stream: str) -> TextIO:
         return self.err if stream == "err" else self.out
@@ -36,7 +60,30 @@ class Console:
             f = self._file(stream)
             f.write(text)
             f.flush()
+            self.rows += display_rows(text, terminal_size()[0]) if "\n" in text else 0
         self.at_line_start = text.endswith("\n")
+
+    def mark(self) -> tuple[int, bool]:
+        """A position in the output that :meth:`erase_to` can come back to."""
+        self.flush_pending()
+        return self.rows, self.at_line_start
+
+    def erase_to(self, mark: tuple[int, bool]) -> bool:
+        """Erase everything written since ``mark`` if it is all still on screen; True if done."""
+        rows, at_start = mark
+        up = self.rows - rows
+        if not self.redrawable or (self.app is not None and self.app.is_running) or not self.out.isatty():
+            return False
+        if up >= terminal_size()[1] - 1 or up < 0:
+            return False
+        seq = (f"\x1b[{up}A" if up else "") + "\r\x1b[J"
+        if not at_start:
+            return False  # the mark was mid-line: cannot know the column to return to
+        self.out.write(seq)
+        self.out.flush()
+        self.rows = rows
+        self.at_line_start = True
+        return True
 
     def line(self, text: str, stream: str = "out") -> None:
         """A whole line of our own (notices, errors), starting on a fresh line."""
@@ -49,6 +96,8 @@ class Console:
 
     def flush_pending(self) -> None:
         pending, self._pending = self._pending, []
+        if pending:
+            self.redrawable = False
         for stream, text in pending:
             f = self._file(stream)
             f.write(text)

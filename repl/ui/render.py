@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from repl.protocol import session as s
+from repl.ui import mime
 
 Piece = tuple[str, str]
 
@@ -29,6 +30,8 @@ def strip_ansi(text: str) -> str:
 @dataclass
 class Style:
     color: bool = True
+    width: int = 80
+    images: str = "off"  # kitty / iterm / sixel / off
 
     def paint(self, code: str, text: str) -> str:
         return f"{code}{text}{RESET}" if self.color and text else text
@@ -55,16 +58,16 @@ def in_prompt_text(count: int) -> str:
 
 
 def execute_result(ev: s.ExecuteResult, style: Style) -> list[Piece]:
-    text = bundle_text(ev.data)
     prompt = out_prompt(ev.execution_count, style)
-    if "\n" in text.rstrip("\n"):
-        return [("out", f"{prompt}\n{text.rstrip(chr(10))}\n")]
+    pieces = mime.pieces(ev.data, style.width, style.color, style.images)
+    stream, text = pieces[0]
+    if stream == "image" or "\n" in text.rstrip("\n"):
+        return [("out", prompt + "\n"), *pieces]
     return [("out", f"{prompt}{text.rstrip(chr(10))}\n")]
 
 
 def display_data(ev: s.DisplayData, style: Style) -> list[Piece]:
-    text = bundle_text(ev.data)
-    return [("out", text if text.endswith("\n") else text + "\n")]
+    return mime.pieces(ev.data, style.width, style.color, style.images)
 
 
 def error(ev: s.ErrorOutput, style: Style) -> list[Piece]:

@@ -1,0 +1,146 @@
+"""Inline images: the kitty graphics protocol, iTerm2's inline images, or sixel; else a placeholder.
+
+``choose(setting, env)`` picks a protocol: ``auto`` looks at what the terminal says it is
+(kitty: TERM=xterm-kitty or KITTY_WINDOW_ID; iTerm2/WezTerm: TERM_PROGRAM; sixel: terminals known
+to support it). PNG goes to kitty as is; JPEG and sixel need Pillow, without which the
+placeholder is used.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import struct
+import tempfile
+from typing import Mapping
+
+PROTOCOLS = ("auto", "kitty", "iterm", "sixel", "off")
+_SIXEL_TERMS = ("foot", "mlterm", "yaft", "contour", "sixel")
+
+
+def choose(setting: str, env: Mapping[str, str]) -> str:
+    if setting != "auto":
+        return setting
+    term = env.get("TERM", "")
+    if term == "xterm-kitty" or env.get("KITTY_WINDOW_ID"):
+        return "kitty"
+    if env.get("TERM_PROGRAM") in ("iTerm.app", "WezTerm"):
+        return "iterm"
+    if any(name in term for name in _SIXEL_TERMS):
+        return "sixel"
+    return "off"
+
+
+def size_of(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG or JPEG header, without decoding the image."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        return struct.unpack(">II", data[16:24])
+    if data[:2] == b"\xff\xd8":
+        i = 2
+        while i + 9 < len(data):
+            if data[i] != 0xFF:
+                return None
+            marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                h, w = struct.unpack(">HH", data[i + 5 : i + 9])
+                return w, h
+            i += 2 + length
+    return None
+
+
+def placeholder(mime: str, data: bytes, note: str = "") -> str:
+    ext = ".png" if mime == "image/png" else ".jpg"
+    fd, path = tempfile.mkstemp(prefix="repl-image-", suffix=ext)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    size = size_of(data)
+    dims = f" {size[0]}×{size[1]}" if size else ""
+    kb = len(data) / 1024
+    return f"[{mime}{dims}, {kb:.1f} KiB: {path}]{note}\n"
+
+
+def _pillow():
+    try:
+        from PIL import Image
+    except ImportError:
+        return None
+    return Image
+
+
+def _as_png(mime: str, data: bytes) -> bytes | None:
+    if mime == "image/png":
+        return data
+    Image = _pillow()
+    if Image is None:
+        return None
+    out = io.BytesIO()
+    Image.open(io.BytesIO(data)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def kitty(png: bytes) -> str:
+    payload = base64.standard_b64encode(png).decode()
+    chunks = [payload[i : i + 4096] for i in range(0, len(payload), 4096)] or [""]
+    out = []
+    for n, chunk in enumerate(chunks):
+        more = 1 if n < len(chunks) - 1 else 0
+        head = f"a=T,f=100,m={more}" if n == 0 else f"m={more}"
+        out.append(f"\x1b_G{head};{chunk}\x1b\\")
+    return "".join(out) + "\n"
+
+
+def iterm(data: bytes) -> str:
+    b64 = base64.standard_b64encode(data).decode()
+    return f"\x1b]1337;File=inline=1;size={len(data)};preserveAspectRatio=1:{b64}\x07\n"
+
+
+def sixel(data: bytes, max_width: int = 800) -> str | None:
+    Image = _pillow()
+    if Image is None:
+        return None
+    img = Image.open(io.BytesIO(data)).convert("RGB")
+    if img.width > max_width:
+        img = img.resize((max_width, max(1, img.height * max_width // img.width)))
+    img = img.quantize(colors=255)
+    palette = img.getpalette()[: 255 * 3]
+    w, h = img.size
+    px = img.load()
+    out = ['\x1bPq"1;1;%d;%d' % (w, h)]
+    for i in range(len(palette) // 3):
+        r, g, b = palette[3 * i : 3 * i + 3]
+        out.append(f"#{i};2;{r * 100 // 255};{g * 100 // 255};{b * 100 // 255}")
+    for band in range(0, h, 6):
+        colours: dict[int, list[int]] = {}
+        for x in range(w):
+            for dy in range(6):
+                y = band + dy
+                if y < h:
+                    colours.setdefault(px[x, y], [0] * w)[x] |= 1 << dy
+        for n, (colour, bits) in enumerate(colours.items()):
+            out.append(f"#{colour}" + "".join(chr(63 + b) for b in bits) + ("$" if n < len(colours) - 1 else ""))
+        out.append("-")
+    out.append("\x1b\\")
+    return "".join(out) + "\n"
+
+
+def draw(mime: str, b64: str, protocol: str) -> str:
+    """Terminal text that shows the image (escape sequences, or a placeholder line)."""
+    try:
+        data = base64.b64decode(b64, validate=False)
+    except (ValueError, TypeError):
+        return f"[{mime}: not valid base64]\n"
+    try:
+        if protocol == "kitty":
+            png = _as_png(mime, data)
+            if png is not None:
+                return kitty(png)
+        elif protocol == "iterm":
+            return iterm(data)
+        elif protocol == "sixel":
+            text = sixel(data)
+            if text is not None:
+                return text
+    except Exception:  # a broken image must not break the REPL: show where it was saved instead
+        return placeholder(mime, data, " (could not be drawn)")
+    return placeholder(mime, data)

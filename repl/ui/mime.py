@@ -1,0 +1,74 @@
+"""Mime bundle → terminal text: picks the richest representation the terminal can show.
+
+Markdown is rendered by rich (headings, emphasis, lists, highlighted code blocks), HTML turned
+into readable text by html2text, JSON pretty-printed, LaTeX shown as source, PNG/JPEG drawn
+through :mod:`repl.ui.images`. A text/plain that is only an object's default repr
+(``<IPython.core.display.Markdown object>``) does not win over a real representation.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+from repl.ui import images
+
+_DEFAULT_REPR = re.compile(r"^<[\w.]+ object( at 0x[0-9a-f]+)?>$")
+IMAGE_TYPES = ("image/png", "image/jpeg")
+
+
+def _text(value) -> str | None:
+    if isinstance(value, list):
+        value = "".join(str(v) for v in value)
+    return value if isinstance(value, str) else None
+
+
+def markdown(text: str, width: int, color: bool) -> str:
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    out = io.StringIO()
+    console = Console(file=out, width=width, force_terminal=color, no_color=not color, color_system="256" if color else None,
+                      legacy_windows=False, highlight=False)
+    console.print(Markdown(text, code_theme="monokai"))
+    return "\n".join(line.rstrip() for line in out.getvalue().split("\n"))
+
+
+def html(text: str, width: int) -> str:
+    import html2text
+
+    h = html2text.HTML2Text(bodywidth=width)
+    h.ignore_images = True
+    return h.handle(text)
+
+
+def to_text(data: dict, width: int = 80, color: bool = True) -> str:
+    """Text for a bundle (no images)."""
+    plain = _text(data.get("text/plain"))
+    real_plain = plain is not None and not _DEFAULT_REPR.match(plain.strip())
+    md = _text(data.get("text/markdown"))
+    if md is not None:
+        return markdown(md, width, color)
+    if real_plain:
+        return plain
+    if _text(data.get("text/html")) is not None:
+        return html(_text(data["text/html"]), width)
+    if "application/json" in data:
+        return json.dumps(data["application/json"], indent=2, ensure_ascii=False, default=str) + "\n"
+    if _text(data.get("text/latex")) is not None:
+        return _text(data["text/latex"])
+    if plain is not None:
+        return plain
+    kinds = ", ".join(sorted(str(k) for k in data)) or "empty"
+    return f"<{kinds}>"
+
+
+def pieces(data: dict, width: int, color: bool, image_protocol: str) -> list[tuple[str, str]]:
+    """(stream, text) pieces; stream "image" is our own escape sequences, not to be sanitized."""
+    for mime in IMAGE_TYPES:
+        b64 = _text(data.get(mime))
+        if b64 is not None:
+            return [("image", images.draw(mime, b64.strip(), image_protocol))]
+    text = to_text(data, width, color)
+    return [("out", text if text.endswith("\n") else text + "\n")]
