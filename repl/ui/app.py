@@ -349,6 +349,8 @@ class App:
             keyboard.pause()
         self.console.ensure_newline()
         session: PromptSession = PromptSession()
+        if keyboard is not None:
+            keyboard.hand_to(session.input)  # what was typed ahead answers the question
         value = ""
         try:
             self.console.app = session.app

@@ -1,0 +1,137 @@
+"""Typing and reading like a Jupyter client, in a pty against a real gateway."""
+
+import os
+import stat
+
+import pytest
+
+from tests.term import Term
+
+
+@pytest.fixture
+def term(gateway, tmp_path):
+    terms = []
+
+    def make(*args):
+        env = gateway.env()
+        env["REPL_DATA_DIR"] = str(tmp_path / "data")
+        t = Term(["--url", gateway.url, *args], env=env)
+        terms.append(t)
+        return t
+
+    yield make
+    for t in terms:
+        t.close()
+
+
+def test_tab_completes_from_the_kernel(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("import collections")
+    t.wait_prompt(2)
+    t.type("collections.Ord\t")
+    t.wait_for("collections.OrderedDict")
+    t.type("\r")
+    t.wait_for("Out[2]: collections.OrderedDict")
+
+
+def test_def_block_over_two_lines(term):
+    t = term()
+    t.wait_prompt(1)
+    t.type("def double(x):\r")
+    t.wait_for("...:")  # the kernel asked for more
+    t.type("return x * 2\r")
+    t.wait_for("...:     return x * 2")  # indented by the kernel's indent
+    t.wait_for(lambda t: t.text().count("...:") >= 2)
+    t.type("\r")
+    t.wait_prompt(2)
+    t.enter("double(21)")
+    t.wait_for("Out[2]: 42")
+
+
+def test_alt_enter_inserts_a_newline(term):
+    t = term()
+    t.wait_prompt(1)
+    t.type("a = 1\x1b\rb = 2\r")
+    t.wait_prompt(2)
+    t.enter("a + b")
+    t.wait_for("Out[2]: 3")
+
+
+def test_input_is_answered_and_password_is_hidden(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("name = input('name? '); print('hello', name)")
+    t.wait_for(lambda t: any(line.startswith("name?") for line in t.text().splitlines()))
+    t.enter("bob")
+    t.wait_for("hello bob")
+    t.wait_prompt(2)
+    t.enter("import getpass; pw = getpass.getpass('pw: '); print(len(pw))")
+    t.wait_for(lambda t: any(line.startswith("pw:") for line in t.text().splitlines()))
+    t.enter("hunter2")
+    t.wait_for(lambda t: "\n7\n" in t.text() + "\n")
+    assert "hunter2" not in t.transcript
+
+
+def test_ctrl_c_while_waiting_for_input_interrupts(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("input('wait> ')")
+    t.wait_for(lambda t: any(line.startswith("wait>") for line in t.text().splitlines()))
+    t.ctrl("c")
+    t.wait_for("KeyboardInterrupt")
+    t.wait_prompt(2)
+
+
+def test_history_survives_a_restart_and_is_private(term, tmp_path):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("remembered = 'yes'")
+    t.wait_prompt(2)
+    t.ctrl("d")
+    t.wait_exit()
+    path = tmp_path / "data" / "history"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    t2 = term()
+    t2.wait_prompt(1)
+    t2.type("\x1b[A")  # Up
+    t2.wait_for("In [1]: remembered = 'yes'")
+
+
+def test_progress_bar_ends_as_one_line(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("import time\r")
+    t.wait_prompt(2)
+    t.enter(r"for i in range(5): print(f'\rprogress {i * 25}%', end='', flush=True); time.sleep(0.05)")
+    t.wait_prompt(3)
+    lines = [line for line in t.text().splitlines() if "progress" in line and "print" not in line]
+    assert lines == ["progress 100%"]
+
+
+def test_display_update_replaces_the_value(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("from IPython.display import display; import time")
+    t.wait_prompt(2)
+    t.enter("h = display('first', display_id=True); time.sleep(0.2); h.update('second')")
+    t.wait_prompt(3)
+    lines = t.text().splitlines()
+    assert "'second'" in lines and "'first'" not in lines
+
+
+def test_markdown_shows_formatted(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("from IPython.display import Markdown; Markdown('# Big\\n\\n- item **strong**')")
+    t.wait_for("• item strong")
+    assert "**strong**" not in t.text().split("Out[1]")[-1]
+
+
+def test_inspection_on_shift_tab(term):
+    t = term()
+    t.wait_prompt(1)
+    t.type("len")
+    t.wait_for("In [1]: len")
+    t.type("\x1b[Z")  # Shift-Tab
+    t.wait_for("Return the number of items in a container")
