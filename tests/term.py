@@ -26,7 +26,8 @@ class Term:
     def __init__(self, args=(), env=None, cols=110, rows=36, cwd=None):
         full_env = dict(os.environ if env is None else env)
         full_env.setdefault("TERM", "xterm")
-        full_env.pop("NO_COLOR", None)
+        if env is None:
+            full_env.pop("NO_COLOR", None)
         self.child = pexpect.spawn(
             sys.executable,
             ["-m", "repl", *args],

@@ -135,3 +135,42 @@ def test_inspection_on_shift_tab(term):
     t.wait_for("In [1]: len")
     t.type("\x1b[Z")  # Shift-Tab
     t.wait_for("Return the number of items in a container")
+
+
+def test_multi_line_paste_runs_as_one_cell(term):
+    t = term()
+    t.wait_prompt(1)
+    t.type("\x1b[200~total = 0\nfor i in range(4):\n    total += i\nprint('total', total)\x1b[201~")
+    t.wait_for("print('total', total)")
+    t.type("\r")
+    t.wait_for("total 6")
+    t.wait_prompt(2)  # one cell: the next prompt is In [2]
+
+
+def test_no_color_turns_colours_off(gateway, tmp_path):
+    env = gateway.env()
+    env["REPL_DATA_DIR"] = str(tmp_path)
+    env["NO_COLOR"] = "1"
+    t = Term(["--url", gateway.url], env=env)
+    try:
+        t.wait_prompt(1)
+        t.enter("import sys; print('err-text', file=sys.stderr); 1/0")
+        t.wait_for("ZeroDivisionError")
+        t.wait_prompt(2)
+        for y, line in enumerate(t.screen.display):
+            for x, ch in enumerate(line.rstrip()):
+                cell = t.screen.buffer[y][x]
+                assert cell.fg == "default", (line, x, cell)
+    finally:
+        t.close()
+
+
+def test_style_and_vi_flags(term):
+    t = term("--style", "monokai", "--vi")
+    t.wait_prompt(1)
+    t.type("xyz")
+    t.wait_for("In [1]: xyz")
+    t.type("\x1b0D")  # vi: Esc, to line start, delete to end
+    t.wait_for(lambda t: "xyz" not in t.text())
+    t.type("i'vi ok'\r")
+    t.wait_for("Out[1]: 'vi ok'")

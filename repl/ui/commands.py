@@ -29,7 +29,11 @@ KEYS = [
     ("Ctrl-C", "interrupt the running cell; at the prompt, clear the line"),
     ("Ctrl-Z", "send the running cell to the background; its output keeps coming, tagged"),
     ("Ctrl-D", "exit; kernels this repl started are shut down, attached ones keep running"),
-    ("Tab", "complete commands and their arguments"),
+    ("Enter", "run the cell, or continue it when the kernel says it is incomplete"),
+    ("Alt-Enter", "insert a newline (multi-line cell)"),
+    ("Tab", "complete code (from the kernel), commands and their arguments"),
+    ("Shift-Tab", "show the kernel's documentation for the name at the cursor"),
+    ("Up/Down", "history search by the typed prefix; Ctrl-R searches all history"),
     ("//...", "send a line starting with / to the kernel"),
 ]
 
