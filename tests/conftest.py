@@ -117,3 +117,27 @@ def unlisted_gateway(tmp_path_factory):
     gw = start_gateway(tmp_path_factory, list_kernels=False)
     yield gw
     stop_gateway(gw)
+
+
+@pytest.fixture
+def term(gateway, tmp_path):
+    """Start the real `repl` in a pty against the session gateway (or ``gw``); closed after the test."""
+    from tests.term import Term
+
+    terms = []
+
+    def make(*args, gw=None, rows=36, token_flag=False, url=None):
+        gw = gw or gateway
+        env = gw.env()
+        env["REPL_DATA_DIR"] = str(tmp_path / "data")
+        argv = ["--url", url or gw.url]
+        if token_flag:
+            env.pop("JUPYTER_GATEWAY_AUTH_TOKEN")
+            argv += ["--token", gw.token]
+        t = Term([*argv, *args], env=env, rows=rows)
+        terms.append(t)
+        return t
+
+    yield make
+    for t in terms:
+        t.close()

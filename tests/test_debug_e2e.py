@@ -2,27 +2,6 @@
 
 import json
 
-import pytest
-
-from tests.term import Term
-
-
-@pytest.fixture
-def term(gateway, tmp_path):
-    terms = []
-
-    def make(*args):
-        env = gateway.env()
-        env.pop("JUPYTER_GATEWAY_AUTH_TOKEN")
-        env["REPL_DATA_DIR"] = str(tmp_path / "data")
-        t = Term(["--url", gateway.url, "--token", gateway.token, *args], env=env, rows=60)
-        terms.append(t)
-        return t
-
-    yield make
-    for t in terms:
-        t.close()
-
 
 def positions(text, *needles, after=0):
     out = []
@@ -34,7 +13,7 @@ def positions(text, *needles, after=0):
 
 
 def test_trace_shows_a_cell_in_order_then_filters(term, gateway):
-    t = term("--debug")
+    t = term("--debug", rows=60, token_flag=True)
     t.wait_prompt(1)
     first = t.text()
     assert "⇄ http    GET /api 200" in first and "• ws      open python3, subprotocol v1.kernel.websocket.jupyter.org" in first
@@ -57,7 +36,7 @@ def test_trace_shows_a_cell_in_order_then_filters(term, gateway):
 
 
 def test_last_after_a_silent_cell_and_full_mode(term, gateway):
-    t = term()
+    t = term(rows=60, token_flag=True)
     t.wait_prompt(1)
     t.enter("quiet = 1")
     t.wait_prompt(2)
@@ -73,7 +52,7 @@ def test_last_after_a_silent_cell_and_full_mode(term, gateway):
 
 def test_traffic_log_is_jsonl_without_the_token(term, gateway, tmp_path):
     log = tmp_path / "traffic.jsonl"
-    t = term("--log-traffic", str(log))
+    t = term("--log-traffic", str(log), rows=60, token_flag=True)
     t.wait_prompt(1)
     t.enter("print('logged')")
     t.wait_for("logged\n")

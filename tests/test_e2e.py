@@ -12,20 +12,6 @@ from tests.conftest import free_port, wait_until
 from tests.term import Term
 
 
-@pytest.fixture
-def term(gateway):
-    terms = []
-
-    def make(*args, env=None):
-        t = Term(["--url", gateway.url, *args], env=env or gateway.env())
-        terms.append(t)
-        return t
-
-    yield make
-    for t in terms:
-        t.close()
-
-
 def test_output_streams_line_by_line_before_the_cell_ends(term, tmp_path):
     gate = tmp_path / "go"
     t = term()

@@ -2,14 +2,12 @@
 
 import random
 import re
-import signal
 import subprocess
 import sys
 
-import httpx
 import pytest
 
-from tests.conftest import start_gateway, stop_gateway, wait_until
+from tests.conftest import start_gateway, stop_gateway
 from tests.proxy import CutProxy
 from tests.term import Term
 
@@ -21,51 +19,41 @@ def proxy(gateway):
     p.close()
 
 
-def test_cuts_mid_stream_lose_and_repeat_nothing(gateway, proxy, tmp_path):
-    env = gateway.env()
-    env["REPL_DATA_DIR"] = str(tmp_path)
-    t = Term(["--url", proxy.url], env=env, rows=50)
-    try:
-        t.wait_prompt(1)
-        n = 400
-        t.enter(f"import time; _ = [(print(f'line-{{i:04d}}', flush=True), time.sleep(0.01)) for i in range({n})]")
-        rng = random.Random(7)
-        cuts = 0
-        for _ in range(5):
-            # cut at a random point while lines are streaming
-            target = rng.randint(cuts * 70 + 10, cuts * 70 + 60)
-            t.wait_for(lambda t: f"line-{target:04d}" in t.plain(), timeout=60)
-            assert proxy.cut() >= 1
-            cuts += 1
-            t.wait_for(lambda t: t.plain().count("reconnected to kernel") >= cuts, timeout=60)
-        t.wait_prompt(2, timeout=120)
-        seen = re.findall(r"line-(\d{4})", t.plain())
-        counts = {i: seen.count(f"{i:04d}") for i in range(n)}
-        missing = [i for i, c in counts.items() if c == 0]
-        repeated = [i for i, c in counts.items() if c > 1]
-        print(f"cuts survived: {cuts}, lines lost: {len(missing)}, lines repeated: {len(repeated)}")
-        assert not missing and not repeated, (missing, repeated)
-        t.enter("'after'")
-        t.wait_for("Out[2]: 'after'")
-    finally:
-        t.close()
+def test_cuts_mid_stream_lose_and_repeat_nothing(term, proxy):
+    t = term(url=proxy.url, rows=50)
+    t.wait_prompt(1)
+    n = 400
+    t.enter(f"import time; _ = [(print(f'line-{{i:04d}}', flush=True), time.sleep(0.01)) for i in range({n})]")
+    rng = random.Random(7)
+    cuts = 0
+    for _ in range(5):
+        # cut at a random point while lines are streaming
+        target = rng.randint(cuts * 70 + 10, cuts * 70 + 60)
+        t.wait_for(lambda t: f"line-{target:04d}" in t.plain(), timeout=60)
+        assert proxy.cut() >= 1
+        cuts += 1
+        t.wait_for(lambda t: t.plain().count("reconnected to kernel") >= cuts, timeout=60)
+    t.wait_prompt(2, timeout=120)
+    seen = re.findall(r"line-(\d{4})", t.plain())
+    counts = {i: seen.count(f"{i:04d}") for i in range(n)}
+    missing = [i for i, c in counts.items() if c == 0]
+    repeated = [i for i, c in counts.items() if c > 1]
+    print(f"cuts survived: {cuts}, lines lost: {len(missing)}, lines repeated: {len(repeated)}")
+    assert not missing and not repeated, (missing, repeated)
+    t.enter("'after'")
+    t.wait_for("Out[2]: 'after'")
 
 
-def test_killed_kernel_restarts_and_the_next_cell_works(gateway, tmp_path):
-    env = gateway.env()
-    env["REPL_DATA_DIR"] = str(tmp_path)
-    t = Term(["--url", gateway.url], env=env)
-    try:
-        t.wait_prompt(1)
-        t.enter("x = 1")
-        t.wait_prompt(2)
-        t.enter("import os; os._exit(1)")
-        t.wait_for("died and is restarting")
-        t.wait_for(lambda t: "│ idle │" in t.text(), timeout=60)
-        t.enter("'x' in dir()")
-        t.wait_for("False", timeout=60)
-    finally:
-        t.close()
+def test_killed_kernel_restarts_and_the_next_cell_works(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("x = 1")
+    t.wait_prompt(2)
+    t.enter("import os; os._exit(1)")
+    t.wait_for("died and is restarting")
+    t.wait_for(lambda t: "│ idle │" in t.text(), timeout=60)
+    t.enter("'x' in dir()")
+    t.wait_for("False", timeout=60)
 
 
 def test_gateway_gone_and_back(tmp_path_factory, tmp_path):
@@ -152,19 +140,14 @@ def test_osc52_and_terminal_queries_do_not_reach_the_terminal(gateway, tmp_path)
         t.close()
 
 
-def test_keepalive_notices_a_silent_network(gateway, proxy, tmp_path):
-    env = gateway.env()
-    env["REPL_DATA_DIR"] = str(tmp_path)
-    t = Term(["--url", proxy.url, "--ping-interval", "0.5", "--ping-timeout", "1"], env=env)
-    try:
-        t.wait_prompt(1)
-        assert proxy.freeze() >= 1  # packets stop; no FIN, no RST: only pings can tell
-        t.wait_for("reconnecting", timeout=30)
-        t.wait_for("reconnected to kernel", timeout=30)
-        t.enter("'alive'")
-        t.wait_for("Out[1]: 'alive'")
-    finally:
-        t.close()
+def test_keepalive_notices_a_silent_network(term, proxy):
+    t = term("--ping-interval", "0.5", "--ping-timeout", "1", url=proxy.url)
+    t.wait_prompt(1)
+    assert proxy.freeze() >= 1  # packets stop; no FIN, no RST: only pings can tell
+    t.wait_for("reconnecting", timeout=30)
+    t.wait_for("reconnected to kernel", timeout=30)
+    t.enter("'alive'")
+    t.wait_for("Out[1]: 'alive'")
 
 
 def test_embedded_gateway_listens_on_loopback_only(tmp_path):

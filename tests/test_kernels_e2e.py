@@ -9,29 +9,6 @@ import httpx
 import pytest
 
 from tests.conftest import wait_until
-from tests.term import Term
-
-
-@pytest.fixture
-def data_dir(tmp_path):
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def term(gateway, data_dir):
-    terms = []
-
-    def make(*args, gw=None):
-        gw = gw or gateway
-        env = gw.env()
-        env["REPL_DATA_DIR"] = str(data_dir)
-        t = Term(["--url", gw.url, *args], env=env)
-        terms.append(t)
-        return t
-
-    yield make
-    for t in terms:
-        t.close()
 
 
 def auth(gw):

@@ -3,25 +3,7 @@
 import os
 import stat
 
-import pytest
-
 from tests.term import Term
-
-
-@pytest.fixture
-def term(gateway, tmp_path):
-    terms = []
-
-    def make(*args):
-        env = gateway.env()
-        env["REPL_DATA_DIR"] = str(tmp_path / "data")
-        t = Term(["--url", gateway.url, *args], env=env)
-        terms.append(t)
-        return t
-
-    yield make
-    for t in terms:
-        t.close()
 
 
 def test_tab_completes_from_the_kernel(term):

@@ -48,6 +48,8 @@ class Foreground:
     presses: int = 0
     skipped: int = 0
     clear_pending: bool = False
+    running: bool = False  # the kernel has started it (busy / execute_input seen)
+    interrupt_on_start: bool = False
 
 
 def tag_lines(text: str, tag: str) -> str:
@@ -77,6 +79,7 @@ class App:
         self._states: dict[str, str] = {}
         self._keyboard: CellInput | None = None
         self._displays: dict[str, tuple] = {}
+        self._early_sigint = False
 
     # ------------------------------------------------------------ events from kernels
 
@@ -107,6 +110,11 @@ class App:
                     self._finished(kernel, req, record[1])
             fg = self._fg
             mine = fg is not None and ev.request is fg.req
+            if mine and not fg.running and isinstance(ev, (s.ExecuteInput, s.Status)) and not isinstance(ev, s.KernelLost):
+                if isinstance(ev, s.ExecuteInput) or getattr(ev, "state", "") == "busy":
+                    fg.running = True
+                    if fg.interrupt_on_start:
+                        asyncio.get_running_loop().create_task(self._interrupt(kernel))
             if mine and fg.presses and isinstance(ev, (s.Stream, s.DisplayData)):
                 fg.skipped += 1  # interrupted: drain the backlog without drawing it
                 continue
@@ -274,6 +282,7 @@ class App:
                 self.console.ensure_newline()
                 try:
                     self.console.app = self.prompt.app
+                    self._early_sigint = False
                     default, self._next_input = self._next_input, ""
                     text = await self.prompt.prompt_async(self._message, default=default)
                 except KeyboardInterrupt:
@@ -316,6 +325,9 @@ class App:
         self.console.redrawable = True
         self._displays.clear()
         fg = self._fg = Foreground(kernel, req, done, loop.create_future(), started, self.console.mark())
+        if self._early_sigint:
+            self._early_sigint = False
+            self._on_sigint()
         keyboard = self._keyboard = CellInput(self._on_sigtstp)
         try:
             await kernel.channel.send(msg)
@@ -402,6 +414,7 @@ class App:
         """Ctrl-C while no prompt is showing (the prompt handles its own as a key)."""
         fg = self._fg
         if fg is None:
+            self._early_sigint = True  # between the prompt and the cell: it is meant for the cell
             return
         fg.presses += 1
         self.console.write("out", "\n")  # after the terminal's ^C echo
@@ -409,7 +422,10 @@ class App:
             self.console.line("repl: no longer waiting for this cell; it goes on in the background", "err")
             self._to_background(fg)
             return
-        asyncio.get_running_loop().create_task(self._interrupt(fg.kernel))
+        if fg.running:
+            asyncio.get_running_loop().create_task(self._interrupt(fg.kernel))
+        else:
+            fg.interrupt_on_start = True  # a signal before the kernel starts the cell would be lost
 
     def _on_sigtstp(self) -> None:
         """Ctrl-Z while a cell runs (read as a key, or a real SIGTSTP)."""
