@@ -15,7 +15,7 @@ import sys
 
 from repl import __version__, errors
 from repl.config import ENV_TOKEN, ENV_URL, Settings
-from repl.gateway import tls
+from repl.gateway import tls, urls
 from repl.gateway.local import LocalGateway
 from repl.gateway.rest import RestClient
 from repl.ui import images, render
@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help=f"gateway URL, e.g. http://host:8888 (env {ENV_URL})")
     p.add_argument("--token", help=f"gateway auth token (env {ENV_TOKEN})")
     p.add_argument("--token-file", metavar="FILE", help="read the token from FILE")
+    p.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'",
+                   help="extra HTTP header for every request and websocket (repeatable)")
+    p.add_argument("--ws-url", metavar="URL", help="websocket base URL when it differs (env JUPYTER_GATEWAY_WS_URL)")
     p.add_argument("--ca-cert", metavar="FILE", help="trust this CA bundle for https/wss")
     p.add_argument("--client-cert", metavar="FILE", help="client certificate (PEM, may include the key)")
     p.add_argument("--client-key", metavar="FILE", help="client certificate key (PEM)")
@@ -146,7 +149,8 @@ async def _amain(settings: Settings, interactive: bool) -> int:
             ssl_context = tls.context(settings.ca_cert, settings.client_cert, settings.client_key, settings.insecure)
             if settings.insecure:
                 _say("repl: warning: --insecure: TLS certificates are not checked; the token can be intercepted")
-        rest = RestClient(url, token, trace=tracer, verify=ssl_context if ssl_context is not None else True)
+        rest = RestClient(url, token, trace=tracer, verify=ssl_context if ssl_context is not None else True,
+                          headers=settings.headers)
         stack.push_async_callback(rest.aclose)
         await rest.api_info()
         await rest.kernelspecs()  # /api may be open to all; this one needs the token
@@ -156,7 +160,8 @@ async def _amain(settings: Settings, interactive: bool) -> int:
         channel_options = {"ssl_context": ssl_context, "ping_interval": ping,
                            "ping_timeout": (settings.ping_timeout or None) if ping else None}
         ws = Workspace(rest, on_events=front.on_events, on_state=front.on_state, trace=tracer,
-                       channel_options=channel_options)
+                       channel_options=channel_options,
+                       ws_base=urls.ws_base_from(settings.ws_url) if settings.ws_url else None)
         ws.on_error = lambda exc: _say(f"repl: internal error while showing output ({exc!r}); still reading")
         tracer.labels = lambda kid: ws.kernels[kid].label if kid in ws.kernels else kid[:8]
         stack.push_async_callback(ws.aclose)

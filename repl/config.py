@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -11,6 +11,17 @@ from repl.errors import UsageError
 
 ENV_URL = "JUPYTER_GATEWAY_URL"
 ENV_TOKEN = "JUPYTER_GATEWAY_AUTH_TOKEN"
+ENV_WS_URL = "JUPYTER_GATEWAY_WS_URL"
+
+
+def parse_headers(items: list[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip() or any(c in name for c in " \t\r\n") or "\n" in value or "\r" in value:
+            raise UsageError(f"--header wants 'Name: value', not {item.split(':')[0][:40]!r}…")
+        headers[name.strip()] = value.strip()
+    return headers
 
 
 @dataclass
@@ -31,6 +42,8 @@ class Settings:
     style: str | None = None
     vi: bool = False
     images: str = "auto"
+    headers: dict = field(default_factory=dict)
+    ws_url: str | None = None
 
     @classmethod
     def resolve(cls, args, env: Mapping[str, str] | None = None) -> "Settings":
@@ -58,4 +71,6 @@ class Settings:
             style=args.style,
             vi=args.vi,
             images=args.images,
+            headers=parse_headers(args.header),
+            ws_url=args.ws_url or env.get(ENV_WS_URL) or None,
         )

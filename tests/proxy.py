@@ -22,6 +22,7 @@ class CutProxy:
         self.cuts = 0
         self._stop = False
         self.frozen: set[socket.socket] = set()
+        self.requests: list[bytes] = []  # the first bytes each client sent (its HTTP request head)
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -42,6 +43,7 @@ class CutProxy:
 
     def _pump(self, client: socket.socket, server: socket.socket) -> None:
         peers = {client: server, server: client}
+        first = True
         try:
             while True:
                 ready, _, _ = select.select(list(peers), [], [], 0.2)
@@ -51,6 +53,9 @@ class CutProxy:
                     data = sock.recv(65536)
                     if not data:
                         raise OSError("closed")
+                    if sock is client and first:
+                        first = False
+                        self.requests.append(data[:4096])
                     peers[sock].sendall(data)
         except OSError:
             pass

@@ -47,3 +47,12 @@ def ws_base(http_base: str) -> str:
 def channels_url(ws_base_url: str, kernel_id: str, session_id: str) -> str:
     base = ws_base_url if ws_base_url.endswith("/") else ws_base_url + "/"
     return f"{base}api/kernels/{quote(kernel_id, safe='')}/channels?session_id={quote(session_id, safe='')}"
+
+
+def ws_base_from(url: str) -> str:
+    """A websocket base URL given as ws(s):// or http(s)://, normalised like the server URL."""
+    raw = url.strip()
+    for ws, http in (("wss://", "https://"), ("ws://", "http://")):
+        if raw.startswith(ws):
+            raw = http + raw[len(ws):]
+    return ws_base(normalise(raw))
