@@ -14,7 +14,8 @@ import signal
 import sys
 
 from repl import __version__, errors
-from repl.config import ENV_TOKEN, ENV_URL, Settings
+from repl.config import ENV_TOKEN, ENV_URL, Settings, kernel_env_for
+from repl.protocol.messages import USERNAME
 from repl.gateway import tls, urls
 from repl.gateway.local import LocalGateway
 from repl.gateway.rest import RestClient
@@ -33,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token-file", metavar="FILE", help="read the token from FILE")
     p.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'",
                    help="extra HTTP header for every request and websocket (repeatable)")
+    p.add_argument("--server", metavar="NAME", help="a named server from the config file (REPL_CONFIG or "
+                   "~/.config/repl/config.toml)")
+    p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="KERNEL_* variable for kernels started on Enterprise Gateway (repeatable)")
+    p.add_argument("--protocol", choices=("auto", "v1", "legacy"), default="auto",
+                   help="websocket protocol: v1 binary framing, legacy JSON, or auto (offer v1)")
     p.add_argument("--ws-url", metavar="URL", help="websocket base URL when it differs (env JUPYTER_GATEWAY_WS_URL)")
     p.add_argument("--ca-cert", metavar="FILE", help="trust this CA bundle for https/wss")
     p.add_argument("--client-cert", metavar="FILE", help="client certificate (PEM, may include the key)")
@@ -152,16 +159,19 @@ async def _amain(settings: Settings, interactive: bool) -> int:
         rest = RestClient(url, token, trace=tracer, verify=ssl_context if ssl_context is not None else True,
                           headers=settings.headers)
         stack.push_async_callback(rest.aclose)
-        await rest.api_info()
+        api_info = await rest.api_info()
         await rest.kernelspecs()  # /api may be open to all; this one needs the token
         front = (App(console, rest.display_url, style, tracer, vi=settings.vi, pt_style=pt_style)
                  if interactive else OneShot())
         ping = settings.ping_interval or None
         channel_options = {"ssl_context": ssl_context, "ping_interval": ping,
                            "ping_timeout": (settings.ping_timeout or None) if ping else None}
-        ws = Workspace(rest, on_events=front.on_events, on_state=front.on_state, trace=tracer,
+        ws = Workspace(rest, on_events=front.on_events, on_state=front.on_state, trace=tracer, protocol=settings.protocol,
                        channel_options=channel_options,
                        ws_base=urls.ws_base_from(settings.ws_url) if settings.ws_url else None)
+        ws.kernel_env = kernel_env_for(api_info, settings.kernel_env, USERNAME)
+        if settings.kernel_env and ws.kernel_env is None:
+            _say("repl: --env ignored: only Enterprise Gateway takes kernel environment variables")
         ws.on_error = lambda exc: _say(f"repl: internal error while showing output ({exc!r}); still reading")
         tracer.labels = lambda kid: ws.kernels[kid].label if kid in ws.kernels else kid[:8]
         stack.push_async_callback(ws.aclose)

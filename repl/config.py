@@ -7,11 +7,76 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from repl import paths
 from repl.errors import UsageError
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 ENV_URL = "JUPYTER_GATEWAY_URL"
 ENV_TOKEN = "JUPYTER_GATEWAY_AUTH_TOKEN"
 ENV_WS_URL = "JUPYTER_GATEWAY_WS_URL"
+ENV_CONFIG = "REPL_CONFIG"
+
+
+def config_path() -> Path:
+    return Path(os.environ[ENV_CONFIG]) if os.environ.get(ENV_CONFIG) else paths.config_dir() / "config.toml"
+
+
+def load_file(path: Path) -> dict:
+    """The TOML config file, or {} when there is none; a broken one is a one-line UsageError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path} is not valid TOML: {exc}") from None
+    return data
+
+
+def server_entry(data: dict, name: str | None, path: Path) -> dict:
+    servers = data.get("servers") if isinstance(data.get("servers"), dict) else {}
+    name = name or (data.get("default") if isinstance(data.get("default"), str) else None)
+    if name is None:
+        return {}
+    entry = servers.get(name)
+    if not isinstance(entry, dict):
+        have = ", ".join(sorted(servers)) or "none"
+        raise UsageError(f"no server '{name}' in {path} (servers: {have})")
+    return entry
+
+
+def parse_env(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--env wants KEY=VALUE, not {key[:40]!r}")
+        out[key] = value
+    return out
+
+
+def kernel_env_for(api_info: dict, env: dict[str, str], username: str) -> dict[str, str] | None:
+    """The env to send when starting a kernel: only to Enterprise Gateway (it reports
+    gateway_version); Kernel Gateway would rebuild the kernel's environment from it."""
+    if "gateway_version" not in api_info:
+        return None
+    out = {"KERNEL_USERNAME": username}
+    out.update(env)
+    return out
+
+
+def _read_token(path: str, what: str) -> str:
+    try:
+        return Path(path).expanduser().read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
 
 def parse_headers(items: list[str]) -> dict[str, str]:
@@ -44,25 +109,39 @@ class Settings:
     images: str = "auto"
     headers: dict = field(default_factory=dict)
     ws_url: str | None = None
+    kernel_env: dict = field(default_factory=dict)
+    protocol: str = "auto"
 
     @classmethod
-    def resolve(cls, args, env: Mapping[str, str] | None = None) -> "Settings":
+    def resolve(cls, args, env: Mapping[str, str] | None = None, file: dict | None = None,
+                path: Path | None = None) -> "Settings":
+        """Flags override the environment, which overrides the config file's server entry."""
         env = os.environ if env is None else env
+        path = path or config_path()
+        entry = server_entry(file if file is not None else load_file(path), args.server, path)
         token = args.token
         if token is None and args.token_file:
-            try:
-                token = Path(args.token_file).expanduser().read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise UsageError(f"cannot read --token-file {args.token_file}: {exc.strerror or exc}") from None
+            token = _read_token(args.token_file, "--token-file")
+        token = token or env.get(ENV_TOKEN) or None
+        if token is None and isinstance(entry.get("token_file"), str):
+            token = _read_token(entry["token_file"], f"token_file of server in {path}")
+        if token is None and isinstance(entry.get("token"), str):
+            token = entry["token"]
+        headers = {str(k): str(v) for k, v in (entry.get("headers") or {}).items()}
+        headers.update(parse_headers(args.header))
+        kernel_env = {str(k): str(v) for k, v in (entry.get("env") or {}).items()}
+        kernel_env.update(parse_env(args.env))
         return cls(
-            url=args.url or env.get(ENV_URL) or None,
-            token=token or env.get(ENV_TOKEN) or None,
-            kernel=args.kernel,
+            url=args.url or env.get(ENV_URL) or entry.get("url") or None,
+            token=token,
+            kernel=args.kernel or (entry.get("kernel") if not args.attach else None),
+            kernel_env=kernel_env,
+            protocol=args.protocol,
             attach=args.attach,
             debug=args.debug,
             code=args.code,
             log_traffic=args.log_traffic,
-            ca_cert=args.ca_cert,
+            ca_cert=args.ca_cert or entry.get("ca_cert"),
             client_cert=args.client_cert,
             client_key=args.client_key,
             insecure=args.insecure,
@@ -71,6 +150,6 @@ class Settings:
             style=args.style,
             vi=args.vi,
             images=args.images,
-            headers=parse_headers(args.header),
-            ws_url=args.ws_url or env.get(ENV_WS_URL) or None,
+            headers=headers,
+            ws_url=args.ws_url or env.get(ENV_WS_URL) or entry.get("ws_url") or None,
         )

@@ -70,6 +70,7 @@ class Workspace:
         channel_options: dict | None = None,
     ) -> None:
         self.channel_options = dict(channel_options or {})
+        self.kernel_env: dict | None = None  # KERNEL_* sent at start (Enterprise Gateway only)
         self.rest = rest
         self.aliases = aliases or AliasStore(rest.display_url)
         self.listing: list[KernelModel] = []  # the last /kernels answer, for index targets
@@ -83,7 +84,7 @@ class Workspace:
         self.current: Kernel | None = None
 
     async def start(self, spec: str | None = None) -> Kernel:
-        model = await self.rest.start_kernel(spec)
+        model = await self.rest.start_kernel(spec, env=self.kernel_env)
         try:
             kernel = await self._connect(model, started_here=True)
         except BaseException:
@@ -119,6 +120,7 @@ class Workspace:
             protocol=self.protocol,
             trace=self.trace,
             display_url=self.rest.display_url,
+            headers_fn=self.rest.cookie_header,
             **self.channel_options,
         )
         kernel = Kernel(model, session, channel, started_here, alias=self.aliases.get(model.id))

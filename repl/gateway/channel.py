@@ -49,6 +49,7 @@ class KernelChannel:
         trace: TraceHook | None = None,
         display_url: str = "",
         ssl_context=None,
+        headers_fn: Callable[[], dict] | None = None,
     ) -> None:
         self.kernel_id = kernel_id
         self.session = session
@@ -63,6 +64,7 @@ class KernelChannel:
         self.ping_timeout = ping_timeout
         self.trace = trace
         self.ssl_context = ssl_context
+        self.headers_fn = headers_fn
         self.on_error: Callable[[Exception], None] | None = None
         self._dead: errors.ReplError | None = None
         self.state = "disconnected"
@@ -88,7 +90,7 @@ class KernelChannel:
         try:
             ws = await connect(
                 self.url,
-                additional_headers=self._headers,
+                additional_headers={**self._headers, **(self.headers_fn() if self.headers_fn else {})},
                 subprotocols=offer or None,
                 open_timeout=self.open_timeout,
                 max_size=None,
@@ -97,6 +99,7 @@ class KernelChannel:
                 ping_interval=self.ping_interval,
                 ping_timeout=self.ping_timeout,
                 close_timeout=5,
+                proxy=None if urls.is_loopback(self.url.replace("ws", "http", 1)) else True,
                 **({"ssl": self.ssl_context} if self.ssl_context is not None and self.url.startswith("wss") else {}),
             )
         except InvalidStatus as exc:

@@ -50,6 +50,7 @@ class RestClient:
         timeout: float = 30.0,
         verify: Any = True,
         trace: TraceHook | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = urls.normalise(base_url)
         self.display_url = urls.display(self.base_url)
@@ -65,9 +66,15 @@ class RestClient:
             headers=all_headers,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             verify=verify,
-            trust_env=True,
+            trust_env=not urls.is_loopback(self.base_url),  # HTTP(S)_PROXY, except for loopback
+            transport=transport,
         )
         self._specs: dict | None = None
+
+    def cookie_header(self) -> dict[str, str]:
+        """Cookies the server set (sticky load balancers), for the websocket handshake."""
+        pairs = [f"{c.name}={c.value}" for c in self._http.cookies.jar]
+        return {"Cookie": "; ".join(pairs)} if pairs else {}
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from repl.errors import UsageError
@@ -56,3 +57,14 @@ def ws_base_from(url: str) -> str:
         if raw.startswith(ws):
             raw = http + raw[len(ws):]
     return ws_base(normalise(raw))
+
+
+def is_loopback(url: str) -> bool:
+    """True for localhost and 127.0.0.0/8 / ::1: proxy settings never apply to those."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,129 @@
+"""Settings from flags, environment and the config file; kernel env only for Enterprise Gateway;
+cookies carried to the websocket; proxies skipped for loopback; the protocol flag."""
+
+import asyncio
+import subprocess
+import sys
+
+import httpx
+import pytest
+from websockets.asyncio.server import serve
+
+from repl import errors
+from repl.cli import build_parser
+from repl.config import Settings, kernel_env_for
+from repl.gateway import urls
+from repl.gateway.channel import KernelChannel
+from repl.gateway.rest import RestClient
+from repl.protocol import session as s
+from repl.protocol import wire
+
+
+def settings(argv, env=None, file=None):
+    return Settings.resolve(build_parser().parse_args(argv), env or {}, file or {})
+
+
+FILE = {
+    "default": "work",
+    "servers": {
+        "work": {"url": "https://gw.example/", "token": "file-token", "headers": {"X-A": "1"},
+                 "env": {"KERNEL_NAMESPACE": "ml"}, "kernel": "bash"},
+        "lab": {"url": "http://lab:8888/"},
+    },
+}
+
+
+def test_flags_override_env_override_file():
+    s1 = settings([], {}, FILE)
+    assert (s1.url, s1.token, s1.kernel, s1.headers, s1.kernel_env) == (
+        "https://gw.example/", "file-token", "bash", {"X-A": "1"}, {"KERNEL_NAMESPACE": "ml"})
+    s2 = settings([], {"JUPYTER_GATEWAY_URL": "http://env/", "JUPYTER_GATEWAY_AUTH_TOKEN": "env-token"}, FILE)
+    assert (s2.url, s2.token) == ("http://env/", "env-token")
+    s3 = settings(["--url", "http://flag/", "--token", "flag-token", "--header", "X-A: 2", "--env", "KERNEL_X=y",
+                   "--server", "lab"], {"JUPYTER_GATEWAY_URL": "http://env/"}, FILE)
+    assert (s3.url, s3.token, s3.headers, s3.kernel_env) == ("http://flag/", "flag-token", {"X-A": "2"}, {"KERNEL_X": "y"})
+
+
+def test_unknown_server_and_bad_values_are_usage_errors(tmp_path):
+    with pytest.raises(errors.UsageError, match="no server 'nope'.*lab, work"):
+        settings(["--server", "nope"], {}, FILE)
+    with pytest.raises(errors.UsageError, match="--env wants KEY=VALUE"):
+        settings(["--env", "novalue"])
+    bad = tmp_path / "config.toml"
+    bad.write_text("servers = [")
+    from repl.config import load_file
+
+    with pytest.raises(errors.UsageError, match="not valid TOML"):
+        load_file(bad)
+
+
+def test_named_server_from_the_config_file_end_to_end(gateway, tmp_path):
+    token_file = tmp_path / "tok"
+    token_file.write_text(gateway.token)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[servers.local]\nurl = "{gateway.url}"\ntoken_file = "{token_file}"\nkernel = "python3"\n')
+    env = {k: v for k, v in gateway.env().items() if not k.startswith("JUPYTER_GATEWAY")}
+    env["REPL_CONFIG"] = str(config)
+    r = subprocess.run([sys.executable, "-m", "repl", "--server", "local", "-c", "print('via config')"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout == "via config\n", r.stderr
+
+
+def test_kernel_env_only_for_enterprise_gateway():
+    assert kernel_env_for({"version": "2.21"}, {"KERNEL_X": "1"}, "alice") is None
+    assert kernel_env_for({"version": "2.21", "gateway_version": "3.3.0"}, {"KERNEL_X": "1"}, "alice") == {
+        "KERNEL_USERNAME": "alice", "KERNEL_X": "1"}
+    assert kernel_env_for({"gateway_version": "3"}, {"KERNEL_USERNAME": "bob"}, "alice") == {"KERNEL_USERNAME": "bob"}
+
+
+def test_env_is_not_sent_to_kernel_gateway(gateway):
+    r = subprocess.run([sys.executable, "-m", "repl", "--env", "KERNEL_X=1", "-c", "import os; print(os.environ.get('HOME') is not None)"],
+                       env=gateway.env(), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout == "True\n"  # KG did not rebuild the environment
+    assert "--env ignored" in r.stderr
+
+
+def test_loopback_skips_proxies(gateway):
+    env = gateway.env()
+    env["HTTP_PROXY"] = env["http_proxy"] = "http://127.0.0.1:9"  # nothing listens there
+    env["ALL_PROXY"] = "http://127.0.0.1:9"
+    r = subprocess.run([sys.executable, "-m", "repl", "-c", "print('direct')"], env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout == "direct\n", r.stderr
+    assert urls.is_loopback("http://localhost:1/") and urls.is_loopback("http://[::1]:8/")
+    assert not urls.is_loopback("http://10.1.2.3/") and not urls.is_loopback("https://gw.example/")
+
+
+@pytest.mark.parametrize("protocol,expected", [("legacy", "none (legacy JSON)"), ("v1", wire.V1_SUBPROTOCOL)])
+def test_protocol_flag(gateway, protocol, expected):
+    r = subprocess.run([sys.executable, "-m", "repl", "--protocol", protocol, "--debug", "-c", "print('p')"],
+                       env=gateway.env(), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout == "p\n"
+    assert f"subprotocol {expected}" in r.stderr
+
+
+async def test_cookies_set_by_the_server_reach_the_websocket():
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"version": "2"}, headers={"Set-Cookie": "lb=node-7; Path=/"})
+
+    rest = RestClient("http://127.0.0.1:1/", "t", transport=httpx.MockTransport(handler))
+    await rest.api_info()
+    seen = {}
+
+    async def ws_handler(ws):
+        seen.update(ws.request.headers)
+        codec = wire.Codec(ws.subprotocol)
+        async for frame in ws:
+            msg = codec.decode(frame)
+            reply = {"channel": "shell", "header": {"msg_id": "r", "msg_type": "kernel_info_reply"},
+                     "parent_header": msg["header"], "metadata": {}, "content": {"status": "ok"}, "buffers": []}
+            await ws.send(codec.encode(reply))
+
+    async with serve(ws_handler, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        ch = KernelChannel(f"ws://127.0.0.1:{port}/", "k", s.KernelSession(), headers=rest.auth_headers,
+                           headers_fn=rest.cookie_header)
+        await asyncio.wait_for(ch.connect(), 10)
+        await ch.close()
+    await rest.aclose()
+    assert seen.get("cookie") == "lb=node-7" and seen.get("authorization") == "token t"
