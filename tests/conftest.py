@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -27,6 +28,7 @@ class Gateway:
     token: str
     proc: subprocess.Popen
     log: str
+    args: tuple = ()  # what repl needs for this server (EG refuses KERNEL_USERNAME=root)
 
     def env(self) -> dict:
         env = dict(os.environ)
@@ -134,10 +136,88 @@ def term(gateway, tmp_path):
         if token_flag:
             env.pop("JUPYTER_GATEWAY_AUTH_TOKEN")
             argv += ["--token", gw.token]
-        t = Term([*argv, *args], env=env, rows=rows)
+        t = Term([*argv, *gw.args, *args], env=env, rows=rows)
         terms.append(t)
         return t
 
     yield make
     for t in terms:
         t.close()
+
+
+def _wait_api(url, token, proc, log, what):
+    def ready():
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited: {open(log).read()[-2000:]}")
+        try:
+            return httpx.get(f"{url}/api", headers={"Authorization": f"token {token}"}, timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(ready, 120, 0.1, what)
+
+
+@pytest.fixture(scope="session")
+def jupyter_server(tmp_path_factory):
+    """Jupyter Server 2 behind a JupyterHub-style base_url."""
+    port, token = free_port(), "js-" + secrets.token_hex(8)
+    root = tmp_path_factory.mktemp("js-root")
+    log = str(root / "server.log")
+    argv = [sys.executable, "-m", "jupyter_server", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
+            "--allow-root", "--ServerApp.base_url=/user/alice/", f"--ServerApp.root_dir={root}"]
+    env = dict(os.environ)
+    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [bash_kernelspec_dir(tmp_path_factory), env.get("JUPYTER_PATH")]))
+    with open(log, "wb") as f:
+        proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+    url = f"http://127.0.0.1:{port}/user/alice"
+    _wait_api(url, token, proc, log, "jupyter server")
+    gw = Gateway(url, token, proc, log)
+    yield gw
+    stop_gateway(gw)
+
+
+EG_VENV = Path(__file__).resolve().parent.parent / ".eg-venv"
+
+
+def enterprise_gateway_venv() -> Path:
+    """Enterprise Gateway 3 pins jupyter-server<2: it lives in a venv of its own, made once."""
+    bin_dir = EG_VENV / "bin"
+    ready = EG_VENV / ".installed"
+    if not ready.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(EG_VENV)], check=True)
+        # ipykernel too: jupyter_client runs a kernelspec's `python` as the gateway's own interpreter
+        subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", "jupyter_enterprise_gateway>=3,<4",
+                        "ipykernel"], check=True)
+        ready.write_text("")
+    return bin_dir
+
+
+@pytest.fixture(scope="session")
+def enterprise_gateway(tmp_path_factory):
+    bin_dir = enterprise_gateway_venv()
+    port, token = free_port(), "eg-" + secrets.token_hex(8)
+    log = str(tmp_path_factory.mktemp("eg") / "eg.log")
+    argv = [str(bin_dir / "jupyter-enterprisegateway"), "--EnterpriseGatewayApp.ip=127.0.0.1",
+            f"--EnterpriseGatewayApp.port={port}", "--EnterpriseGatewayApp.port_retries=0",
+            f"--EnterpriseGatewayApp.auth_token={token}", "--EnterpriseGatewayApp.list_kernels=True"]
+    env = dict(os.environ)
+    # the kernelspecs of the test environment (python3 runs its `python`, which has ipykernel)
+    shares = [bash_kernelspec_dir(tmp_path_factory), str(Path(sys.prefix) / "share" / "jupyter"), env.get("JUPYTER_PATH")]
+    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, shares))
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    with open(log, "wb") as f:
+        proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+    url = f"http://127.0.0.1:{port}"
+    _wait_api(url, token, proc, log, "enterprise gateway")
+    gw = Gateway(url, token, proc, log, args=("--env", "KERNEL_USERNAME=repl-test"))
+    yield gw
+    stop_gateway(gw)
+
+
+@pytest.fixture(params=["kernel-gateway", "jupyter-server", "enterprise-gateway"])
+def server(request):
+    """The same scenario against each server kind."""
+    name = {"kernel-gateway": "gateway", "jupyter-server": "jupyter_server",
+            "enterprise-gateway": "enterprise_gateway"}[request.param]
+    return request.getfixturevalue(name)

@@ -1,40 +1,11 @@
 """Other servers and the networks in between: Jupyter Server with a JupyterHub-style base_url,
 extra headers for ingresses and proxies, a separate websocket URL."""
 
-import secrets
 import subprocess
 import sys
 
-import httpx
-import pytest
 
-from tests.conftest import Gateway, free_port, wait_until
 from tests.proxy import CutProxy
-
-
-@pytest.fixture(scope="module")
-def jupyter_server(tmp_path_factory):
-    port, token = free_port(), "js-" + secrets.token_hex(8)
-    root = tmp_path_factory.mktemp("js-root")
-    log = root / "server.log"
-    argv = [sys.executable, "-m", "jupyter_server", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
-            "--allow-root", "--ServerApp.base_url=/user/alice/", f"--ServerApp.root_dir={root}"]
-    with open(log, "wb") as f:
-        proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/user/alice"
-
-    def ready():
-        assert proc.poll() is None, log.read_text()[-2000:]
-        try:
-            return httpx.get(f"{url}/api", headers={"Authorization": f"token {token}"}, timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_until(ready, 60, 0.1, "jupyter server")
-    yield Gateway(url, token, proc, str(log))
-    proc.terminate()
-    proc.wait(20)
 
 
 def run(args, env):

@@ -201,6 +201,11 @@ class RestClient:
         if env:
             body["env"] = env
         r = await self._call("POST", "api/kernels", json=body, timeout=timeout)
+        if r.status_code == 403:
+            # the token was good for the kernelspecs: this is a refusal to start, not an auth failure
+            user = (env or {}).get("KERNEL_USERNAME")
+            hint = f"; it refuses the user '{user}': choose another with --env KERNEL_USERNAME=NAME" if user else ""
+            raise errors.ServerError(f"{self.display_url} refused to start a kernel ({self._reason(r)}){hint}")
         return KernelModel.from_json(self._check(r, f"starting a {name or 'default'} kernel"))
 
     async def _kernel_action(self, kernel_id: str, action: str, timeout: float | None = None) -> Any:
