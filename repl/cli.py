@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "~/.config/repl/config.toml)")
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="KERNEL_* variable for kernels started on Enterprise Gateway (repeatable)")
+    p.add_argument("--launch-timeout", type=float, default=120.0, metavar="S",
+                   help="how long a kernel may take to start (default 120; clusters may need more)")
     p.add_argument("--protocol", choices=("auto", "v1", "legacy"), default="auto",
                    help="websocket protocol: v1 binary framing, legacy JSON, or auto (offer v1)")
     p.add_argument("--ws-url", metavar="URL", help="websocket base URL when it differs (env JUPYTER_GATEWAY_WS_URL)")
@@ -164,7 +166,8 @@ async def _amain(settings: Settings, interactive: bool) -> int:
         front = (App(console, rest.display_url, style, tracer, vi=settings.vi, pt_style=pt_style)
                  if interactive else OneShot())
         ping = settings.ping_interval or None
-        channel_options = {"ssl_context": ssl_context, "ping_interval": ping,
+        rest.launch_timeout = settings.launch_timeout
+        channel_options = {"open_timeout": settings.launch_timeout, "ssl_context": ssl_context, "ping_interval": ping,
                            "ping_timeout": (settings.ping_timeout or None) if ping else None}
         ws = Workspace(rest, on_events=front.on_events, on_state=front.on_state, trace=tracer, protocol=settings.protocol,
                        channel_options=channel_options,
@@ -178,6 +181,8 @@ async def _amain(settings: Settings, interactive: bool) -> int:
         if settings.attach:
             kernel = await ws.attach(settings.attach)
         else:
+            if interactive:
+                _say(f"repl: starting a {settings.kernel or 'default'} kernel on {rest.display_url}… (Ctrl-C cancels)")
             kernel = await ws.start(settings.kernel)
         if isinstance(front, OneShot):
             return await front.run(ws, kernel, settings.code or "")

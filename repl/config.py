@@ -111,6 +111,7 @@ class Settings:
     ws_url: str | None = None
     kernel_env: dict = field(default_factory=dict)
     protocol: str = "auto"
+    launch_timeout: float = 120.0
 
     @classmethod
     def resolve(cls, args, env: Mapping[str, str] | None = None, file: dict | None = None,
@@ -137,6 +138,7 @@ class Settings:
             kernel=args.kernel or (entry.get("kernel") if not args.attach else None),
             kernel_env=kernel_env,
             protocol=args.protocol,
+            launch_timeout=args.launch_timeout,
             attach=args.attach,
             debug=args.debug,
             code=args.code,

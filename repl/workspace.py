@@ -71,6 +71,7 @@ class Workspace:
     ) -> None:
         self.channel_options = dict(channel_options or {})
         self.kernel_env: dict | None = None  # KERNEL_* sent at start (Enterprise Gateway only)
+        self._cleanups: set[asyncio.Future] = set()
         self.rest = rest
         self.aliases = aliases or AliasStore(rest.display_url)
         self.listing: list[KernelModel] = []  # the last /kernels answer, for index targets
@@ -84,7 +85,18 @@ class Workspace:
         self.current: Kernel | None = None
 
     async def start(self, spec: str | None = None) -> Kernel:
-        model = await self.rest.start_kernel(spec, env=self.kernel_env)
+        try:
+            before = {m.id for m in await self.rest.kernels()}
+        except errors.ReplError:
+            before = None
+        try:
+            model = await self.rest.start_kernel(spec, env=self.kernel_env)
+        except asyncio.CancelledError:
+            # Cancelled while the server was launching it: we never learnt its id. Find the
+            # kernel that appeared meanwhile and shut it down, in a task the cancel cannot stop.
+            if before is not None:
+                self._cleanups.add(asyncio.ensure_future(self._reap(before, spec)))
+            raise
         try:
             kernel = await self._connect(model, started_here=True)
         except BaseException:
@@ -106,6 +118,19 @@ class Workspace:
             if req.execution_count is not None:
                 kernel.session.next_count = req.execution_count + 1
         return kernel
+
+    async def _reap(self, before: set, spec: str | None, patience: float = 60.0) -> None:
+        deadline = asyncio.get_running_loop().time() + patience
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                new = [m for m in await self.rest.kernels()
+                       if m.id not in before and m.id not in self.kernels and (spec is None or m.name == spec)]
+                if new:
+                    await asyncio.gather(*(self.rest.shutdown(m.id) for m in new), return_exceptions=True)
+                    return
+            except errors.ReplError:
+                pass
+            await asyncio.sleep(0.5)
 
     async def _connect(self, model: KernelModel, started_here: bool) -> Kernel:
         session = KernelSession()
@@ -217,6 +242,8 @@ class Workspace:
 
     async def aclose(self) -> None:
         """Close every channel; shut down the kernels started here (attached ones keep running)."""
+        if self._cleanups:
+            await asyncio.wait(self._cleanups, timeout=10)
         kernels = list(self.kernels.values())
         self.kernels.clear()
         self.current = None

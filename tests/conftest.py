@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -55,6 +56,11 @@ def bash_kernelspec_dir(tmp_path_factory) -> str:
     if not (share / "kernels" / "bash").exists():
         subprocess.run([sys.executable, "-m", "bash_kernel.install", "--prefix", str(prefix)], check=True,
                        capture_output=True)
+    slow = share / "kernels" / "slow"
+    if not slow.exists():  # a kernel that takes 30 s to come up, like one scheduled on a busy cluster
+        slow.mkdir(parents=True)
+        argv = ["sh", "-c", f"sleep 30; exec {sys.executable} -m ipykernel_launcher -f \"$0\"", "{connection_file}"]
+        (slow / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Slow", "language": "python"}))
     return str(share)
 
 

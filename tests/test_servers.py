@@ -67,3 +67,29 @@ def test_separate_websocket_url(gateway):
 def test_bad_header_is_one_line():
     r = run(["--url", "http://127.0.0.1:9", "--header", "no colon here", "-c", "1"], {})
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--header" in r.stderr
+
+
+def test_a_kernel_launch_can_be_cancelled(term, gateway):
+    import httpx
+
+    h = {"Authorization": f"token {gateway.token}"}
+    t = term()
+    t.wait_prompt(1)
+    before = {k["id"] for k in httpx.get(f"{gateway.url}/api/kernels", headers=h).json()}
+    t.enter("/new slow")
+    t.wait_for("starting a slow kernel")
+    t.ctrl("c")  # the kernel takes 30 s to answer: cancel meanwhile
+    t.wait_for("/new cancelled")
+    t.enter("'still here'")
+    t.wait_for("Out[1]: 'still here'")
+    from tests.conftest import wait_until
+
+    def no_new_kernel():
+        return {k["id"] for k in httpx.get(f"{gateway.url}/api/kernels", headers=h).json()} <= before
+
+    wait_until(no_new_kernel, 60, 0.2, "the half-started kernel to be shut down")
+
+
+def test_launch_timeout_is_configurable(gateway):
+    r = run(["--launch-timeout", "0.001", "-c", "1"], gateway.env())
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "in time" in r.stderr and "Traceback" not in r.stderr

@@ -70,6 +70,7 @@ class RestClient:
             transport=transport,
         )
         self._specs: dict | None = None
+        self.launch_timeout = 120.0
 
     def cookie_header(self) -> dict[str, str]:
         """Cookies the server set (sticky load balancers), for the websocket handshake."""
@@ -190,7 +191,8 @@ class RestClient:
             raise errors.NoSuchKernel(f"no kernel {kernel_id} on {self.display_url}")
         return KernelModel.from_json(self._check(r, "reading the kernel"))
 
-    async def start_kernel(self, name: str | None = None, env: dict | None = None, timeout: float = 120.0) -> KernelModel:
+    async def start_kernel(self, name: str | None = None, env: dict | None = None, timeout: float | None = None) -> KernelModel:
+        timeout = timeout or self.launch_timeout
         specs = await self.kernelspecs()
         if name is not None and name not in specs["kernelspecs"]:
             have = ", ".join(sorted(specs["kernelspecs"])) or "none"

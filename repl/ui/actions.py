@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +14,23 @@ from repl.ui import commands, tables
 
 if TYPE_CHECKING:
     from repl.ui.app import App
+
+
+@contextlib.asynccontextmanager
+async def progress(console, what: str, every: float = 5.0):
+    """A line every few seconds while something slow (a kernel launch on a cluster) goes on."""
+    started = time.monotonic()
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(every)
+            console.line(f"… still starting the {what} ({time.monotonic() - started:.0f} s; Ctrl-C cancels)")
+
+    ticker = asyncio.ensure_future(tick())
+    try:
+        yield
+    finally:
+        ticker.cancel()
 
 
 class Actions:
@@ -34,10 +54,17 @@ class Actions:
         if cmd.name == "quit":
             return True
         handler = getattr(self, "do_" + cmd.name)
+        task = self.app.command_task = asyncio.ensure_future(handler(cmd.arg))
         try:
-            await handler(cmd.arg)
+            await task
         except errors.ReplError as exc:
             self.app.console.line(f"repl: {exc}", "err")
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise
+            self.app.console.line(f"repl: /{cmd.name} cancelled", "err")
+        finally:
+            self.app.command_task = None
         return False
 
     async def do_help(self, arg: str) -> None:
@@ -57,7 +84,9 @@ class Actions:
         self.say(tables.specs(await self.ws.rest.kernelspecs(refresh=True)))
 
     async def do_new(self, arg: str) -> None:
-        kernel = await self.ws.start(arg or None)
+        self.say(f"starting a {arg or 'default'} kernel… (Ctrl-C cancels)")
+        async with progress(self.app.console, "kernel"):
+            kernel = await self.ws.start(arg or None)
         self.say(f"started {kernel.model.name} kernel {kernel.id[:8]}; it is now current")
 
     async def do_use(self, arg: str) -> None:

@@ -80,6 +80,7 @@ class App:
         self._keyboard: CellInput | None = None
         self._displays: dict[str, tuple] = {}
         self._early_sigint = False
+        self.command_task: asyncio.Future | None = None
 
     # ------------------------------------------------------------ events from kernels
 
@@ -414,6 +415,10 @@ class App:
         """Ctrl-C while no prompt is showing (the prompt handles its own as a key)."""
         fg = self._fg
         if fg is None:
+            if self.command_task is not None and not self.command_task.done():
+                self.console.write("out", "\n")
+                self.command_task.cancel()  # e.g. a kernel launch that takes too long
+                return
             self._early_sigint = True  # between the prompt and the cell: it is meant for the cell
             return
         fg.presses += 1
