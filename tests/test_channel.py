@@ -141,3 +141,38 @@ async def test_websocket_with_wrong_token(kernel):
     with pytest.raises(errors.AuthError) as info:
         await ch.connect()
     assert "nope" not in str(info.value)
+
+
+ECHO_TARGET = """
+def _echo(comm, open_msg):
+    @comm.on_msg
+    def _reply(msg):
+        comm.send({"n": len(msg["buffers"])}, buffers=msg["buffers"])
+get_ipython().kernel.comm_manager.register_target("echo", _echo)
+"""
+
+
+@pytest.mark.parametrize("protocol", ["v1", "legacy"])
+async def test_buffers_round_trip_through_a_real_kernel(kernel, protocol):
+    from repl.protocol import messages as m
+
+    rest, model = kernel
+    ch, rec, _ = await open_channel(rest, model, protocol)
+    try:
+        req, fut = await ch.execute(ECHO_TARGET)
+        await asyncio.wait_for(fut, 30)
+        assert req.status == "ok"
+        sid = ch.session.session_id
+        await ch.send(m.make_message("shell", "comm_open", {"comm_id": "c1", "target_name": "echo", "data": {}}, sid))
+        payload = [b"\x00\xff binary \xe2\x82\xac", bytes(range(256))]
+        msg = m.make_message("shell", "comm_msg", {"comm_id": "c1", "data": {"x": "é"}}, sid)
+        msg["buffers"] = payload
+        await ch.send(msg)
+        while True:
+            ev = await asyncio.wait_for(rec.arrivals.get(), 30)
+            if isinstance(ev, s.Unhandled) and ev.msg.get("header", {}).get("msg_type") == "comm_msg":
+                break
+        assert ev.msg["content"]["data"] == {"n": 2}
+        assert [bytes(b) for b in ev.msg["buffers"]] == payload
+    finally:
+        await ch.close()
