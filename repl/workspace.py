@@ -85,17 +85,13 @@ class Workspace:
         self.current: Kernel | None = None
 
     async def start(self, spec: str | None = None) -> Kernel:
+        launch = asyncio.ensure_future(self.rest.start_kernel(spec, env=self.kernel_env))
         try:
-            before = {m.id for m in await self.rest.kernels()}
-        except errors.ReplError:
-            before = None
-        try:
-            model = await self.rest.start_kernel(spec, env=self.kernel_env)
+            model = await asyncio.shield(launch)
         except asyncio.CancelledError:
-            # Cancelled while the server was launching it: we never learnt its id. Find the
-            # kernel that appeared meanwhile and shut it down, in a task the cancel cannot stop.
-            if before is not None:
-                self._cleanups.add(asyncio.ensure_future(self._reap(before, spec)))
+            # Cancelled while the server launches it: let the launch finish out of the user's
+            # way, then shut down exactly the kernel it made.
+            self._cleanups.add(asyncio.ensure_future(self._shut_down_when_launched(launch)))
             raise
         try:
             kernel = await self._connect(model, started_here=True)
@@ -104,6 +100,11 @@ class Workspace:
                 await self.rest.shutdown(model.id)
             raise
         return kernel
+
+    async def _shut_down_when_launched(self, launch: asyncio.Future) -> None:
+        with contextlib.suppress(Exception):
+            model = await launch
+            await self.rest.shutdown(model.id)
 
     async def attach(self, target: str) -> Kernel:
         model = await self.rest.resolve(target)
@@ -118,19 +119,6 @@ class Workspace:
             if req.execution_count is not None:
                 kernel.session.next_count = req.execution_count + 1
         return kernel
-
-    async def _reap(self, before: set, spec: str | None, patience: float = 60.0) -> None:
-        deadline = asyncio.get_running_loop().time() + patience
-        while asyncio.get_running_loop().time() < deadline:
-            try:
-                new = [m for m in await self.rest.kernels()
-                       if m.id not in before and m.id not in self.kernels and (spec is None or m.name == spec)]
-                if new:
-                    await asyncio.gather(*(self.rest.shutdown(m.id) for m in new), return_exceptions=True)
-                    return
-            except errors.ReplError:
-                pass
-            await asyncio.sleep(0.5)
 
     async def _connect(self, model: KernelModel, started_here: bool) -> Kernel:
         session = KernelSession()

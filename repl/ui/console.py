@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from typing import TextIO
 
 from prompt_toolkit.application import Application, run_in_terminal
@@ -17,19 +18,33 @@ from repl.ui.render import strip_ansi
 
 def display_rows(text: str, columns: int) -> int:
     """How many terminal rows ``text`` moves the cursor down (wrapped lines count as many)."""
+    lines = text.split("\n")[:-1]
+    if all(len(line) <= columns for line in lines):
+        return len(lines)  # the common case on the output hot path: no line can wrap
     rows = 0
-    for line in strip_ansi(text).split("\n")[:-1]:
-        width = get_cwidth(_resolve_line(line))
+    for line in lines:
+        line = strip_ansi(line)
+        if "\r" in line or "\b" in line:
+            line = _resolve_line(line)
+        width = len(line) if line.isascii() else get_cwidth(line)
         rows += max(1, -(-width // max(columns, 1)))
     return rows
 
 
+_size_cache: list = [0.0, (80, 24)]
+
+
 def terminal_size() -> tuple[int, int]:
-    try:
-        size = os.get_terminal_size(sys.stdout.fileno())
-        return size.columns, size.lines
-    except (OSError, ValueError):
-        return 80, 24
+    """(columns, lines), asked of the terminal at most every half second (it is on the output path)."""
+    now = time.monotonic()
+    if now - _size_cache[0] > 0.5:
+        try:
+            size = os.get_terminal_size(sys.stdout.fileno())
+            _size_cache[1] = (size.columns, size.lines)
+        except (OSError, ValueError):
+            _size_cache[1] = (80, 24)
+        _size_cache[0] = now
+    return _size_cache[1]
 
 
 class Console:
