@@ -89,6 +89,11 @@ def parse_headers(items: list[str]) -> dict[str, str]:
     return headers
 
 
+# Settings that only a flag sets, copied as they are.
+_FROM_FLAGS_ONLY = ("attach", "debug", "code", "log_traffic", "client_cert", "client_key", "insecure",
+                    "ping_interval", "ping_timeout", "style", "vi", "images", "protocol", "launch_timeout")
+
+
 @dataclass
 class Settings:
     url: str | None = None
@@ -137,21 +142,8 @@ class Settings:
             token=token,
             kernel=args.kernel or (entry.get("kernel") if not args.attach else None),
             kernel_env=kernel_env,
-            protocol=args.protocol,
-            launch_timeout=args.launch_timeout,
-            attach=args.attach,
-            debug=args.debug,
-            code=args.code,
-            log_traffic=args.log_traffic,
             ca_cert=args.ca_cert or entry.get("ca_cert"),
-            client_cert=args.client_cert,
-            client_key=args.client_key,
-            insecure=args.insecure,
-            ping_interval=args.ping_interval,
-            ping_timeout=args.ping_timeout,
-            style=args.style,
-            vi=args.vi,
-            images=args.images,
             headers=headers,
+            **{name: getattr(args, name) for name in _FROM_FLAGS_ONLY},
             ws_url=args.ws_url or env.get(ENV_WS_URL) or entry.get("ws_url") or None,
         )

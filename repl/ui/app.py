@@ -23,7 +23,7 @@ from repl.notebook import CellRecord
 from repl.protocol import messages as m
 from repl.protocol import session as s
 from repl.protocol.outputs import resolve_line_edits
-from repl.ui import commands, render
+from repl.ui import commands, mime, render
 from repl.ui.actions import Actions
 from repl.ui.completion import ReplCompleter
 from repl.ui.keys import INSPECT_TIMEOUT, make_bindings
@@ -90,8 +90,6 @@ class App:
             return None
         if ev.other:
             return f"[{kernel.label} elsewhere] "
-        if fg is None and self.prompt is None:
-            return None
         return f"[{kernel.label}] "
 
     def on_events(self, kernel: Kernel, events: list) -> None:
@@ -248,7 +246,7 @@ class App:
             return SimpleLexer()
         lexer = self._lexers.get(k.id)
         if lexer is None:
-            lexer = self._lexers[k.id] = PygmentsLexer(type(pygments_lexer_for(k.session.language_info)))
+            lexer = self._lexers[k.id] = PygmentsLexer(pygments_lexer_for(k.session.language_info))
         return lexer
 
     # ------------------------------------------------------------ loop
@@ -390,7 +388,7 @@ class App:
             source = p.get("source")
             if source == "page" and isinstance(p.get("data"), dict):
                 self.console.ensure_newline()
-                self.console.write("out", clean(render.bundle_text(p["data"])).rstrip("\n") + "\n")
+                self.console.write("out", clean(mime.to_text(p["data"], terminal_size()[0], self.style.color)).rstrip("\n") + "\n")
             elif source == "set_next_input" and isinstance(p.get("text"), str):
                 self._next_input = p["text"]
 
@@ -407,7 +405,7 @@ class App:
         if reply is None:
             self.console.line("repl: the kernel did not answer the inspection in time", "err")
         elif reply.get("status") == "ok" and reply.get("found") and isinstance(reply.get("data"), dict):
-            self.console.write("out", clean(render.bundle_text(reply["data"])).rstrip("\n") + "\n")
+            self.console.write("out", clean(mime.to_text(reply["data"], terminal_size()[0], self.style.color)).rstrip("\n") + "\n")
         else:
             self.console.line("no documentation for the name at the cursor")
 

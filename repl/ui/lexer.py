@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pygments.lexer import Lexer
-from pygments.lexers import TextLexer, get_lexer_by_name, get_lexer_for_filename
+from pygments.lexers import TextLexer, find_lexer_class_by_name, find_lexer_class_for_filename
 from pygments.util import ClassNotFound
 
 # Lexers kernels name that pygments only has when IPython is installed locally.
@@ -29,17 +29,17 @@ def _candidates(info: dict) -> list[str]:
     return out
 
 
-def pygments_lexer_for(info: dict | None) -> Lexer:
+def pygments_lexer_for(info: dict | None) -> type[Lexer]:
+    """The lexer class (prompt_toolkit's PygmentsLexer instantiates it)."""
     info = info if isinstance(info, dict) else {}
     for name in _candidates(info):
         try:
-            return get_lexer_by_name(name.lower())
+            return find_lexer_class_by_name(name.lower())
         except ClassNotFound:
             continue
     ext = info.get("file_extension")
     if isinstance(ext, str) and ext:
-        try:
-            return get_lexer_for_filename("cell" + (ext if ext.startswith(".") else "." + ext))
-        except ClassNotFound:
-            pass
-    return TextLexer()
+        found = find_lexer_class_for_filename("cell" + (ext if ext.startswith(".") else "." + ext))
+        if found is not None:
+            return found
+    return TextLexer

@@ -37,17 +37,6 @@ class Style:
         return f"{code}{text}{RESET}" if self.color and text else text
 
 
-def bundle_text(data: dict) -> str:
-    """The text to show for a mime bundle: text/plain, else a one-line summary of what it holds."""
-    text = data.get("text/plain")
-    if isinstance(text, list):  # nbformat allows a list of lines
-        text = "".join(str(t) for t in text)
-    if isinstance(text, str):
-        return text
-    kinds = ", ".join(sorted(str(k) for k in data)) or "empty"
-    return f"<{kinds}>"
-
-
 def out_prompt(count: int | None, style: Style) -> str:
     label = f"Out[{count if count is not None else ' '}]: "
     return style.paint(RED, label)
