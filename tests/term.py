@@ -88,6 +88,14 @@ class Term:
         else:
             self.transcript = (self.transcript + data)[-65536:]
 
+    def cells_of(self, text: str, line_start: bool = False) -> list:
+        """The screen cells (with colours) of the first on-screen occurrence of ``text``."""
+        for y, line in enumerate(self.screen.display):
+            x = line.find(text)
+            if x >= 0 and (x == 0 or not line_start):
+                return [self.screen.buffer[y][x + i] for i in range(len(text))]
+        raise AssertionError(f"{text!r} not on screen:\n{self.text()}")
+
     def wait_prompt(self, n: int, timeout: float = 60.0) -> None:
         self.wait_for(f"In [{n}]:", timeout)
 

@@ -195,27 +195,18 @@ def test_embedded_gateway_leaves_no_process(way_out):
         t.close()
 
 
-def _cells(t, text, line_start=False):
-    """The pyte characters of the first on-screen occurrence of ``text``."""
-    for y, line in enumerate(t.screen.display):
-        x = line.find(text)
-        if x >= 0 and (x == 0 or not line_start):
-            return [t.screen.buffer[y][x + i] for i in range(len(text))]
-    raise AssertionError(f"{text!r} not on screen")
-
-
 def test_input_is_highlighted_and_stderr_is_red(term):
     t = term()
     t.wait_prompt(1)
     t.type("import sys")
     t.wait_for("import sys")
-    keyword = _cells(t, "import")
-    name = _cells(t, "sys")
+    keyword = t.cells_of("import")
+    name = t.cells_of("sys")
     assert keyword[0].fg != "default" and keyword[0].fg != name[0].fg  # the lexer coloured the keyword
     t.type("; print('to-err', file=sys.stderr); print('to-out')\r")
     t.wait_prompt(2)
-    assert _cells(t, "to-err", line_start=True)[0].fg == "red"
-    assert _cells(t, "to-out", line_start=True)[0].fg == "default"
+    assert t.cells_of("to-err", line_start=True)[0].fg == "red"
+    assert t.cells_of("to-out", line_start=True)[0].fg == "default"
 
 
 def test_missing_gateway_package_says_how_to_install(monkeypatch):

@@ -89,12 +89,10 @@ def _rss_peak_kib(pid):
     return 0
 
 
-def test_flood_is_interrupted_and_memory_stays_bounded(gateway, tmp_path):
+def test_flood_is_interrupted_and_memory_stays_bounded(term):
     import time
 
-    env = gateway.env()
-    env["REPL_DATA_DIR"] = str(tmp_path)
-    t = Term(["--url", gateway.url], env=env)
+    t = term()
     try:
         t.wait_prompt(1)
         t.enter("i = 0\nwhile True: i += 1; print('flood', i, 'x' * 60)")
@@ -120,10 +118,9 @@ def test_flood_is_interrupted_and_memory_stays_bounded(gateway, tmp_path):
         t.close()
 
 
-def test_osc52_and_terminal_queries_do_not_reach_the_terminal(gateway, tmp_path):
+def test_osc52_and_terminal_queries_do_not_reach_the_terminal(term, gateway):
     env = gateway.env()
-    env["REPL_DATA_DIR"] = str(tmp_path)
-    t = Term(["--url", gateway.url], env=env)
+    t = term()
     try:
         t.wait_prompt(1)
         t.enter(r"print('A\x1b]52;c;aGFja2Vk\x07B\x1b]0;pwned\x07C\x1b[6nD\x1b[31mred\x1b[0m')")

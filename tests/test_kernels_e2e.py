@@ -21,14 +21,6 @@ def kernel_id_from_banner(t):
     return m.group(1)
 
 
-def fg_of(t, text):
-    for y, line in enumerate(t.screen.display):
-        x = line.find(text)
-        if x >= 0:
-            return t.screen.buffer[y][x].fg
-    raise AssertionError(f"{text!r} not on screen:\n{t.text()}")
-
-
 def test_switching_keeps_state_and_bash_highlights(term):
     t = term()
     t.wait_prompt(1)
@@ -36,14 +28,14 @@ def test_switching_keeps_state_and_bash_highlights(term):
     t.wait_prompt(2)
     t.type("echo")
     t.wait_for("echo")
-    assert fg_of(t, "echo") == "default"  # a plain name in Python
+    assert t.cells_of("echo")[0].fg == "default"  # a plain name in Python
     t.ctrl("u")
     t.enter("/new bash")
     t.wait_for("started bash kernel")
     t.wait_prompt(1)
     t.type("echo $((6*7))")
     t.wait_for("echo $((6*7))")
-    assert fg_of(t, "echo $") != "default"  # a builtin in bash: the lexer followed the kernel
+    assert t.cells_of("echo $")[0].fg != "default"  # a builtin in bash: the lexer followed the kernel
     t.child.send("\r")
     t.wait_for(lambda t: "\n42" in t.text())
     t.enter("/name sh")
