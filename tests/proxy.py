@@ -22,7 +22,8 @@ class CutProxy:
         self.cuts = 0
         self._stop = False
         self.frozen: set[socket.socket] = set()
-        self.requests: list[bytes] = []  # the first bytes each client sent (its HTTP request head)
+        self.requests: list[bytes] = []
+        self.refusing = False  # while True, new connections are closed at once (the server is "down")  # the first bytes each client sent (its HTTP request head)
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -31,6 +32,9 @@ class CutProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if self.refusing:
+                client.close()
+                continue
             try:
                 server = socket.create_connection(self.upstream)
             except OSError:

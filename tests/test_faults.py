@@ -171,3 +171,17 @@ def test_embedded_gateway_listens_on_loopback_only(tmp_path):
         assert "auth_token" not in cmdline  # the token is not visible in ps
     finally:
         t.close()
+
+
+def test_a_cell_typed_while_disconnected_waits_and_runs_after_reconnecting(term, proxy):
+    t = term(url=proxy.url)
+    t.wait_prompt(1)
+    proxy.refusing = True
+    assert proxy.cut() >= 1
+    t.wait_for(lambda t: "│ reconnecting" in t.text())
+    t.enter("'sent after reconnecting'")
+    t.wait_for(lambda t: "In [1]: 'sent after reconnecting'" in t.text() and "│" not in t.text())  # waiting
+    assert "Out[1]" not in t.text()
+    proxy.refusing = False
+    t.wait_for("reconnected to kernel", timeout=60)
+    t.wait_for("Out[1]: 'sent after reconnecting'")
