@@ -17,6 +17,7 @@ from repl import __version__, errors
 from repl.config import ENV_TOKEN, ENV_URL, Settings, kernel_env_for
 from repl.protocol.messages import USERNAME
 from repl.gateway import tls, urls
+from repl.gateway.channel import ChannelOptions
 from repl.gateway.local import LocalGateway
 from repl.gateway.rest import RestClient
 from repl.ui import images, render
@@ -159,23 +160,20 @@ async def _amain(settings: Settings, interactive: bool) -> int:
             if settings.insecure:
                 _say("repl: warning: --insecure: TLS certificates are not checked; the token can be intercepted")
         rest = RestClient(url, token, trace=tracer, verify=ssl_context if ssl_context is not None else True,
-                          headers=settings.headers)
+                          headers=settings.headers, launch_timeout=settings.launch_timeout)
         stack.push_async_callback(rest.aclose)
         api_info = await rest.api_info()
         await rest.kernelspecs()  # /api may be open to all; this one needs the token
         front = (App(console, rest.display_url, style, tracer, vi=settings.vi, pt_style=pt_style)
                  if interactive else OneShot())
         ping = settings.ping_interval or None
-        rest.launch_timeout = settings.launch_timeout
-        channel_options = {"open_timeout": settings.launch_timeout, "ssl_context": ssl_context, "ping_interval": ping,
-                           "ping_timeout": (settings.ping_timeout or None) if ping else None}
-        ws = Workspace(rest, on_events=front.on_events, on_state=front.on_state, trace=tracer, protocol=settings.protocol,
-                       channel_options=channel_options,
-                       ws_base=urls.ws_base_from(settings.ws_url) if settings.ws_url else None)
-        ws.kernel_env = kernel_env_for(api_info, settings.kernel_env, USERNAME)
-        if settings.kernel_env and ws.kernel_env is None:
+        options = ChannelOptions(protocol=settings.protocol, open_timeout=settings.launch_timeout, ssl_context=ssl_context,
+                                 ping_interval=ping, ping_timeout=(settings.ping_timeout or None) if ping else None)
+        kernel_env = kernel_env_for(api_info, settings.kernel_env, USERNAME)
+        if settings.kernel_env and kernel_env is None:
             _say("repl: --env ignored: only Enterprise Gateway takes kernel environment variables")
-        ws.on_error = lambda exc: _say(f"repl: internal error while showing output ({exc!r}); still reading")
+        ws = Workspace(rest, front, options=options, trace=tracer, kernel_env=kernel_env,
+                       ws_base=urls.ws_base_from(settings.ws_url) if settings.ws_url else None)
         tracer.labels = lambda kid: ws.kernels[kid].label if kid in ws.kernels else kid[:8]
         stack.push_async_callback(ws.aclose)
         if settings.attach:
@@ -185,7 +183,7 @@ async def _amain(settings: Settings, interactive: bool) -> int:
                 _say(f"repl: starting a {settings.kernel or 'default'} kernel on {rest.display_url}… (Ctrl-C cancels)")
             kernel = await ws.start(settings.kernel)
         if isinstance(front, OneShot):
-            return await front.run(ws, kernel, settings.code or "")
+            return await front.run(kernel, settings.code or "")
         lang = kernel.session.language_info
         what = f"{kernel.model.name} kernel {kernel.id[:8]}"
         if lang.get("name"):

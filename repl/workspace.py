@@ -1,88 +1,46 @@
 """The kernels of one REPL session: which are attached, which we started, which is current.
 
-Owns the REST client and one :class:`KernelChannel` per attached kernel. Kernels started here
-are shut down on close; attached ones are left running.
+Owns the REST client and one :class:`repl.kernel.Kernel` per attached kernel. Kernels started
+here are shut down on close (retried while the server says they are busy restarting); attached
+ones are left running.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
-from typing import Callable
 
 from repl import errors
 from repl.aliases import AliasStore
 from repl.gateway import urls
-from repl.gateway.channel import KernelChannel
+from repl.gateway.channel import ChannelOptions
 from repl.gateway.rest import KernelModel, RestClient
-from repl.protocol.session import KernelSession
-
-
-@dataclass(eq=False)
-class Kernel:
-    model: KernelModel
-    session: KernelSession
-    channel: KernelChannel
-    started_here: bool
-    alias: str | None = None
-    last_rtt_ms: float | None = None
-    cells: list = field(default_factory=list)  # CellRecords of this session, for /save
-    background: set = field(default_factory=set)  # msg_ids of cells sent to the background
-
-    @property
-    def id(self) -> str:
-        return self.model.id
-
-    same_spec_attached: bool = False  # another attached kernel has the same spec: show the id too
-
-    @property
-    def label(self) -> str:
-        if self.alias:
-            return self.alias
-        name = self.model.name or "kernel"
-        return f"{name}-{self.id[:4]}" if self.same_spec_attached else name
-
-    @property
-    def state(self) -> str:
-        if self.channel.state in ("connecting", "reconnecting", "dead", "closed"):
-            return self.channel.state
-        if self.channel.state == "disconnected":
-            return "disconnected"
-        return self.session.state if self.session.state != "unknown" else "connected"
-
-
-EventHandler = Callable[[Kernel, list], None]
-StateHandler = Callable[[Kernel, str], None]
+from repl.kernel import Kernel, Listener
 
 
 class Workspace:
     def __init__(
         self,
         rest: RestClient,
+        listener: Listener,
         *,
+        options: ChannelOptions | None = None,
         ws_base: str | None = None,
-        on_events: EventHandler | None = None,
-        on_state: StateHandler | None = None,
-        protocol: str = "auto",
         trace=None,
         aliases: AliasStore | None = None,
-        channel_options: dict | None = None,
+        kernel_env: dict | None = None,
     ) -> None:
-        self.channel_options = dict(channel_options or {})
-        self.kernel_env: dict | None = None  # KERNEL_* sent at start (Enterprise Gateway only)
-        self._cleanups: set[asyncio.Future] = set()
         self.rest = rest
-        self.aliases = aliases or AliasStore(rest.display_url)
-        self.listing: list[KernelModel] = []  # the last /kernels answer, for index targets
+        self.listener = listener
+        self.options = options or ChannelOptions()
         self.ws_base = ws_base or urls.ws_base(rest.base_url)
-        self.on_events = on_events or (lambda k, ev: None)
-        self.on_state = on_state or (lambda k, st: None)
-        self.on_error: Callable[[Exception], None] | None = None
-        self.protocol = protocol
         self.trace = trace
+        self.aliases = aliases or AliasStore(rest.display_url)
+        self.kernel_env = kernel_env  # KERNEL_* sent at start (Enterprise Gateway only)
+        self.listing: list[KernelModel] = []  # the last /kernels answer, for index targets
         self.kernels: dict[str, Kernel] = {}
         self.current: Kernel | None = None
+        self._cleanups: set[asyncio.Future] = set()
 
     async def start(self, spec: str | None = None) -> Kernel:
         launch = asyncio.ensure_future(self.rest.start_kernel(spec, env=self.kernel_env))
@@ -112,39 +70,18 @@ class Workspace:
             self.current = self.kernels[model.id]
             return self.current
         kernel = await self._connect(model, started_here=False)
-        # Learn the kernel's execution count so the prompt number continues from it.
-        req, fut = await kernel.channel.execute("", silent=True, store_history=False, allow_stdin=False)
-        with contextlib.suppress(asyncio.TimeoutError, TimeoutError, errors.ReplError):
-            await asyncio.wait_for(fut, 10)
-            if req.execution_count is not None:
-                kernel.session.next_count = req.execution_count + 1
+        kernel._spawn(kernel.learn_count())  # in the background: the kernel may be busy for long
         return kernel
 
     async def _connect(self, model: KernelModel, started_here: bool) -> Kernel:
-        session = KernelSession()
-        holder: list[Kernel] = []
-        channel = KernelChannel(
-            self.ws_base,
-            model.id,
-            session,
-            headers=self.rest.auth_headers,
-            on_events=lambda events: holder and self.on_events(holder[0], events),
-            on_state=lambda state: holder and self.on_state(holder[0], state),
-            protocol=self.protocol,
-            trace=self.trace,
-            display_url=self.rest.display_url,
-            headers_fn=self.rest.cookie_header,
-            **self.channel_options,
-        )
-        kernel = Kernel(model, session, channel, started_here, alias=self.aliases.get(model.id))
-        channel.on_error = self.on_error
-        holder.append(kernel)
+        kernel = Kernel(model, self.rest, self.ws_base, self.options, self.listener, started_here=started_here,
+                        alias=self.aliases.get(model.id), trace=self.trace)
         self.kernels[model.id] = kernel
         try:
-            await channel.connect()
+            await kernel.connect()
         except BaseException:
             self.kernels.pop(model.id, None)
-            await channel.close()
+            await kernel.close()
             raise
         self.current = kernel
         self._relabel()
@@ -156,14 +93,21 @@ class Workspace:
             k.same_spec_attached = names.count(k.model.name) > 1
 
     async def list(self) -> tuple[list[KernelModel], bool]:
-        """The server's kernels (and False), or, when it hides them, the ones we know (and True)."""
+        """The server's kernels (and False), or, when it hides them, the ones we know (and True).
+
+        Attached kernels missing from the server's list are marked gone.
+        """
         try:
             models = await self.rest.kernels()
         except errors.ListingDisabled:
             models = [k.model for k in self.kernels.values()]
             self.listing = models
             return models, True
-        self.aliases.prune(m.id for m in models)
+        present = {m.id for m in models}
+        for k in list(self.kernels.values()):
+            if k.id not in present:
+                await k.check()
+        self.aliases.prune(present)
         for k in self.kernels.values():
             k.alias = self.aliases.get(k.id)
         self.listing = models
@@ -197,11 +141,13 @@ class Workspace:
         return await self.rest.resolve(target)
 
     async def use(self, target: str) -> Kernel:
-        """Switch to a kernel, attaching to it first if needed."""
+        """Switch to a kernel, attaching to it first if needed; a kernel gone from the server is refused."""
         model = await self.resolve_target(target)
         kernel = self.kernels.get(model.id)
         if kernel is None:
             return await self.attach(model.id)
+        if kernel.gone or not await kernel.check():
+            raise errors.NoSuchKernel(f"kernel {kernel.label} is gone from the server; /new starts another")
         self.current = kernel
         return kernel
 
@@ -215,7 +161,7 @@ class Workspace:
     async def shutdown(self, model: KernelModel) -> None:
         kernel = self.kernels.pop(model.id, None)
         if kernel is not None:
-            await kernel.channel.close()
+            await kernel.close()
         try:
             await self.rest.shutdown(model.id)
         finally:
@@ -225,8 +171,9 @@ class Workspace:
                 self.current = next(iter(self.kernels.values()), None)
             self._relabel()
 
-    async def interrupt(self, kernel: Kernel) -> None:
-        await self.rest.interrupt(kernel.id)
+    def running_in_background(self) -> list[tuple[Kernel, int | None]]:
+        """(kernel, execution count) of every cell still running in the background."""
+        return [(k, c.execution_count) for k in self.kernels.values() for c in k.background]
 
     async def aclose(self) -> None:
         """Close every channel; shut down the kernels started here (attached ones keep running)."""
@@ -235,7 +182,7 @@ class Workspace:
         kernels = list(self.kernels.values())
         self.kernels.clear()
         self.current = None
-        await asyncio.gather(*(k.channel.close() for k in kernels), return_exceptions=True)
+        await asyncio.gather(*(k.close() for k in kernels), return_exceptions=True)
         await asyncio.gather(
-            *(self.rest.shutdown(k.id) for k in kernels if k.started_here), return_exceptions=True
+            *(self.rest.shutdown(k.id) for k in kernels if k.started_here and not k.gone), return_exceptions=True
         )

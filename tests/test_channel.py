@@ -5,26 +5,12 @@ import asyncio
 import pytest
 
 from repl import errors
-from repl.gateway import urls
-from repl.gateway.channel import KernelChannel
-from repl.gateway.rest import RestClient
+from repl.gateway.channel import ChannelState
+from repl.gateway.rest import KernelModel, RestClient
 from repl.protocol import session as s
 from repl.protocol import wire
 from repl.ui.render import strip_ansi
-
-
-class Recorder:
-    def __init__(self):
-        self.events = []
-        self.arrivals = asyncio.Queue()
-
-    def __call__(self, events):
-        for ev in events:
-            self.events.append(ev)
-            self.arrivals.put_nowait(ev)
-
-    def of(self, kind, req=None):
-        return [e for e in self.events if isinstance(e, kind) and (req is None or e.request is req)]
+from tests.kernels import open_kernel
 
 
 @pytest.fixture
@@ -37,11 +23,14 @@ async def kernel(gateway):
 
 
 async def open_channel(rest, model, protocol="auto"):
-    rec = Recorder()
-    ch = KernelChannel(urls.ws_base(rest.base_url), model.id, s.KernelSession(), headers=rest.auth_headers,
-                       on_events=rec, protocol=protocol)
-    info = await ch.connect()
-    return ch, rec, info
+    k, rec = await open_kernel(rest, model, protocol)
+    return k, rec, k.session.kernel_info
+
+
+async def run(k, code):
+    """Execute and return (request, done future), as the tests read them."""
+    cell = await k.execute(code)
+    return cell.request, cell.done
 
 
 @pytest.mark.parametrize("protocol", ["auto", "legacy"])
@@ -51,8 +40,8 @@ async def test_execute_streams_result_and_finishes(kernel, protocol):
     try:
         assert info["language_info"]["name"] == "python"
         expected = wire.V1_SUBPROTOCOL if protocol == "auto" else None
-        assert ch.codec.subprotocol == expected
-        req, fut = await ch.execute("print('héllo'); import sys; print('oops', file=sys.stderr); 6*7")
+        assert ch.channel.codec.subprotocol == expected
+        req, fut = await run(ch, "print('héllo'); import sys; print('oops', file=sys.stderr); 6*7")
         done = await asyncio.wait_for(fut, 30)
         assert done is req and req.status == "ok" and req.execution_count == 1
         streams = rec.of(s.Stream, req)
@@ -70,7 +59,7 @@ async def test_output_arrives_before_the_cell_ends(kernel):
     rest, model = kernel
     ch, rec, _ = await open_channel(rest, model)
     try:
-        req, fut = await ch.execute(
+        req, fut = await run(ch, 
             "import time\nprint('first', flush=True)\nwhile not globals().get('go'): time.sleep(0.01)\nprint('second')"
         )
         # The first line must arrive while the cell is still blocked.
@@ -91,15 +80,15 @@ async def test_error_and_two_megabyte_output(kernel):
     rest, model = kernel
     ch, rec, _ = await open_channel(rest, model)
     try:
-        req, fut = await ch.execute("1/0")
+        req, fut = await run(ch, "1/0")
         await asyncio.wait_for(fut, 30)
         assert req.failed
         (err,) = rec.of(s.ErrorOutput, req)
         assert err.ename == "ZeroDivisionError" and any("1/0" in strip_ansi(line) for line in err.traceback)
-        req, fut = await ch.execute("print('x' * 2_000_000)")
+        req, fut = await run(ch, "print('x' * 2_000_000)")
         await asyncio.wait_for(fut, 60)
         assert sum(len(e.text) for e in rec.of(s.Stream, req)) == 2_000_001
-        assert ch.state == "connected"
+        assert ch.channel.state == ChannelState.CONNECTED
     finally:
         await ch.close()
 
@@ -109,7 +98,7 @@ async def test_other_clients_output_is_seen(kernel):
     a, rec_a, _ = await open_channel(rest, model)
     b, rec_b, _ = await open_channel(rest, model)
     try:
-        req, fut = await b.execute("print('from b')")
+        req, fut = await run(b, "print('from b')")
         await asyncio.wait_for(fut, 30)
 
         def seen():
@@ -129,17 +118,15 @@ async def test_other_clients_output_is_seen(kernel):
 
 async def test_websocket_to_unknown_kernel(gateway):
     async with RestClient(gateway.url, gateway.token) as rest:
-        ch = KernelChannel(urls.ws_base(rest.base_url), "00000000-0000-0000-0000-000000000000", s.KernelSession(),
-                           headers=rest.auth_headers)
         with pytest.raises(errors.NoSuchKernel):
-            await ch.connect()
+            await open_kernel(rest, KernelModel("00000000-0000-0000-0000-000000000000", "python3"))
 
 
 async def test_websocket_with_wrong_token(kernel):
     rest, model = kernel
-    ch = KernelChannel(urls.ws_base(rest.base_url), model.id, s.KernelSession(), headers={"Authorization": "token nope"})
-    with pytest.raises(errors.AuthError) as info:
-        await ch.connect()
+    async with RestClient(rest.base_url, "nope") as wrong:
+        with pytest.raises(errors.AuthError) as info:
+            await open_kernel(wrong, model)
     assert "nope" not in str(info.value)
 
 
@@ -159,15 +146,15 @@ async def test_buffers_round_trip_through_a_real_kernel(kernel, protocol):
     rest, model = kernel
     ch, rec, _ = await open_channel(rest, model, protocol)
     try:
-        req, fut = await ch.execute(ECHO_TARGET)
+        req, fut = await run(ch, ECHO_TARGET)
         await asyncio.wait_for(fut, 30)
         assert req.status == "ok"
         sid = ch.session.session_id
-        await ch.send(m.make_message("shell", "comm_open", {"comm_id": "c1", "target_name": "echo", "data": {}}, sid))
+        await ch.channel.send(m.make_message("shell", "comm_open", {"comm_id": "c1", "target_name": "echo", "data": {}}, sid))
         payload = [b"\x00\xff binary \xe2\x82\xac", bytes(range(256))]
         msg = m.make_message("shell", "comm_msg", {"comm_id": "c1", "data": {"x": "é"}}, sid)
         msg["buffers"] = payload
-        await ch.send(msg)
+        await ch.channel.send(msg)
         while True:
             ev = await asyncio.wait_for(rec.arrivals.get(), 30)
             if isinstance(ev, s.Unhandled) and ev.msg.get("header", {}).get("msg_type") == "comm_msg":

@@ -13,10 +13,10 @@ from repl import errors
 from repl.cli import build_parser
 from repl.config import Settings, kernel_env_for
 from repl.gateway import urls
-from repl.gateway.channel import KernelChannel
-from repl.gateway.rest import RestClient
-from repl.protocol import session as s
+
+from repl.gateway.rest import KernelModel, RestClient
 from repl.protocol import wire
+from tests.kernels import open_kernel
 
 
 def settings(argv, env=None, file=None):
@@ -121,9 +121,7 @@ async def test_cookies_set_by_the_server_reach_the_websocket():
 
     async with serve(ws_handler, "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
-        ch = KernelChannel(f"ws://127.0.0.1:{port}/", "k", s.KernelSession(), headers=rest.auth_headers,
-                           headers_fn=rest.cookie_header)
-        await asyncio.wait_for(ch.connect(), 10)
-        await ch.close()
+        k, _ = await asyncio.wait_for(open_kernel(rest, KernelModel("k", "python3"), ws_base=f"ws://127.0.0.1:{port}/"), 10)
+        await k.close()
     await rest.aclose()
     assert seen.get("cookie") == "lb=node-7" and seen.get("authorization") == "token t"

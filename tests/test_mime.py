@@ -2,7 +2,7 @@
 
 import base64
 
-from repl.protocol.outputs import resolve_line_edits
+from repl.ui.lineedit import resolve_line_edits
 from repl.protocol.session import DisplayData, ExecuteResult
 from repl.ui import images, mime, render
 

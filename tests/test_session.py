@@ -127,3 +127,74 @@ def test_silent_execute_does_not_advance_count():
     _, req = ks.execute("", silent=True, store_history=False)
     ks.receive(incoming("shell", "execute_reply", {"status": "ok", "execution_count": 9}, req))
     assert ks.next_count == 1
+
+
+def signed(channel, msg_type, content, parent=None, kernel_session="kA", msg_id=None):
+    msg = incoming(channel, msg_type, content, parent, msg_id=msg_id)
+    msg["header"]["session"] = kernel_session
+    return msg
+
+
+def test_restart_by_another_client_ends_the_cell_and_resets_the_count():
+    # what Kernel Gateway sends when someone POSTs /restart while our cell runs (measured)
+    ks = s.KernelSession("me")
+    _, req = ks.execute("while True: pass")
+    ks.receive(signed("iopub", "status", {"execution_state": "busy"}, req))
+    ks.receive(signed("iopub", "execute_input", {"code": "x", "execution_count": 3}, req))
+    assert ks.next_count == 4 and req.execution_count == 3
+    ks.receive(signed("iopub", "status", {"execution_state": "busy"}, "srv"))
+    ev = ks.receive(signed("iopub", "shutdown_reply", {"status": "ok", "restart": True}, "srv"))
+    assert kinds(ev) == ["Unhandled", "KernelLost", "RequestDone"] and ev[1].state == "restarted"
+    assert req.done and req.status == "lost" and ks.next_count == 1
+    # the old kernel's last words still route to the cell; nothing is lost twice
+    ev = ks.receive(signed("iopub", "error", {"ename": "KeyboardInterrupt", "evalue": "", "traceback": []}, req))
+    assert kinds(ev) == ["ErrorOutput"] and ev[0].request is req
+    assert kinds(ks.receive(signed("iopub", "status", {"execution_state": "idle"}, req))) == ["Status"]
+    # the new kernel answers a new request: adopted without another loss
+    _, nxt = ks.execute("1+1")
+    ev = ks.receive(signed("iopub", "status", {"execution_state": "busy"}, nxt, "kB"))
+    assert kinds(ev) == ["Status"]
+
+
+def test_a_new_kernel_session_means_a_restart_we_did_not_see():
+    ks = s.KernelSession("me")
+    _, a = ks.execute("a")
+    ks.receive(signed("iopub", "status", {"execution_state": "busy"}, a, "kA"))
+    _, b = ks.execute("b")
+    ev = ks.receive(signed("shell", "execute_reply", {"status": "ok", "execution_count": 1}, b, "kB"))
+    assert kinds(ev) == ["KernelLost", "RequestDone", "Reply"]
+    assert a.status == "lost" and b.status == "ok" and not b.done  # b is the new kernel's: it goes on
+
+
+def test_status_starting_after_the_handshake_is_a_restart():
+    ks = s.KernelSession("me")
+    _, info = ks.kernel_info_request()
+    ks.receive(signed("shell", "kernel_info_reply", {"status": "ok"}, info, "kA"))
+    _, req = ks.execute("x")
+    ev = ks.receive(signed("iopub", "status", {"execution_state": "starting"}, None, "kB"))
+    assert kinds(ev)[:2] == ["Status", "KernelLost"] and req.status == "lost" and info.status == "lost"
+
+
+def test_shutdown_reply_without_restart_is_a_shutdown():
+    ks = s.KernelSession("me")
+    _, req = ks.execute("x")
+    ev = ks.receive(signed("iopub", "shutdown_reply", {"status": "ok", "restart": False}, "srv"))
+    assert [e.state for e in ev if isinstance(e, s.KernelLost)] == ["shutdown"] and req.status == "lost"
+
+
+def test_give_up_ends_a_request_whose_end_was_lost():
+    ks = s.KernelSession("me")
+    _, req = ks.execute("x")
+    assert kinds(ks.give_up(req)) == ["RequestDone"] and req.done and req.status == "unknown"
+    assert ks.give_up(req) == []
+
+
+def test_seen_and_clock_offset():
+    ks = s.KernelSession("me")
+    _, req = ks.execute("x")
+    assert not req.seen
+    msg = signed("iopub", "status", {"execution_state": "busy"}, req)
+    msg["header"]["date"] = "2026-01-01T00:00:00+00:00"
+    ks.receive(msg, now=s.kernel_time("2026-01-01T00:00:02+00:00"))
+    assert req.seen and ks.clock_offset == 2.0
+    assert s.kernel_time("garbage") is None and s.kernel_time("") is None

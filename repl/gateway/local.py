@@ -22,6 +22,7 @@ import time
 
 import httpx
 
+from repl.scrub import scrub
 from repl.errors import LocalGatewayError
 
 INSTALL_HINT = "pip install 'repl[local]'"
@@ -150,7 +151,7 @@ class LocalGateway:
                 text = f.read()
         except OSError:
             return ""
-        return "\n".join(text.strip().splitlines()[-lines:]).replace(self.token, "<token>")
+        return scrub("\n".join(text.strip().splitlines()[-lines:]), self.token)
 
     async def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -13,7 +13,8 @@ from typing import Any, Callable
 import httpx
 
 from repl import errors
-from repl.gateway import urls
+from repl.scrub import scrub
+from repl.gateway import tls, urls
 
 TraceHook = Callable[[dict], None]
 
@@ -51,6 +52,7 @@ class RestClient:
         verify: Any = True,
         trace: TraceHook | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        launch_timeout: float = 120.0,
     ) -> None:
         self.base_url = urls.normalise(base_url)
         self.display_url = urls.display(self.base_url)
@@ -60,7 +62,6 @@ class RestClient:
             all_headers["Authorization"] = f"token {token}"
         self.auth_headers = all_headers
         self.trace = trace
-        self.verify = verify
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers=all_headers,
@@ -70,12 +71,13 @@ class RestClient:
             transport=transport,
         )
         self._specs: dict | None = None
-        self.launch_timeout = 120.0
+        self.launch_timeout = launch_timeout
 
-    def cookie_header(self) -> dict[str, str]:
-        """Cookies the server set (sticky load balancers), for the websocket handshake."""
+    def ws_headers(self) -> dict[str, str]:
+        """Headers for a websocket handshake: ours, and the cookies the server set (sticky load
+        balancers)."""
         pairs = [f"{c.name}={c.value}" for c in self._http.cookies.jar]
-        return {"Cookie": "; ".join(pairs)} if pairs else {}
+        return {**self.auth_headers, **({"Cookie": "; ".join(pairs)} if pairs else {})}
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -89,7 +91,7 @@ class RestClient:
     # ------------------------------------------------------------ plumbing
 
     def scrub(self, text: str) -> str:
-        return text.replace(self._token, "<token>") if self._token else text
+        return scrub(text, self._token)
 
     async def _call(self, method: str, path: str, *, json: Any = None, timeout: float | None = None) -> httpx.Response:
         started = time.perf_counter()
@@ -108,9 +110,7 @@ class RestClient:
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             reason = self.scrub(str(exc)) or type(exc).__name__
             if "CERTIFICATE_VERIFY_FAILED" in reason:
-                from repl.gateway.channel import untrusted_certificate
-
-                raise errors.ServerUnreachable(untrusted_certificate(self.display_url)) from exc
+                raise errors.ServerUnreachable(tls.untrusted_certificate(self.display_url)) from exc
             raise errors.ServerUnreachable(f"cannot reach the gateway at {self.display_url}: {reason}") from exc
         except httpx.HTTPError as exc:
             reason = self.scrub(str(exc)) or type(exc).__name__

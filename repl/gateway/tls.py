@@ -22,3 +22,9 @@ def context(ca_cert: str | None = None, client_cert: str | None = None, client_k
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     return ctx
+
+
+def untrusted_certificate(url: str) -> str:
+    """The one line for a certificate we cannot verify (HTTPS and WSS alike)."""
+    return (f"the TLS certificate of {url} is not trusted: pass --ca-cert FILE with its CA, "
+            "or --insecure to skip the check")

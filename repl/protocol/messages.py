@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable, Literal
 
 PROTOCOL_VERSION = "5.3"
 
@@ -78,8 +78,8 @@ def execute_request(
     )
 
 
-def kernel_info_request(session: str) -> dict:
-    return make_message("shell", "kernel_info_request", {}, session)
+def kernel_info_request(session: str, channel: str = "shell") -> dict:
+    return make_message(channel, "kernel_info_request", {}, session)
 
 
 def complete_request(session: str, code: str, cursor_pos: int) -> dict:
@@ -95,21 +95,17 @@ def is_complete_request(session: str, code: str) -> dict:
     return make_message("shell", "is_complete_request", {"code": code}, session)
 
 
-def history_request(session: str, n: int = 100) -> dict:
-    content = {"output": False, "raw": True, "hist_access_type": "tail", "n": n}
-    return make_message("shell", "history_request", content, session)
-
-
 def input_reply(session: str, value: str, request_header: dict) -> dict:
     return make_message("stdin", "input_reply", {"value": value}, session, parent_header=request_header)
 
 
-def interrupt_request(session: str) -> dict:
-    return make_message("control", "interrupt_request", {}, session)
-
-
-def shutdown_request(session: str, restart: bool = False) -> dict:
-    return make_message("control", "shutdown_request", {"restart": restart}, session)
+Question = Literal["kernel_info", "complete", "inspect", "is_complete"]
+QUESTIONS: dict[str, Callable[..., dict]] = {
+    "kernel_info": kernel_info_request,
+    "complete": complete_request,
+    "inspect": inspect_request,
+    "is_complete": is_complete_request,
+}
 
 
 # ---------------------------------------------------------------- reading

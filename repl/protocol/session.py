@@ -1,23 +1,34 @@
 """KernelSession: the state of one client session with one kernel, without any I/O.
 
-The adapter registers each request it sends (:meth:`KernelSession.track`) and feeds every
-decoded incoming message to :meth:`KernelSession.receive`, which returns events. Routing is by
-``parent_header.msg_id`` only. A request is done when both its reply and its iopub ``idle``
-have arrived, in either order. Messages whose parent is not one of ours are reported with
-``request=None`` and ``other=True`` when they belong to another client's session.
-Messages are de-duplicated by ``msg_id`` (a reconnect may replay what was already seen).
+The adapter builds each request here (:meth:`KernelSession.execute`, :meth:`KernelSession.request`),
+which registers it before it is sent, and feeds every decoded incoming message to
+:meth:`KernelSession.receive`, which returns events. Routing is by ``parent_header.msg_id`` only.
+A request is done when both its reply and its iopub ``idle`` have arrived, in either order.
+Messages whose parent is not one of ours are reported with ``request=None`` and ``other=True``
+when they belong to another client's session. Messages are de-duplicated by ``msg_id`` (a
+reconnect may replay what was already seen).
+
+The kernel's life is followed here too: a kernel restarted by anyone (iopub ``shutdown_reply``
+with ``restart``, ``status: restarting`` or ``starting``, or replies signed by a new kernel
+session), shut down (``shutdown_reply`` without restart), or dead ends every pending request
+with status ``lost`` and one :class:`KernelLost` event.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field as dc_field
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from repl.protocol import messages as m
 
 RECENT_REQUESTS = 256
 SEEN_IDS = 8192
+
+ExecutionState = Literal["unknown", "starting", "idle", "busy", "restarting", "dead"]
+LostReason = Literal["restarting", "restarted", "dead", "shutdown", "gone"]
+_STATES: tuple[str, ...] = ("starting", "idle", "busy", "restarting", "dead")
 
 
 @dataclass(eq=False)
@@ -28,9 +39,9 @@ class Request:
     code: str | None = None
     silent: bool = False
     reply: dict | None = None
-    reply_type: str = ""
     idle: bool = False
-    status: str | None = None  # ok / error / aborted from the reply; "lost" if the kernel died
+    seen: bool = False  # the kernel sent something about it: it was received
+    status: str | None = None  # ok / error / aborted from the reply; "lost" if the kernel went away
     execution_count: int | None = None
     payload: list = dc_field(default_factory=list)
 
@@ -47,6 +58,7 @@ class Request:
 class Event:
     request: Request | None
     other: bool  # caused by another client's request
+    date: str = dc_field(default="", kw_only=True)  # the kernel's header date (its clock)
 
 
 @dataclass(frozen=True)
@@ -113,29 +125,51 @@ class RequestDone(Event):
 
 @dataclass(frozen=True)
 class KernelLost(Event):
-    """The kernel restarted or died: its state is gone and pending requests will never finish."""
+    """The kernel restarted, shut down or died: its state is gone and pending requests end."""
 
-    state: str  # "restarting" or "dead"
+    state: LostReason
 
 
 @dataclass(frozen=True)
 class Unhandled(Event):
-    """A message this client does not act on (unknown type, or a reply to nobody)."""
+    """A message this client does not act on (unknown type, a reply to nobody, a duplicate reply)."""
 
     msg: dict
+
+
+@dataclass(frozen=True)
+class Malformed(Event):
+    """A frame that could not be decoded (reported, never raised)."""
+
+    error: str
 
 
 def _str_list(value: Any) -> list:
     return [str(x) for x in value] if isinstance(value, list) else []
 
 
+def kernel_time(date: str) -> float | None:
+    """A header date as POSIX seconds, or None when it is missing or not a date."""
+    if not date:
+        return None
+    try:
+        when = datetime.fromisoformat(date.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when.timestamp() if when.tzinfo is not None else None
+
+
 class KernelSession:
     def __init__(self, session_id: str | None = None) -> None:
         self.session_id = session_id or m.new_id()
-        self.state = "unknown"
+        self.state: ExecutionState = "unknown"
         self.next_count = 1
+        self.last_count: int | None = None  # the kernel's latest execution count, silent replies too
         self.kernel_info: dict | None = None
         self.pending: dict[str, Request] = {}
+        self.clock_offset: float | None = None  # min(local − kernel time): skew plus the least latency
+        self.kernel_session: str | None = None  # the kernel process's own session id
+        self._retired: set[str] = set()  # kernel sessions of processes that are gone
         self._recent: OrderedDict[str, Request] = OrderedDict()
         self._seen: OrderedDict[str, None] = OrderedDict()
 
@@ -143,7 +177,7 @@ class KernelSession:
 
     @property
     def language_info(self) -> dict:
-        info = m.field(self.kernel_info, "language_info", dict, {})
+        info: dict = m.field(self.kernel_info, "language_info", dict, {})
         return info
 
     def track(self, msg: dict, code: str | None = None) -> Request:
@@ -161,13 +195,35 @@ class KernelSession:
         msg = m.execute_request(self.session_id, code, **kwargs)
         return msg, self.track(msg, code)
 
-    def kernel_info_request(self) -> tuple[dict, Request]:
-        msg = m.kernel_info_request(self.session_id)
+    def question(self, kind: m.Question, **args: Any) -> tuple[dict, Request]:
+        """A request that only asks (complete, inspect, is_complete, history, kernel_info), registered."""
+        msg = m.QUESTIONS[kind](self.session_id, **args)
         return msg, self.track(msg)
+
+    def kernel_info_request(self, channel: str = "shell") -> tuple[dict, Request]:
+        return self.question("kernel_info", channel=channel)
+
+    def input_reply(self, value: str, request_header: dict) -> dict:
+        return m.input_reply(self.session_id, value, request_header)
+
+    def give_up(self, req: Request) -> list[Event]:
+        """End a request whose end will never arrive (it was lost with a dead connection)."""
+        if req.done:
+            return []
+        req.status = "unknown"
+        req.reply = req.reply or {}
+        req.idle = True
+        self._finish(req)
+        return [RequestDone(req, False)]
+
+    def forget(self, req: Request) -> None:
+        """Stop routing to a request nobody waits for (a timed-out question)."""
+        self.pending.pop(req.msg_id, None)
 
     # ------------------------------------------------------------ incoming
 
-    def receive(self, msg: dict) -> list[Event]:
+    def receive(self, msg: dict, now: float | None = None) -> list[Event]:
+        """Events for one incoming message; ``now`` (POSIX seconds) feeds the clock estimate."""
         mid = m.msg_id(msg)
         if mid:
             if mid in self._seen:
@@ -182,82 +238,100 @@ class KernelSession:
         channel = msg.get("channel")
         kind = m.msg_type(msg)
         content = msg.get("content", {})
+        date = msg.get("header", {}).get("date")
+        date = date if isinstance(date, str) else ""
+        if req is not None:
+            req.seen = True
         if channel == "iopub":
-            return self._iopub(kind, content, req, other, msg)
+            if kind == "status" and now is not None:
+                self._clock(date, now)
+            return self._iopub(kind, content, req, other, msg, date)
         if channel == "stdin" and kind == "input_request":
             prompt = m.field(content, "prompt", str, "")
             password = bool(m.field(content, "password", bool, False))
-            return [InputRequest(req, other, prompt, password, dict(msg.get("header", {})))]
+            return [InputRequest(req, other, prompt, password, dict(msg.get("header", {})), date=date)]
         if channel in ("shell", "control") and kind.endswith("_reply") and req is not None:
-            return self._reply(kind, content, req)
-        return [Unhandled(req, other, msg)]
+            lost = self._identity(msg, keep=req)
+            return lost + self._reply(kind, content, req, msg, date)
+        return [Unhandled(req, other, msg, date=date)]
 
-    def _iopub(self, kind: str, content: dict, req: Request | None, other: bool, msg: dict) -> list[Event]:
+    def _clock(self, date: str, now: float) -> None:
+        when = kernel_time(date)
+        if when is not None:
+            offset = now - when
+            self.clock_offset = offset if self.clock_offset is None else min(self.clock_offset, offset)
+
+    def _identity(self, msg: dict, keep: Request | None = None) -> list[Event]:
+        """A message signed by a kernel process never seen before means the kernel was replaced."""
+        ses = msg.get("header", {}).get("session")
+        if not isinstance(ses, str) or not ses or ses == self.kernel_session or ses in self._retired:
+            return []
+        previous, self.kernel_session = self.kernel_session, ses
+        if previous is None:
+            return []  # the first one we see, or the successor of one already reported lost
+        return self.lose("restarted", keep)
+
+    def _iopub(self, kind: str, content: dict, req: Request | None, other: bool, msg: dict, date: str) -> list[Event]:
         if kind == "status":
-            state = m.field(content, "execution_state", str, "")
-            if not state:
-                return [Unhandled(req, other, msg)]
-            self.state = state
-            events: list[Event] = [Status(req, other, state)]
-            if state in ("restarting", "dead"):
-                events += self._lose_all(state)
-            elif state == "idle" and req is not None and not req.idle:
-                req.idle = True
-                events += self._maybe_done(req)
-            return events
+            return self._status(content, req, other, msg, date)
+        if kind == "shutdown_reply":
+            restart = bool(m.field(content, "restart", bool, False))
+            return [Unhandled(req, other, msg, date=date), *self.lose("restarted" if restart else "shutdown")]
         if kind == "stream":
             name = m.field(content, "name", str, "stdout")
-            return [Stream(req, other, name, m.field(content, "text", str, ""))]
+            return [Stream(req, other, name, m.field(content, "text", str, ""), date=date)]
         if kind == "execute_input":
             count = m.field(content, "execution_count", int, None)
+            if count is not None:
+                self.last_count = count
             if count is not None and (other or (req is not None and not req.silent)):
                 self.next_count = max(self.next_count, count + 1)
-            return [ExecuteInput(req, other, m.field(content, "code", str, ""), count)]
+                if req is not None:
+                    req.execution_count = count
+            return [ExecuteInput(req, other, m.field(content, "code", str, ""), count, date=date)]
         if kind == "execute_result":
-            return [
-                ExecuteResult(
-                    req,
-                    other,
-                    m.field(content, "execution_count", int, None),
-                    m.field(content, "data", dict, {}),
-                    m.field(content, "metadata", dict, {}),
-                )
-            ]
+            return [ExecuteResult(req, other, m.field(content, "execution_count", int, None),
+                                  m.field(content, "data", dict, {}), m.field(content, "metadata", dict, {}), date=date)]
         if kind in ("display_data", "update_display_data"):
             transient = m.field(content, "transient", dict, {})
-            return [
-                DisplayData(
-                    req,
-                    other,
-                    m.field(content, "data", dict, {}),
-                    m.field(content, "metadata", dict, {}),
-                    m.field(transient, "display_id", str, None),
-                    kind == "update_display_data",
-                )
-            ]
+            return [DisplayData(req, other, m.field(content, "data", dict, {}), m.field(content, "metadata", dict, {}),
+                                m.field(transient, "display_id", str, None), kind == "update_display_data", date=date)]
         if kind == "error":
-            return [
-                ErrorOutput(
-                    req,
-                    other,
-                    m.field(content, "ename", str, "Error"),
-                    m.field(content, "evalue", str, ""),
-                    _str_list(content.get("traceback") if isinstance(content, dict) else None),
-                )
-            ]
+            traceback = _str_list(content.get("traceback") if isinstance(content, dict) else None)
+            return [ErrorOutput(req, other, m.field(content, "ename", str, "Error"), m.field(content, "evalue", str, ""),
+                                traceback, date=date)]
         if kind == "clear_output":
-            return [ClearOutput(req, other, bool(m.field(content, "wait", bool, False)))]
-        return [Unhandled(req, other, msg)]
+            return [ClearOutput(req, other, bool(m.field(content, "wait", bool, False)), date=date)]
+        return [Unhandled(req, other, msg, date=date)]
 
-    def _reply(self, kind: str, content: dict, req: Request) -> list[Event]:
+    def _status(self, content: dict, req: Request | None, other: bool, msg: dict, date: str) -> list[Event]:
+        state = m.field(content, "execution_state", str, "")
+        if state not in _STATES:
+            return [Unhandled(req, other, msg, date=date)]
+        lost: list[Event] = []
+        if state == "starting" and self.kernel_session is not None:
+            lost = self.lose("restarted")  # a new kernel process announced itself
+        if m.parent_id(msg) or state == "starting":
+            lost += self._identity(msg, keep=req)
+        self.state = state  # type: ignore[assignment]  # checked against _STATES above
+        events: list[Event] = [Status(req, other, state, date=date), *lost]
+        if state in ("restarting", "dead"):
+            events += self.lose(state)  # type: ignore[arg-type]
+        elif state == "idle" and req is not None and not req.idle:
+            req.idle = True
+            events += self._maybe_done(req)
+        return events
+
+    def _reply(self, kind: str, content: dict, req: Request, msg: dict, date: str) -> list[Event]:
         if req.reply is not None:
-            return [Unhandled(req, False, {"duplicate_reply": kind})]
+            return [Unhandled(req, False, msg, date=date)]  # a duplicate reply
         req.reply = content if isinstance(content, dict) else {}
-        req.reply_type = kind
         req.status = m.field(content, "status", str, "ok")
         if kind == "execute_reply":
             count = m.field(content, "execution_count", int, None)
             req.execution_count = count
+            if count is not None:
+                self.last_count = count
             req.payload = [p for p in m.field(content, "payload", list, []) if isinstance(p, dict)]
             if count is not None and not req.silent:
                 self.next_count = max(self.next_count, count + 1)
@@ -265,12 +339,12 @@ class KernelSession:
             self.kernel_info = req.reply
         if self.state in ("restarting", "dead", "starting", "unknown"):
             self.state = "idle"  # a kernel that replies is alive, whatever stale status came before
-        events: list[Event] = [Reply(req, False, kind, req.reply)]
+        events: list[Event] = [Reply(req, False, kind, req.reply, date=date)]
         return events + self._maybe_done(req)
 
     def _maybe_done(self, req: Request) -> list[Event]:
-        if not req.done:
-            return []
+        if not req.done or req.msg_id not in self.pending:
+            return []  # not yet, or ended already (lost with its kernel)
         self._finish(req)
         return [RequestDone(req, False)]
 
@@ -280,11 +354,19 @@ class KernelSession:
         if len(self._recent) > RECENT_REQUESTS:
             self._recent.popitem(last=False)
 
-    def _lose_all(self, state: str) -> list[Event]:
-        events: list[Event] = [KernelLost(None, False, state)]
-        if state == "restarting":
+    def lose(self, reason: LostReason, keep: Request | None = None) -> list[Event]:
+        """The kernel as we knew it is gone: end every pending request but ``keep`` (which the new
+        kernel is answering). Also called when the server says the kernel is gone."""
+        if self.kernel_session is not None:
+            self._retired.add(self.kernel_session)
+        self.kernel_session = None
+        if reason in ("restarting", "restarted"):
             self.next_count = 1
+            self.last_count = 0
+        events: list[Event] = [KernelLost(None, False, reason)]
         for req in list(self.pending.values()):
+            if req is keep:
+                continue
             req.status = "lost"
             self._finish(req)
             events.append(RequestDone(req, False))

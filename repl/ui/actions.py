@@ -7,24 +7,24 @@ import contextlib
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from repl import errors, notebook
+from repl.kernel import Kernel
 from repl.ui import commands, tables
-
-if TYPE_CHECKING:
-    from repl.ui.app import App
+from repl.ui.trace import Tracer
+from repl.workspace import Workspace
 
 
 @contextlib.asynccontextmanager
-async def progress(console, what: str, every: float = 5.0):
+async def progress(say: Callable[[str], None], what: str, every: float = 5.0):
     """A line every few seconds while something slow (a kernel launch on a cluster) goes on."""
     started = time.monotonic()
 
     async def tick() -> None:
         while True:
             await asyncio.sleep(every)
-            console.line(f"… still starting the {what} ({time.monotonic() - started:.0f} s; Ctrl-C cancels)")
+            say(f"… still starting the {what} ({time.monotonic() - started:.0f} s; Ctrl-C cancels)")
 
     ticker = asyncio.ensure_future(tick())
     try:
@@ -34,38 +34,21 @@ async def progress(console, what: str, every: float = 5.0):
 
 
 class Actions:
-    def __init__(self, app: "App") -> None:
-        self.app = app
+    """The /commands. Each ``do_NAME(arg)`` raises :class:`errors.ReplError` for a user mistake."""
 
-    @property
-    def ws(self):
-        return self.app.ws
+    def __init__(self, ws: Workspace, say: Callable[[str], None], tracer: Tracer) -> None:
+        self.ws = ws
+        self.say = say
+        self.tracer = tracer
 
-    def say(self, text: str) -> None:
-        self.app.console.line(text)
-
-    def _current(self):
+    def _current(self) -> Kernel:
         if self.ws.current is None:
             raise errors.UsageError("no current kernel: /new [SPEC] starts one, /use TARGET attaches to one")
         return self.ws.current
 
-    async def run(self, cmd: commands.Command) -> bool:
-        """Run a /command; True means exit."""
-        if cmd.name == "quit":
-            return True
-        handler = getattr(self, "do_" + cmd.name)
-        task = self.app.command_task = asyncio.ensure_future(handler(cmd.arg))
-        try:
-            await task
-        except errors.ReplError as exc:
-            self.app.console.line(f"repl: {exc}", "err")
-        except asyncio.CancelledError:
-            if not task.cancelled():
-                raise
-            self.app.console.line(f"repl: /{cmd.name} cancelled", "err")
-        finally:
-            self.app.command_task = None
-        return False
+    def handler(self, cmd: commands.Command):
+        """The coroutine that carries out ``cmd`` (not /quit, which the prompt loop handles)."""
+        return getattr(self, "do_" + cmd.name)(cmd.arg)
 
     async def do_help(self, arg: str) -> None:
         self.say(commands.help_text())
@@ -85,7 +68,7 @@ class Actions:
 
     async def do_new(self, arg: str) -> None:
         self.say(f"starting a {arg or 'default'} kernel… (Ctrl-C cancels)")
-        async with progress(self.app.console, "kernel"):
+        async with progress(self.say, "kernel"):
             kernel = await self.ws.start(arg or None)
         self.say(f"started {kernel.model.name} kernel {kernel.id[:8]}; it is now current")
 
@@ -107,9 +90,7 @@ class Actions:
 
     async def do_restart(self, arg: str) -> None:
         kernel = self._current()
-        await self.ws.rest.restart(kernel.id)
-        kernel.session.next_count = 1
-        self.say(f"kernel {kernel.label} restarted: its state is gone")
+        await self.ws.rest.restart(kernel.id)  # the kernel's shutdown_reply tells everyone, us included
 
     async def do_shutdown(self, arg: str) -> None:
         if arg:
@@ -124,12 +105,12 @@ class Actions:
 
     async def do_debug(self, arg: str) -> None:
         try:
-            self.say(self.app.tracer.configure(arg))
+            self.say(self.tracer.configure(arg))
         except ValueError as exc:
             raise errors.UsageError(str(exc)) from None
 
     async def do_last(self, arg: str) -> None:
-        self.say(self.app.tracer.last())
+        self.say(self.tracer.last())
 
     async def do_save(self, arg: str) -> None:
         if not arg:

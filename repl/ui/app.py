@@ -1,8 +1,9 @@
 """The interactive prompt loop: read a cell, send it, stream its output, repeat.
 
-Between prompts the app owns SIGINT (interrupt the cell) and SIGTSTP (send it to the
-background). Output that is not the foreground cell's (background cells, other kernels,
-other clients) is tagged with the kernel's name and printed above the prompt.
+Between prompts the app owns SIGINT (Ctrl-C for the running cell) and SIGTSTP (Ctrl-Z: send it to
+the background); what a key or a kernel event means for the foreground cell is decided by
+:mod:`repl.ui.foreground`, where output lands by :mod:`repl.ui.output`. ``input()`` from any cell
+is asked one question at a time, never over the prompt: the prompt steps aside, keeping its text.
 """
 
 from __future__ import annotations
@@ -10,302 +11,207 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-from prompt_toolkit.lexers import DynamicLexer, PygmentsLexer, SimpleLexer
+from prompt_toolkit.lexers import DynamicLexer
 from prompt_toolkit.output import ColorDepth
 
 from repl import errors
-from repl.notebook import CellRecord
-from repl.protocol import messages as m
+from repl.cell import Cell
+from repl.gateway.channel import ChannelState
+from repl.kernel import Kernel
 from repl.protocol import session as s
-from repl.protocol.outputs import resolve_line_edits
 from repl.ui import commands, mime, render
-from repl.ui.actions import Actions
-from repl.ui.completion import ReplCompleter
-from repl.ui.keys import INSPECT_TIMEOUT, make_bindings
 from repl.ui import history as hist
+from repl.ui.actions import Actions
+from repl.ui.asking import Asking
 from repl.ui.cellinput import CellInput
+from repl.ui.completion import ReplCompleter
 from repl.ui.console import Console, terminal_size
-from repl.ui.lexer import pygments_lexer_for
-from repl.ui.sanitize import Sanitizer, clean
-from repl.workspace import Kernel, Workspace
+from repl.ui.foreground import Do, Foreground
+from repl.ui.keys import make_bindings
+from repl.ui.output import OutputView
+from repl.ui.prompt_parts import PromptParts
+from repl.ui.sanitize import clean
+from repl.workspace import Workspace
 
-PATIENCE_INTERRUPTS = 3  # Ctrl-C presses after which we stop waiting for a cell that will not end
+
+class _StepAside(Exception):
+    """The prompt makes way for a question from the kernel (input() in a background cell)."""
 
 
 @dataclass
-class Foreground:
+class Running:
+    """The foreground cell while the app waits for it."""
+
     kernel: Kernel
-    req: s.Request
-    done: asyncio.Future
-    detach: asyncio.Future
-    started: float
-    mark: tuple = (0, True)
-    presses: int = 0
-    skipped: int = 0
-    clear_pending: bool = False
-    running: bool = False  # the kernel has started it (busy / execute_input seen)
-    interrupt_on_start: bool = False
-
-
-def tag_lines(text: str, tag: str) -> str:
-    """Put ``tag`` at the start of every line of ``text``."""
-    body = text[:-1] if text.endswith("\n") else text
-    return tag + body.replace("\n", "\n" + tag) + ("\n" if text.endswith("\n") else "")
+    cell: Cell
+    machine: Foreground
+    wake: asyncio.Future  # set when the cell goes to the background
 
 
 class App:
-    def __init__(self, console: Console, server_label: str, style: render.Style, tracer=None,
+    def __init__(self, console: Console, server_label: str, style: render.Style, tracer,
                  vi: bool = False, pt_style=None) -> None:
         self.console = console
-        self.vi = vi
-        self.pt_style = pt_style
-        self._next_input = ""
-        self.tracer = tracer
         self.server_label = server_label
         self.style = style
-        self.ws: Workspace | None = None
-        self.actions = Actions(self)
-        self._lexers: dict[str, PygmentsLexer] = {}
+        self.tracer = tracer
+        self.vi = vi
+        self.pt_style = pt_style
+        self.view = OutputView(console, style)
         self.prompt: PromptSession | None = None
-        self._fg: Foreground | None = None
-        self._records: dict[str, tuple[CellRecord, float]] = {}
-        self._specs_cache: list[str] = []
-        self._sanitizers: dict[tuple[str, str], Sanitizer] = {}
-        self._states: dict[str, str] = {}
+        self._fg: Running | None = None
         self._keyboard: CellInput | None = None
-        self._displays: dict[str, tuple] = {}
+        self._questions: deque[tuple[Kernel, s.InputRequest]] = deque()
+        self._answering: asyncio.Task | None = None
+        self._next_input = ""
         self._early_sigint = False
-        self.command_task: asyncio.Future | None = None
+        self._command: asyncio.Future | None = None
+        self._exit_warned = False
 
-    # ------------------------------------------------------------ events from kernels
+    # ------------------------------------------------------------ from the kernels
 
-    def _tag(self, kernel: Kernel, ev: s.Event) -> str | None:
+    def kernel_events(self, kernel: Kernel, events: list[s.Event]) -> None:
         fg = self._fg
-        if fg is not None and ev.request is not None and ev.request is fg.req:
-            return None
-        if ev.other:
-            return f"[{kernel.label} elsewhere] "
-        return f"[{kernel.label}] "
-
-    def on_events(self, kernel: Kernel, events: list) -> None:
         for ev in events:
             if isinstance(ev, s.KernelLost):
-                self.console.line(render.kernel_lost(ev.state, kernel.label), "err")
-                continue
-            if isinstance(ev, s.InputRequest):
+                self.view.line("repl: " + render.kernel_lost(ev.state, kernel.label), "err")
+            elif isinstance(ev, s.InputRequest):
                 if not ev.other:
-                    asyncio.get_running_loop().create_task(self._answer_input(kernel, ev))
-                continue
-            req = ev.request
-            record = self._records.get(req.msg_id) if req is not None else None
-            if record is not None:
-                record[0].add(ev)
-                if isinstance(ev, s.RequestDone):
-                    self._finished(kernel, req, record[1])
-            fg = self._fg
-            mine = fg is not None and ev.request is fg.req
-            if mine and not fg.running and isinstance(ev, (s.ExecuteInput, s.Status)) and not isinstance(ev, s.KernelLost):
-                if isinstance(ev, s.ExecuteInput) or getattr(ev, "state", "") == "busy":
-                    fg.running = True
-                    if fg.interrupt_on_start:
-                        asyncio.get_running_loop().create_task(self._interrupt(kernel))
-            if mine and fg.presses and isinstance(ev, (s.Stream, s.DisplayData)):
-                fg.skipped += 1  # interrupted: drain the backlog without drawing it
-                continue
-            if mine and isinstance(ev, s.ClearOutput):
-                if ev.wait:
-                    fg.clear_pending = True
-                else:
-                    self.console.erase_to(fg.mark)
-                    self._displays.clear()
-                continue
-            self.style.width = terminal_size()[0]
-            pieces = self._safe(kernel, ev, render.render(ev, self.style))
-            if not pieces:
-                continue
-            if mine and fg.clear_pending:
-                fg.clear_pending = False
-                self.console.erase_to(fg.mark)
-                self._displays.clear()
-            tag = self._tag(kernel, ev)
-            display_id = ev.display_id if isinstance(ev, s.DisplayData) else None
-            if display_id and ev.update and tag is None and self._redraw_display(display_id, pieces):
-                continue  # redrawn in place; otherwise the new value is printed as new output
-            start = self.console.mark() if display_id and not tag else None
-            for stream, text in pieces:
-                if tag:
-                    text = tag_lines(resolve_line_edits(text), self.style.paint(render.DIM, tag))
-                self.console.write(stream, text)
-            if start is not None:
-                self._displays[display_id] = (start, self.console.rows)
+                    self._ask(kernel, ev)
+            elif fg is not None and ev.request is fg.cell.request:
+                self._foreground(fg, ev)
+            elif isinstance(ev, s.RequestDone):
+                self._background_done(kernel, ev.request)
+            else:
+                self.view.show(kernel.id, ev, f"[{kernel.label}{' elsewhere' if ev.other else ''}] ")
         self._refresh()
 
-    def _redraw_display(self, display_id: str, pieces: list) -> bool:
-        """Redraw a display in place if it is still the latest output on screen."""
-        where = self._displays.get(display_id)
-        if where is None:
-            return False
-        start, end = where
-        if end != self.console.rows or not self.console.erase_to(start):
-            return False
-        for stream, text in pieces:
-            self.console.write(stream, text)
-        self._displays[display_id] = (start, self.console.rows)
-        return True
+    def _foreground(self, fg: Running, ev: s.Event) -> None:
+        do = fg.machine.event(ev)
+        if do is Do.INTERRUPT:
+            asyncio.ensure_future(self._interrupt(fg.kernel))
+        elif do in (Do.CLEAR, Do.CLEAR_THEN_DRAW):
+            self.view.clear()
+        if do in (Do.DRAW, Do.CLEAR_THEN_DRAW):
+            self.view.show(fg.kernel.id, ev)
 
-    def _safe(self, kernel: Kernel, ev: s.Event, pieces: list) -> list:
-        """Strip escape sequences that reach beyond the screen (see repl.ui.sanitize)."""
-        if isinstance(ev, s.Stream):
-            key = (kernel.id, ev.name)
-            san = self._sanitizers.get(key)
-            if san is None:
-                san = self._sanitizers[key] = Sanitizer()
-            return [(stream, san.feed(text)) for stream, text in pieces]
-        return [(stream, text if stream == "image" else clean(text)) for stream, text in pieces]
-
-    def _finished(self, kernel: Kernel, req: s.Request, started: float) -> None:
-        self._records.pop(req.msg_id, None)
-        if req.msg_id not in kernel.background:
+    def _background_done(self, kernel: Kernel, req: s.Request | None) -> None:
+        cell = next((c for c in reversed(kernel.cells) if c.request is req), None)
+        if cell is None or not cell.background:
             return
-        kernel.background.discard(req.msg_id)
-        count = req.execution_count if req.execution_count is not None else "?"
-        how = {"ok": "finished", "lost": "was lost: the kernel died"}.get(req.status or "", "failed")
-        secs = time.perf_counter() - started
-        self.console.line(self.style.paint(render.DIM, f"[{kernel.label}] background cell In [{count}] {how} after {secs:.1f} s"))
+        how = {"ok": "finished", "lost": "was lost with the kernel",
+               "unknown": "ended; its end was lost with the connection"}.get(req.status or "", "failed")
+        count = cell.execution_count if cell.execution_count is not None else "?"
+        secs = time.perf_counter() - cell.started
+        self.view.dim(f"[{kernel.label}] background cell In [{count}] {how} after {secs:.1f} s")
 
-    def on_state(self, kernel: Kernel, state: str) -> None:
-        before = self._states.get(kernel.id)
-        self._states[kernel.id] = state
-        if state == "dead":
-            self.console.line(f"repl: kernel {kernel.label} is gone from the server; /new starts another", "err")
-        elif state == "reconnecting":
-            self.console.line(f"repl: lost the connection to kernel {kernel.label}; reconnecting…", "err")
-        elif state == "connected" and before == "reconnecting":
-            self.console.line(f"repl: reconnected to kernel {kernel.label}", "err")
-        elif state == "disconnected" and before == "reconnecting":
-            self.console.line(f"repl: gave up reconnecting to kernel {kernel.label}", "err")
+    def kernel_state(self, kernel: Kernel, state: ChannelState, before: ChannelState) -> None:
+        text = {ChannelState.RECONNECTING: f"lost the connection to kernel {kernel.label}; reconnecting…"}.get(state)
+        if before == ChannelState.RECONNECTING and state == ChannelState.CONNECTED:
+            text = f"reconnected to kernel {kernel.label}"
+        elif before == ChannelState.RECONNECTING and state == ChannelState.DISCONNECTED:
+            text = f"gave up reconnecting to kernel {kernel.label}"
+        if text:
+            self.view.line("repl: " + text, "err")
+        self._refresh()
+
+    def kernel_notice(self, kernel: Kernel, text: str) -> None:
+        self.view.line("repl: " + text, "err")
         self._refresh()
 
     def _refresh(self) -> None:
         if self.prompt is not None and self.prompt.app.is_running:
             self.prompt.app.invalidate()
 
-    # ------------------------------------------------------------ prompt pieces
-
-    def arguments_for(self, name: str):
-        ws = self.ws
-        if ws is None:
-            return []
-        if name == "new":
-            return [(spec, "kernelspec") for spec in self._specs_cache]
-        if name == "debug":
-            return [(w, "mode") for w in ("on", "off", "full")]
-        if name in ("use", "shutdown"):
-            out = [(str(i), f"{m.name} {m.id[:8]}") for i, m in enumerate(ws.listing, 1)]
-            out += [(k.alias, f"{k.model.name} {k.id[:8]}") for k in ws.kernels.values() if k.alias]
-            out += [(kid, alias) for kid, alias in ws.aliases.all().items()]
-            out += [(alias, kid[:8]) for kid, alias in ws.aliases.all().items()]
-            out += [(m.id, m.name) for m in ws.listing]
-            seen: set[str] = set()
-            return [(a, d) for a, d in out if not (a in seen or seen.add(a))]
-        return []
-
-    def _message(self):
-        k = self.ws.current if self.ws else None
-        if k is None:
-            return "[no kernel] > "
-        n = k.session.next_count
-        label = f"{k.label} " if len(self.ws.kernels) > 1 else ""
-        if not self.style.color:
-            return f"{label}In [{n}]: "
-        return FormattedText([("ansicyan", label), ("ansigreen", "In ["), ("ansibrightgreen bold", str(n)),
-                              ("ansigreen", "]: ")])
-
-    def _continuation(self, width, line_number, is_soft_wrap):
-        return " " * max(width - 5, 0) + "...: "
-
-    def _toolbar(self):
-        k = self.ws.current if self.ws else None
-        if k is None:
-            return f" {self.server_label} │ no kernel │ /new [SPEC] or /use TARGET "
-        rtt = f"{k.last_rtt_ms:.0f} ms" if k.last_rtt_ms is not None else "–"
-        text = f" {self.server_label} │ {k.label} {k.id[:8]} │ {k.state} │ {rtt} "
-        busy = sum(1 for other in self.ws.kernels.values() if other.background)
-        if busy:
-            text += f"│ {busy} busy in background "
-        return text
-
-    def _lexer(self):
-        k = self.ws.current if self.ws else None
-        if k is None:
-            return SimpleLexer()
-        lexer = self._lexers.get(k.id)
-        if lexer is None:
-            lexer = self._lexers[k.id] = PygmentsLexer(pygments_lexer_for(k.session.language_info))
-        return lexer
-
-    # ------------------------------------------------------------ loop
+    # ------------------------------------------------------------ the loop
 
     async def run(self, ws: Workspace) -> int:
-        self.ws = ws
-        loop = asyncio.get_running_loop()
+        parts = PromptParts(ws, self.server_label, self.style)
+        asking = Asking(lambda: ws.current, self.console, self.style.color)
+        actions = Actions(ws, self.console.line, self.tracer)
         self.prompt = PromptSession(
-            lexer=DynamicLexer(self._lexer),
-            bottom_toolbar=self._toolbar,
-            completer=ReplCompleter(self),
-            complete_while_typing=False,
-            complete_in_thread=False,
-            prompt_continuation=self._continuation,
-            multiline=True,
-            key_bindings=make_bindings(self),
-            history=hist.open_history(),
-            auto_suggest=AutoSuggestFromHistory(),
-            enable_history_search=True,
-            vi_mode=self.vi,
-            style=self.pt_style,
-            include_default_pygments_style=self.pt_style is None,
+            lexer=DynamicLexer(parts.lexer), bottom_toolbar=parts.toolbar,
+            completer=ReplCompleter(parts.arguments_for, asking.complete), complete_while_typing=False,
+            complete_in_thread=False, prompt_continuation=parts.continuation, multiline=True,
+            key_bindings=make_bindings(asking.quick_verdict, asking.kernel_verdict, asking.inspect),
+            history=hist.open_history(), auto_suggest=AutoSuggestFromHistory(), enable_history_search=True,
+            vi_mode=self.vi, style=self.pt_style, include_default_pygments_style=self.pt_style is None,
             color_depth=None if self.style.color else ColorDepth.MONOCHROME,
         )
         try:
-            self._specs_cache = sorted((await ws.rest.kernelspecs())["kernelspecs"])
+            parts.specs = sorted((await ws.rest.kernelspecs())["kernelspecs"])
         except errors.ReplError:
             pass
+        loop = asyncio.get_running_loop()
         self._own_signals(loop)
         try:
             while True:
-                self.console.ensure_newline()
+                if self._answering is not None:
+                    await self._answering
                 try:
-                    self.console.app = self.prompt.app
-                    self._early_sigint = False
-                    default, self._next_input = self._next_input, ""
-                    text = await self.prompt.prompt_async(self._message, default=default)
-                except KeyboardInterrupt:
-                    continue
+                    text = await self._read(parts)
                 except EOFError:
-                    return 0
-                finally:
-                    self.console.app = None
-                    self.console.flush_pending()
-                    self._own_signals(loop)
-                if not text.strip():
-                    continue
-                parsed = commands.parse(text)
-                if isinstance(parsed, commands.Command):
-                    if await self.actions.run(parsed):
+                    if self._may_exit(ws):
                         return 0
                     continue
-                if ws.current is None:
-                    self.console.line("repl: no current kernel: /new [SPEC] starts one, /use TARGET attaches", "err")
+                if text is None or not text.strip():
                     continue
-                await self.run_cell(ws.current, parsed)
+                self._exit_warned = False
+                parsed = commands.parse(text)
+                if isinstance(parsed, commands.Command):
+                    if parsed.name == "quit":
+                        return 0
+                    await self._run_command(parsed, actions)
+                elif ws.current is None:
+                    self.view.line("repl: no current kernel: /new [SPEC] starts one, /use TARGET attaches", "err")
+                else:
+                    await self.run_cell(ws.current, parsed)
         finally:
             for signum in (signal.SIGINT, signal.SIGTSTP):
                 loop.remove_signal_handler(signum)
+
+    async def _read(self, parts: PromptParts) -> str | None:
+        assert self.prompt is not None
+        self.console.ensure_newline()
+        try:
+            self.console.app = self.prompt.app
+            self._early_sigint = False
+            default, self._next_input = self._next_input, ""
+            return await self.prompt.prompt_async(parts.message, default=default)
+        except (KeyboardInterrupt, _StepAside):
+            return None
+        finally:
+            self.console.app = None
+            self.console.flush_pending()
+            self._own_signals(asyncio.get_running_loop())
+
+    def _may_exit(self, ws: Workspace) -> bool:
+        """Ctrl-D: exit, unless cells still run in the background and this is the first warning."""
+        running = ws.running_in_background()
+        if not running or self._exit_warned:
+            return True
+        self._exit_warned = True
+        which = ", ".join(f"In [{n if n is not None else '?'}] on {k.label}" for k, n in running)
+        self.view.line(f"repl: still running in the background: {which}; Ctrl-D again exits", "err")
+        return False
+
+    async def _run_command(self, cmd: commands.Command, actions: Actions) -> None:
+        task = self._command = asyncio.ensure_future(actions.handler(cmd))
+        try:
+            await task
+        except errors.ReplError as exc:
+            self.view.line(f"repl: {exc}", "err")
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise
+            self.view.line(f"repl: /{cmd.name} cancelled", "err")
+        finally:
+            self._command = None
 
     def _own_signals(self, loop: asyncio.AbstractEventLoop) -> None:
         # prompt_toolkit drops SIGINT handlers when a prompt ends: take it back, so Ctrl-C from
@@ -315,46 +221,70 @@ class App:
 
     async def run_cell(self, kernel: Kernel, code: str) -> None:
         loop = asyncio.get_running_loop()
-        started = time.perf_counter()
-        msg, req = kernel.session.execute(code)
-        record = CellRecord(code)
-        kernel.cells.append(record)
-        self._records[req.msg_id] = (record, started)
-        done = kernel.channel.wait_done(req)
-        self.console.redrawable = True
-        self._displays.clear()
-        fg = self._fg = Foreground(kernel, req, done, loop.create_future(), started, self.console.mark())
-        if self._early_sigint:
-            self._early_sigint = False
-            self._on_sigint()
         keyboard = self._keyboard = CellInput(self._on_sigtstp)
+        wake = loop.create_future()
+
+        def foreground(cell: Cell) -> None:  # before the request is sent: its first event is ours
+            self._fg = Running(kernel, cell, Foreground(cell.request), wake)
+            self.view.begin_cell()
+            if self._early_sigint:
+                self._early_sigint = False
+                self._on_sigint()
+
+        fg = None
         try:
-            await kernel.channel.send(msg)
             with keyboard:
-                await asyncio.wait([done, fg.detach], return_when=asyncio.FIRST_COMPLETED)
-            if done.done() and not done.cancelled():
-                exc = done.exception()
-                if exc is not None:
-                    raise exc
-                kernel.last_rtt_ms = (time.perf_counter() - started) * 1000
-            record.execution_count = req.execution_count
+                cell = await kernel.execute(code, before_send=foreground)
+                fg = self._fg
+                await asyncio.wait([cell.done, wake], return_when=asyncio.FIRST_COMPLETED)
+            if cell.done.done() and cell.done.exception() is not None:
+                raise cell.done.exception()  # type: ignore[misc]
         except errors.ReplError as exc:
-            self.console.line(f"repl: {exc}", "err")
+            self.view.line(f"repl: {exc}", "err")
         finally:
             self._fg = None
             self._keyboard = None
             if self.prompt is not None:
                 keyboard.hand_to(self.prompt.input)
-        if fg.skipped:
-            self.console.line(self.style.paint(render.DIM, f"[{fg.skipped} output messages skipped after the interrupt]"))
-        if record.execution_count is None:
-            record.execution_count = kernel.session.next_count
-        self._payloads(req)
+        if fg is not None:
+            for line in fg.machine.summary():
+                self.view.dim(line)
+            self._payloads(fg.cell.request)
         self.console.ensure_newline()
         self.console.write("out", "\n")  # a blank line between cells, as in jupyter console
 
-    async def _answer_input(self, kernel: Kernel, ev: s.InputRequest) -> None:
-        """input() / getpass() in the kernel: ask in place; Ctrl-C interrupts the kernel."""
+    def _payloads(self, req: s.Request) -> None:
+        """IPython's ``obj?`` pages and ``set_next_input`` from the execute_reply."""
+        for p in req.payload:
+            source = p.get("source")
+            if source == "page" and isinstance(p.get("data"), dict):
+                self.console.ensure_newline()
+                text = mime.to_text(p["data"], terminal_size()[0], self.style.color)
+                self.console.write("out", clean(text).rstrip("\n") + "\n")
+            elif source == "set_next_input" and isinstance(p.get("text"), str):
+                self._next_input = p["text"]
+
+    # ------------------------------------------------------------ input() from the kernel
+
+    def _ask(self, kernel: Kernel, ev: s.InputRequest) -> None:
+        self._questions.append((kernel, ev))
+        if self.prompt is not None and self.prompt.app.is_running and self.console.app is self.prompt.app:
+            self._next_input = self.prompt.default_buffer.text  # the half-typed line survives
+            self.prompt.app.exit(exception=_StepAside())
+        elif self._answering is None:
+            self._answering = asyncio.ensure_future(self._answer_all())
+
+    async def _answer_all(self) -> None:
+        try:
+            while self._questions:
+                await self._answer(*self._questions.popleft())
+        finally:
+            self._answering = None
+
+    async def _answer(self, kernel: Kernel, ev: s.InputRequest) -> None:
+        """Ask in place (tagged when not the foreground cell's); Ctrl-C interrupts that kernel."""
+        fg = self._fg
+        mine = fg is not None and ev.request is fg.cell.request
         keyboard = self._keyboard
         if keyboard is not None:
             keyboard.pause()
@@ -362,10 +292,11 @@ class App:
         session: PromptSession = PromptSession()
         if keyboard is not None:
             keyboard.hand_to(session.input)  # what was typed ahead answers the question
+        question = ev.prompt if mine else f"[{kernel.label}] {ev.prompt}"
         value = ""
         try:
             self.console.app = session.app
-            value = await session.prompt_async(ev.prompt, is_password=ev.password)
+            value = await session.prompt_async(question, is_password=ev.password)
         except KeyboardInterrupt:
             self.console.app = None
             await self._interrupt(kernel)
@@ -378,76 +309,45 @@ class App:
             if keyboard is not None and self._keyboard is keyboard:
                 keyboard.resume()
         try:
-            await kernel.channel.send(m.input_reply(kernel.session.session_id, value, ev.header))
+            await kernel.answer_input(value, ev.header)
         except errors.ReplError as exc:
-            self.console.line(f"repl: {exc}", "err")
+            self.view.line(f"repl: {exc}", "err")
 
-    def _payloads(self, req: s.Request) -> None:
-        """IPython's ``obj?`` pages and ``set_next_input`` from the execute_reply."""
-        for p in req.payload:
-            source = p.get("source")
-            if source == "page" and isinstance(p.get("data"), dict):
-                self.console.ensure_newline()
-                self.console.write("out", clean(mime.to_text(p["data"], terminal_size()[0], self.style.color)).rstrip("\n") + "\n")
-            elif source == "set_next_input" and isinstance(p.get("text"), str):
-                self._next_input = p["text"]
-
-    async def inspect(self, code: str, cursor: int) -> None:
-        kernel = self.ws.current if self.ws else None
-        if kernel is None:
-            return
-        msg = m.inspect_request(kernel.session.session_id, code, cursor)
-        try:
-            reply = await kernel.channel.ask(msg, INSPECT_TIMEOUT)
-        except errors.ReplError as exc:
-            self.console.line(f"repl: {exc}", "err")
-            return
-        if reply is None:
-            self.console.line("repl: the kernel did not answer the inspection in time", "err")
-        elif reply.get("status") == "ok" and reply.get("found") and isinstance(reply.get("data"), dict):
-            self.console.write("out", clean(mime.to_text(reply["data"], terminal_size()[0], self.style.color)).rstrip("\n") + "\n")
-        else:
-            self.console.line("no documentation for the name at the cursor")
+    # ------------------------------------------------------------ keys while a cell runs
 
     def _on_sigint(self) -> None:
         """Ctrl-C while no prompt is showing (the prompt handles its own as a key)."""
         fg = self._fg
         if fg is None:
-            if self.command_task is not None and not self.command_task.done():
+            if self._command is not None and not self._command.done():
                 self.console.write("out", "\n")
-                self.command_task.cancel()  # e.g. a kernel launch that takes too long
+                self._command.cancel()  # e.g. a kernel launch that takes too long
                 return
             self._early_sigint = True  # between the prompt and the cell: it is meant for the cell
             return
-        fg.presses += 1
         self.console.write("out", "\n")  # after the terminal's ^C echo
-        if fg.presses >= PATIENCE_INTERRUPTS:
-            self.console.line("repl: no longer waiting for this cell; it goes on in the background", "err")
-            self._to_background(fg)
-            return
-        if fg.running:
-            asyncio.get_running_loop().create_task(self._interrupt(fg.kernel))
-        else:
-            fg.interrupt_on_start = True  # a signal before the kernel starts the cell would be lost
+        do = fg.machine.ctrl_c(time.time(), fg.kernel.session.clock_offset)
+        if do is Do.GIVE_UP:
+            self.view.line("repl: no longer waiting for this cell; it goes on in the background", "err")
+            self._detach(fg)
+        elif do is Do.INTERRUPT:
+            asyncio.ensure_future(self._interrupt(fg.kernel))
 
     def _on_sigtstp(self) -> None:
         """Ctrl-Z while a cell runs (read as a key, or a real SIGTSTP)."""
         fg = self._fg
-        if fg is None:
-            return
-        self.console.line(self.style.paint(render.DIM, f"[{fg.kernel.label}] cell sent to the background; its output will be tagged"))
-        self._to_background(fg)
+        if fg is not None and fg.machine.ctrl_z() is Do.DETACH:
+            self.view.dim(f"[{fg.kernel.label}] cell sent to the background; its output will be tagged")
+            self._detach(fg)
 
-    def _to_background(self, fg: Foreground) -> None:
-        if fg.req.done or fg.detach.done():
-            return
-        fg.kernel.background.add(fg.req.msg_id)
-        fg.detach.set_result(None)
+    def _detach(self, fg: Running) -> None:
+        fg.cell.background = True
+        if not fg.wake.done():
+            fg.wake.set_result(None)
         self._fg = None
 
     async def _interrupt(self, kernel: Kernel) -> None:
-        assert self.ws is not None
         try:
-            await self.ws.interrupt(kernel)
+            await kernel.interrupt()
         except errors.ReplError as exc:
-            self.console.line(f"repl: interrupt failed: {exc}", "err")
+            self.view.line(f"repl: interrupt failed: {exc}", "err")

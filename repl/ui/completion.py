@@ -6,16 +6,11 @@ drops its result if the text changed meanwhile; a reply slower than the timeout 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Awaitable, Callable
 
 from prompt_toolkit.completion import Completer, Completion
 
-from repl import errors
-from repl.protocol import messages as m
 from repl.ui import commands
-
-if TYPE_CHECKING:
-    from repl.ui.app import App
 
 TIMEOUT = 2.0
 
@@ -38,12 +33,13 @@ def kernel_matches(reply: dict | None, cursor: int) -> tuple[list[tuple[str, str
 
 
 class ReplCompleter(Completer):
-    def __init__(self, app: "App") -> None:
-        self.app = app
+    def __init__(self, args_for: commands.ArgSource, ask: Callable[[str, int], Awaitable[dict | None]]) -> None:
+        self.args_for = args_for  # a command's possible arguments
+        self.ask = ask  # the kernel's complete_reply for (code, cursor), or None
 
     def _commands(self, text: str):
         partial = text.rsplit(" ", 1)[-1] if " " in text else text
-        for value, meta in commands.complete(text, self.app.arguments_for):
+        for value, meta in commands.complete(text, self.args_for):
             yield Completion(value, start_position=-len(partial), display_meta=meta)
 
     def get_completions(self, document, complete_event):
@@ -57,14 +53,9 @@ class ReplCompleter(Completer):
             for c in self._commands(text.lstrip()):
                 yield c
             return
-        kernel = self.app.ws.current if self.app.ws else None
-        if kernel is None or not document.text.strip():
+        if not document.text.strip():
             return
-        msg = m.complete_request(kernel.session.session_id, document.text, document.cursor_position)
-        try:
-            reply = await kernel.channel.ask(msg, TIMEOUT)
-        except errors.ReplError:
-            return
+        reply = await self.ask(document.text, document.cursor_position)
         matches, offset = kernel_matches(reply, document.cursor_position)
         for text_, kind in matches:
             yield Completion(text_, start_position=offset, display_meta=kind)

@@ -12,7 +12,7 @@ from typing import TextIO
 from prompt_toolkit.application import Application, run_in_terminal
 from prompt_toolkit.utils import get_cwidth
 
-from repl.protocol.outputs import _resolve_line
+from repl.ui.lineedit import resolve_line
 from repl.ui.render import strip_ansi
 
 
@@ -25,7 +25,7 @@ def display_rows(text: str, columns: int) -> int:
     for line in lines:
         line = strip_ansi(line)
         if "\r" in line or "\b" in line:
-            line = _resolve_line(line)
+            line = resolve_line(line)
         width = len(line) if line.isascii() else get_cwidth(line)
         rows += max(1, -(-width // max(columns, 1)))
     return rows

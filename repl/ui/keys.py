@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import codeop
 import warnings
-from typing import TYPE_CHECKING
+from typing import Awaitable, Callable
 
 from prompt_toolkit.filters import completion_is_selected, has_completions
 from prompt_toolkit.key_binding import KeyBindings
 
-from repl import errors
-from repl.protocol import messages as m
-
-if TYPE_CHECKING:
-    from repl.ui.app import App
-
 IS_COMPLETE_TIMEOUT = 0.5
 INSPECT_TIMEOUT = 3.0
+
+QuickVerdict = Callable[[str], "str | None"]
+KernelVerdict = Callable[[str], Awaitable[tuple[str, str]]]
+Inspect = Callable[[str, int], Awaitable[None]]
 
 
 def python_verdict(code: str) -> str | None:
@@ -38,34 +36,16 @@ def python_verdict(code: str) -> str | None:
     return "complete" if compiled is not None else "incomplete"
 
 
-def quick_verdict(app: "App", code: str) -> str | None:
-    """A verdict without a round trip, when one can be had: keeps fast typists' keys in order."""
-    kernel = app.ws.current if app.ws else None
-    if kernel is None:
-        return "complete"
-    if kernel.session.language_info.get("name") == "python" and python_verdict(code) == "complete":
-        return "complete"
-    return None
-
-
-async def cell_verdict(app: "App", code: str) -> tuple[str, str]:
-    """(status, indent) from the kernel; ('complete', '') when it does not say in time."""
-    kernel = app.ws.current if app.ws else None
-    if kernel is None:
-        return "complete", ""
-    msg = m.is_complete_request(kernel.session.session_id, code)
-    try:
-        reply = await kernel.channel.ask(msg, IS_COMPLETE_TIMEOUT)
-    except errors.ReplError:
-        return "complete", ""
+def verdict_of(reply: dict | None) -> tuple[str, str]:
+    """(status, indent) from an is_complete_reply; ('complete', '') when there is none."""
     if not isinstance(reply, dict):
         return "complete", ""
     status = reply.get("status") if isinstance(reply.get("status"), str) else "unknown"
     indent = reply.get("indent") if isinstance(reply.get("indent"), str) else ""
-    return status, indent
+    return str(status), str(indent)
 
 
-def make_bindings(app: "App") -> KeyBindings:
+def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, inspect: Inspect) -> KeyBindings:
     kb = KeyBindings()
 
     @kb.add("enter", filter=has_completions & completion_is_selected)
@@ -82,12 +62,12 @@ def make_bindings(app: "App") -> KeyBindings:
         if buf.cursor_position < len(text) and "\n" in text:
             buf.insert_text("\n")  # editing inside a multi-line cell: Enter opens a line there
             return
-        if quick_verdict(app, text) == "complete":
+        if quick_verdict(text) == "complete":
             buf.validate_and_handle()
             return
 
         async def ask() -> None:
-            status, indent = await cell_verdict(app, text)
+            status, indent = await kernel_verdict(text)
             if buf.text != text:
                 return  # the user typed on meanwhile; they will press Enter again
             if status == "incomplete":
@@ -104,6 +84,6 @@ def make_bindings(app: "App") -> KeyBindings:
     @kb.add("s-tab")
     async def _(event):
         doc = event.current_buffer.document
-        await app.inspect(doc.text, doc.cursor_position)
+        await inspect(doc.text, doc.cursor_position)
 
     return kb

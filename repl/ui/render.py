@@ -17,7 +17,6 @@ Piece = tuple[str, str]
 ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 RED = "\x1b[31m"
-GREEN = "\x1b[32m"
 BOLD_RED = "\x1b[1;31m"
 DIM = "\x1b[2m"
 RESET = "\x1b[0m"
@@ -42,21 +41,22 @@ def out_prompt(count: int | None, style: Style) -> str:
     return style.paint(RED, label)
 
 
-def in_prompt_text(count: int) -> str:
-    return f"In [{count}]: "
-
-
 def execute_result(ev: s.ExecuteResult, style: Style) -> list[Piece]:
     prompt = out_prompt(ev.execution_count, style)
-    pieces = mime.pieces(ev.data, style.width, style.color, style.images)
+    pieces = bundle(ev.data, style)
     stream, text = pieces[0]
     if stream == "image" or "\n" in text.rstrip("\n"):
         return [("out", prompt + "\n"), *pieces]
     return [("out", f"{prompt}{text.rstrip(chr(10))}\n")]
 
 
+def bundle(data: dict, style: Style) -> list[Piece]:
+    """A mime bundle as the terminal can show it."""
+    return mime.pieces(data, style.width, style.color, style.images)
+
+
 def display_data(ev: s.DisplayData, style: Style) -> list[Piece]:
-    return mime.pieces(ev.data, style.width, style.color, style.images)
+    return bundle(ev.data, style)
 
 
 def error(ev: s.ErrorOutput, style: Style) -> list[Piece]:
@@ -97,7 +97,11 @@ def render(ev: s.Event, style: Style) -> list[Piece]:
     return []
 
 
-def kernel_lost(state: str, label: str) -> str:
-    if state == "restarting":
-        return f"kernel {label} died and is restarting: its state (variables, imports) is lost"
-    return f"kernel {label} is dead and will not restart; start another with /new"
+def kernel_lost(reason: str, label: str) -> str:
+    """The line that says a kernel as we knew it is gone (see KernelLost)."""
+    return {
+        "restarting": f"kernel {label} died and is restarting: its state (variables, imports) is lost",
+        "restarted": f"kernel {label} was restarted: its state (variables, imports) is lost",
+        "shutdown": f"kernel {label} was shut down",
+        "gone": f"kernel {label} is gone from the server; /new starts another",
+    }.get(reason, f"kernel {label} is dead and will not restart; start another with /new")

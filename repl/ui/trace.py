@@ -20,7 +20,8 @@ from pygments import highlight
 from pygments.formatters import TerminalFormatter
 from pygments.lexers import JsonLexer
 
-CHANNELS = ("shell", "iopub", "stdin", "control", "http", "ws")
+from repl.scrub import scrub
+
 COLORS = {"shell": "34", "iopub": "32", "stdin": "35", "control": "33", "http": "36", "ws": "2"}
 RING_RECORDS = 4000
 RING_BYTES = 32 * 1024 * 1024
@@ -90,7 +91,7 @@ class Tracer:
         self._token = token or ""
 
     def scrub(self, text: str) -> str:
-        return text.replace(self._token, "<token>") if self._token else text
+        return scrub(text, self._token)
 
     # ------------------------------------------------------------ the hook
 

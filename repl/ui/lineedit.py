@@ -7,7 +7,7 @@ tagged above the prompt, saved notebooks), so a tqdm-style progress bar ends as 
 from __future__ import annotations
 
 
-def _resolve_line(line: str) -> str:
+def resolve_line(line: str) -> str:
     buf: list[str] = []
     col = 0
     for ch in line:
@@ -28,4 +28,4 @@ def resolve_line_edits(text: str) -> str:
     if "\r" not in text and "\b" not in text:
         return text
     # a trailing \r\n is a plain line end
-    return "\n".join(_resolve_line(line) for line in text.replace("\r\n", "\n").split("\n"))
+    return "\n".join(resolve_line(line) for line in text.replace("\r\n", "\n").split("\n"))

@@ -1,0 +1,88 @@
+"""One execute request of this REPL, from Enter to its end: the one owner of a cell's state.
+
+A :class:`Cell` holds the protocol request (reply, status, execution count), the code, the message
+as sent (sent again, once, if the kernel never received it), when it started, whether it runs in
+the background, the outputs kept for ``/save`` (in nbformat's shape, bounded) and the future that
+completes when the request is done or lost. The kernel that owns it keeps its cells in a list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from repl.protocol import session as s
+
+MAX_CHARS = 4 * 1024 * 1024  # a flood must not grow memory without bound
+
+
+@dataclass(eq=False)
+class Cell:
+    request: s.Request
+    message: dict
+    done: asyncio.Future
+    started: float = field(default_factory=time.perf_counter)
+    background: bool = False
+    count_before: int | None = None  # the kernel's execution count when it was sent
+    resent: bool = False
+    outputs: list = field(default_factory=list)
+    kept_chars: int = 0
+
+    @property
+    def code(self) -> str:
+        return self.request.code or ""
+
+    @property
+    def execution_count(self) -> int | None:
+        return self.request.execution_count
+
+    @property
+    def running(self) -> bool:
+        return not self.done.done()
+
+    def finish(self) -> None:
+        if not self.done.done():
+            self.done.set_result(self.request)
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.done.done():
+            self.done.set_exception(exc)
+            self.done.exception()  # retrieved: nobody may be waiting any more
+
+    def add(self, ev: s.Event) -> None:
+        """Keep an output event in nbformat's shape (at most MAX_CHARS of text)."""
+        if self.kept_chars >= MAX_CHARS:
+            if self.kept_chars == MAX_CHARS:
+                self.kept_chars += 1
+                self.outputs.append({"output_type": "stream", "name": "stderr",
+                                     "text": "\n[repl: output beyond this point was not kept]\n"})
+            return
+        if isinstance(ev, s.Stream):
+            self.kept_chars = min(MAX_CHARS, self.kept_chars + len(ev.text))
+            last = self.outputs[-1] if self.outputs else None
+            if last and last["output_type"] == "stream" and last["name"] == ev.name:
+                last["text"] += ev.text
+            else:
+                self.outputs.append({"output_type": "stream", "name": ev.name, "text": ev.text})
+        elif isinstance(ev, s.ExecuteResult):
+            self.outputs.append({"output_type": "execute_result", "execution_count": ev.execution_count,
+                                 "data": dict(ev.data), "metadata": dict(ev.metadata)})
+        elif isinstance(ev, s.DisplayData):
+            self._display(ev)
+        elif isinstance(ev, s.ErrorOutput):
+            self.outputs.append({"output_type": "error", "ename": ev.ename, "evalue": ev.evalue,
+                                 "traceback": list(ev.traceback)})
+        elif isinstance(ev, s.ClearOutput):
+            self.outputs.clear()
+
+    def _display(self, ev: s.DisplayData) -> None:
+        out = {"output_type": "display_data", "data": dict(ev.data), "metadata": dict(ev.metadata)}
+        if ev.update and ev.display_id:
+            for old in self.outputs:
+                if old.get("_display_id") == ev.display_id:
+                    old["data"], old["metadata"] = out["data"], out["metadata"]
+            return
+        if ev.display_id:
+            out["_display_id"] = ev.display_id
+        self.outputs.append(out)

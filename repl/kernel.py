@@ -1,0 +1,362 @@
+"""One attached kernel: its REST model, its websocket, its protocol session and its cells.
+
+The one request API of the REPL: :meth:`Kernel.execute` (a :class:`repl.cell.Cell`),
+:meth:`Kernel.ask` (complete, inspect, is_complete, kernel_info: the reply's content or None),
+:meth:`Kernel.answer_input` and :meth:`Kernel.interrupt`. Each request is registered with the
+:class:`KernelSession` before it is sent. Incoming messages become events here, complete the
+cells and questions they finish, and are then handed to the listener (the UI), in order.
+
+The kernel's life is followed too: restarted, shut down or deleted by anyone, dead, or reached
+over a link that went silent. A request the kernel has not acknowledged after a few seconds makes
+us ask the server whether the kernel still exists; after a reconnect, pending cells are reconciled
+(sent again exactly once if the kernel never got them, ended if their end was lost), so a cell
+always ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any, Callable, Protocol
+
+from repl import errors
+from repl.cell import Cell
+from repl.gateway.channel import ChannelOptions, ChannelState, KernelChannel, Reopened
+from repl.gateway.rest import KernelModel, RestClient
+from repl.protocol import messages as m
+from repl.protocol import session as s
+
+HANDSHAKE_WAIT = 5.0  # connect() waits this long for kernel_info, then the answer comes when it comes
+WATCH_AFTER = 3.0  # a cell not acknowledged after this long: does the kernel still exist?
+WATCH_EVERY = 10.0
+GONE_CHECKS = (0.3, 1.0, 3.0)  # after a shutdown_reply: when to ask whether the kernel was deleted
+RESTART_WAIT = 30.0  # after a restart, cells wait this long for the new kernel to show itself
+
+
+class Listener(Protocol):
+    def kernel_events(self, kernel: Kernel, events: list[s.Event]) -> None: ...
+
+    def kernel_state(self, kernel: Kernel, state: ChannelState, before: ChannelState) -> None: ...
+
+    def kernel_notice(self, kernel: Kernel, text: str) -> None: ...
+
+
+class Kernel:
+    def __init__(
+        self,
+        model: KernelModel,
+        rest: RestClient,
+        ws_base: str,
+        options: ChannelOptions,
+        listener: Listener,
+        *,
+        started_here: bool,
+        alias: str | None = None,
+        trace: Any = None,
+    ) -> None:
+        self.model = model
+        self.rest = rest
+        self.started_here = started_here
+        self.alias = alias
+        self.listener = listener
+        self.session = s.KernelSession()
+        if model.execution_state in ("idle", "busy", "starting"):
+            self.session.state = model.execution_state  # type: ignore[assignment]
+        self.channel = KernelChannel(
+            ws_base, model.id, self.session.session_id, options,
+            on_message=self._on_message, on_malformed=self._on_malformed, on_state=self._on_state,
+            on_reopen=self._on_reopen, headers=rest.ws_headers, trace=trace, display_url=rest.display_url,
+        )
+        self.cells: list[Cell] = []  # this session's cells, in order (for /save)
+        self.last_rtt_ms: float | None = None
+        self.same_spec_attached = False  # another attached kernel has the same spec: show the id too
+        self.gone = False
+        self._conn_state = ChannelState.DISCONNECTED
+        self._ready = asyncio.Event()  # cleared while a restarted kernel has not shown itself yet
+        self._ready.set()
+        self._live: dict[str, Cell] = {}  # cells not done yet, by msg_id
+        self._asks: dict[str, asyncio.Future] = {}
+        self._tasks: set[asyncio.Task] = set()
+
+    # ------------------------------------------------------------ what it is
+
+    @property
+    def id(self) -> str:
+        return self.model.id
+
+    @property
+    def label(self) -> str:
+        if self.alias:
+            return self.alias
+        name = self.model.name or "kernel"
+        return f"{name}-{self.id[:4]}" if self.same_spec_attached else name
+
+    @property
+    def state(self) -> str:
+        """For the toolbar: the connection's state, else the kernel's execution state."""
+        if self.gone:
+            return "gone"
+        if self.channel.state != ChannelState.CONNECTED:
+            return self.channel.state.label
+        return self.session.state if self.session.state != "unknown" else "connected"
+
+    @property
+    def background(self) -> list[Cell]:
+        return [c for c in self._live.values() if c.background]
+
+    # ------------------------------------------------------------ the request API
+
+    async def connect(self, wait: float = HANDSHAKE_WAIT) -> None:
+        """Open the websocket and ask for kernel_info on shell and control (a busy kernel answers
+        on control); wait up to ``wait`` seconds for it, then go on: the answer comes when it comes."""
+        await self.channel.connect()
+        handshake = self._spawn(self._handshake())
+        with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
+            await asyncio.wait_for(asyncio.shield(handshake), wait)
+
+    async def _handshake(self) -> None:
+        asks = [asyncio.ensure_future(self.ask("kernel_info", None, channel=ch)) for ch in ("shell", "control")]
+        try:
+            await asyncio.wait(asks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for a in asks:
+                a.cancel()
+
+    async def learn_count(self) -> None:
+        """Continue the prompt numbers from the kernel's own count (attached kernels)."""
+        probe = await self.execute("", silent=True, store_history=False, allow_stdin=False, record=False)
+        with contextlib.suppress(errors.ReplError, asyncio.CancelledError):
+            await probe.done
+        if probe.execution_count is not None:
+            self.session.next_count = max(self.session.next_count, probe.execution_count + 1)
+
+    async def execute(self, code: str, *, silent: bool = False, store_history: bool = True,
+                      allow_stdin: bool = True, record: bool = True,
+                      before_send: Callable[[Cell], None] | None = None) -> Cell:
+        """Send code to run; the returned cell's ``done`` completes when the request ends.
+        ``before_send`` sees the cell before any event of it can arrive.
+
+        Raises :class:`errors.ChannelError` (or a subclass) if the kernel cannot be reached.
+        """
+        self._usable()
+        if not self._ready.is_set():  # a message sent while the kernel restarts may never reach it
+            with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
+                await asyncio.wait_for(self._ready.wait(), RESTART_WAIT)
+        msg, req = self.session.execute(code, silent=silent, store_history=store_history, allow_stdin=allow_stdin)
+        cell = Cell(req, msg, asyncio.get_running_loop().create_future(), count_before=self.session.last_count)
+        self._live[req.msg_id] = cell
+        if record:
+            self.cells.append(cell)
+        if before_send is not None:
+            before_send(cell)
+        try:
+            await self.channel.send(msg)
+        except errors.ReplError as exc:
+            self._live.pop(req.msg_id, None)
+            self.session.forget(req)
+            cell.fail(exc)
+            raise
+        if record:
+            self._spawn(self._watch(cell))
+        return cell
+
+    async def ask(self, kind: m.Question, timeout: float | None, **args: Any) -> dict | None:
+        """The reply content to a question, or None if it does not come in time (or the kernel went)."""
+        self._usable()
+        msg, req = self.session.question(kind, **args)
+        fut = self._asks[req.msg_id] = asyncio.get_running_loop().create_future()
+        try:
+            await self.channel.send(msg)
+            return await asyncio.wait_for(asyncio.shield(fut), timeout)
+        except (asyncio.TimeoutError, TimeoutError):
+            return None  # a late reply is dropped: nobody waits for it any more
+        finally:
+            self._asks.pop(req.msg_id, None)
+            self.session.forget(req)
+
+    async def answer_input(self, value: str, request_header: dict) -> None:
+        await self.channel.send(self.session.input_reply(value, request_header))
+
+    async def interrupt(self) -> None:
+        """Interrupt through the REST API (works for kernels this REPL did not start)."""
+        try:
+            await self.rest.interrupt(self.id)
+        except errors.NoSuchKernel:
+            await self._mark_gone()
+            raise
+
+    async def check(self) -> bool:
+        """Ask the server whether the kernel still exists; mark it gone if not. True if it does
+        (or if the server cannot say right now)."""
+        try:
+            await self.rest.kernel(self.id)
+        except errors.NoSuchKernel:
+            await self._mark_gone()
+            return False
+        except errors.ReplError:
+            return True
+        return True
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await self.channel.close()
+        self._end_all(errors.ChannelError("the connection to the kernel was closed"))
+
+    def _usable(self) -> None:
+        if self.gone:
+            raise errors.KernelDead(f"kernel {self.label} is gone from the server; /new starts another")
+
+    # ------------------------------------------------------------ incoming
+
+    def _on_message(self, msg: dict, now: float) -> None:
+        self._dispatch(self.session.receive(msg, now))
+        if not self._ready.is_set() and self.session.kernel_session is not None:
+            self._ready.set()  # the new kernel has spoken
+
+    def _on_malformed(self, error: str) -> None:
+        self._dispatch([s.Malformed(None, False, error)])
+
+    def _dispatch(self, events: list[s.Event]) -> None:
+        for ev in events:
+            req = ev.request
+            if isinstance(ev, s.KernelLost):
+                self._lost(ev.state)
+            elif req is None:
+                continue
+            elif isinstance(ev, s.Reply):
+                self._resolve(req.msg_id, ev.content)
+            elif isinstance(ev, s.RequestDone):
+                self._resolve(req.msg_id, req.reply)
+                self._finished(req)
+            else:
+                cell = self._live.get(req.msg_id)
+                if cell is not None:
+                    cell.add(ev)
+        if not events:
+            return
+        try:
+            self.listener.kernel_events(self, events)
+        except Exception as exc:  # a bug in showing output must not stop the reader: keep reading
+            self.listener.kernel_notice(self, f"internal error while showing output ({exc!r}); still reading")
+
+    def _resolve(self, msg_id: str, content: dict | None) -> None:
+        fut = self._asks.get(msg_id)
+        if fut is not None and not fut.done():
+            fut.set_result(content)
+
+    def _finished(self, req: s.Request) -> None:
+        cell = self._live.pop(req.msg_id, None)
+        if cell is None:
+            return
+        if req.status == "ok" and not cell.background and not req.silent:
+            self.last_rtt_ms = (time.perf_counter() - cell.started) * 1000
+        cell.finish()
+
+    def _lost(self, reason: s.LostReason) -> None:
+        if reason in ("restarting", "restarted"):
+            self._ready.clear()
+        if reason == "restarting":
+            # The kernel comes back on new ports: a fresh websocket (same session) follows it.
+            self._spawn(self.channel.cycle("kernel restarted"))
+        elif reason == "shutdown":
+            self._spawn(self._check_after_shutdown())
+
+    def _on_state(self, state: ChannelState) -> None:
+        before, self._conn_state = self._conn_state, state
+        if state == ChannelState.GONE and not self.gone:
+            self.gone = True
+            self._dispatch(self.session.lose("gone"))
+        self.listener.kernel_state(self, state, before)
+
+    async def _mark_gone(self) -> None:
+        if self.gone:
+            return
+        self.gone = True
+        self._dispatch(self.session.lose("gone"))
+        await self.channel.gone(errors.KernelDead(f"kernel {self.label} is gone from the server; /new starts another"))
+
+    def _end_all(self, exc: errors.ReplError) -> None:
+        for cell in list(self._live.values()):
+            cell.fail(exc)
+        self._live.clear()
+        for fut in self._asks.values():
+            if not fut.done():
+                fut.set_result(None)
+
+    # ------------------------------------------------------------ keeping watch
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _watch(self, cell: Cell) -> None:
+        """A cell the kernel does not acknowledge: the kernel may have been deleted under us, or
+        the request lost (sent while it restarted). An idle kernel that has not started it never
+        got it: settle it."""
+        await asyncio.sleep(WATCH_AFTER)
+        while cell.running and not cell.request.seen and not self.gone:
+            if self.channel.state == ChannelState.CONNECTED:
+                try:
+                    model = await self.rest.kernel(self.id)
+                except errors.NoSuchKernel:
+                    await self._mark_gone()
+                    return
+                except errors.ReplError:
+                    model = None
+                if model is not None and model.execution_state == "idle":
+                    await self._settle([cell], link_was_live=True)
+            await asyncio.sleep(WATCH_EVERY)
+
+    async def _check_after_shutdown(self) -> None:
+        for delay in GONE_CHECKS:
+            await asyncio.sleep(delay)
+            if self.gone or not await self.check():
+                return
+
+    def _on_reopen(self, reopened: Reopened) -> None:
+        self._spawn(self._reconcile(reopened))
+
+    async def _reconcile(self, reopened: Reopened) -> None:
+        """After a reconnect: what did the kernel get, and what did we miss?
+
+        A silent probe queues behind whatever the kernel runs, so when it is done every older
+        request has ended and its end has arrived, unless that end was lost with the old socket.
+        A cell the kernel never acknowledged, with the execution count unchanged, never reached
+        it: it is sent again, once. Any other cell still open lost its end: it is ended.
+        """
+        before = list(self._live.values())
+        if not reopened.clean and any(c.request.code for c in before):
+            span = f"{_clock(reopened.silent_since)} and {_clock(reopened.at)}"
+            self.listener.kernel_notice(self, f"output of {self.label} between {span} may be lost: the connection was dead")
+        await self._settle(before)
+
+    async def _settle(self, cells: list[Cell], link_was_live: bool = False) -> None:
+        """Send a silent probe; once it is done, send again (once) each of ``cells`` the kernel never
+        received, and end those whose end was lost. Over a link that stayed up nothing is lost in
+        transit, so a cell the kernel never acknowledged was never received; after a dead link,
+        only an unchanged execution count says so."""
+        try:
+            probe = await self.execute("", silent=True, store_history=False, allow_stdin=False, record=False)
+            await probe.done
+        except errors.ReplError:
+            return
+        count = probe.execution_count
+        for cell in cells:
+            if cell.request.done:
+                continue
+            unchanged = count is not None and count == cell.count_before
+            if not cell.request.seen and not cell.resent and (link_was_live or unchanged):
+                cell.resent = True
+                self.listener.kernel_notice(self, f"{self.label}: the kernel never received the cell; sent it again")
+                with contextlib.suppress(errors.ReplError):
+                    await self.channel.send(cell.message)
+            else:
+                self._dispatch(self.session.give_up(cell.request))
+
+
+def _clock(t: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(t))

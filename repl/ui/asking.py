@@ -1,0 +1,68 @@
+"""Questions the prompt asks the current kernel: is the cell complete, completions, documentation.
+
+Each goes through :meth:`repl.kernel.Kernel.ask`; a kernel that is gone or slow gives the
+harmless answer (run the cell, no completions, one line saying there is no documentation).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from repl import errors
+from repl.kernel import Kernel
+from repl.ui import mime
+from repl.ui.completion import TIMEOUT as COMPLETE_TIMEOUT
+from repl.ui.console import Console, terminal_size
+from repl.ui.keys import INSPECT_TIMEOUT, IS_COMPLETE_TIMEOUT, python_verdict, verdict_of
+from repl.ui.sanitize import clean
+
+
+class Asking:
+    def __init__(self, current: Callable[[], Kernel | None], console: Console, color: bool) -> None:
+        self.current = current
+        self.console = console
+        self.color = color
+
+    def quick_verdict(self, code: str) -> str | None:
+        """A verdict without a round trip, when one can be had: keeps fast typists' keys in order."""
+        kernel = self.current()
+        if kernel is None:
+            return "complete"
+        if kernel.session.language_info.get("name") == "python" and python_verdict(code) == "complete":
+            return "complete"
+        return None
+
+    async def kernel_verdict(self, code: str) -> tuple[str, str]:
+        kernel = self.current()
+        if kernel is None:
+            return "complete", ""
+        try:
+            return verdict_of(await kernel.ask("is_complete", IS_COMPLETE_TIMEOUT, code=code))
+        except errors.ReplError:
+            return "complete", ""
+
+    async def complete(self, code: str, cursor: int) -> dict | None:
+        kernel = self.current()
+        if kernel is None:
+            return None
+        try:
+            return await kernel.ask("complete", COMPLETE_TIMEOUT, code=code, cursor_pos=cursor)
+        except errors.ReplError:
+            return None
+
+    async def inspect(self, code: str, cursor: int) -> None:
+        kernel = self.current()
+        if kernel is None:
+            return
+        try:
+            reply = await kernel.ask("inspect", INSPECT_TIMEOUT, code=code, cursor_pos=cursor)
+        except errors.ReplError as exc:
+            self.console.line(f"repl: {exc}", "err")
+            return
+        if reply is None:
+            self.console.line("repl: the kernel did not answer the inspection in time", "err")
+        elif reply.get("status") == "ok" and reply.get("found") and isinstance(reply.get("data"), dict):
+            text = mime.to_text(reply["data"], terminal_size()[0], self.color)
+            self.console.write("out", clean(text).rstrip("\n") + "\n")
+        else:
+            self.console.line("no documentation for the name at the cursor")

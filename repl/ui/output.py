@@ -1,0 +1,89 @@
+"""Where kernel output lands on screen: the one owner of what was drawn and where.
+
+Sanitizes kernel text for the terminal (per kernel and stream, since an escape sequence may be
+split across messages), tags output that is not the foreground cell's (``[label]`` for
+background cells and other kernels, ``[label elsewhere]`` for other clients), remembers where
+each display is so ``update_display_data`` redraws it in place while it is still the latest
+output on screen, and erases a cell's output for ``clear_output``.
+"""
+
+from __future__ import annotations
+
+from repl.protocol import session as s
+from repl.ui import render
+from repl.ui.console import Console, terminal_size
+from repl.ui.lineedit import resolve_line_edits
+from repl.ui.sanitize import Sanitizer, clean
+
+
+def tag_lines(text: str, tag: str) -> str:
+    """Put ``tag`` at the start of every line of ``text``."""
+    body = text[:-1] if text.endswith("\n") else text
+    return tag + body.replace("\n", "\n" + tag) + ("\n" if text.endswith("\n") else "")
+
+
+class OutputView:
+    def __init__(self, console: Console, style: render.Style) -> None:
+        self.console = console
+        self.style = style
+        self._sanitizers: dict[tuple[str, str], Sanitizer] = {}
+        self._displays: dict[str, tuple[tuple[int, bool], int]] = {}
+        self._cell_mark: tuple[int, bool] = (0, True)
+
+    def begin_cell(self) -> None:
+        """A foreground cell starts: its output may be erased back to here."""
+        self.console.redrawable = True
+        self._displays.clear()
+        self._cell_mark = self.console.mark()
+
+    def clear(self) -> None:
+        """clear_output: erase the foreground cell's output, if it is all still on screen."""
+        self.console.erase_to(self._cell_mark)
+        self._displays.clear()
+
+    def line(self, text: str, stream: str = "out") -> None:
+        self.console.line(text, stream)
+
+    def dim(self, text: str) -> None:
+        self.console.line(self.style.paint(render.DIM, text))
+
+    def show(self, source: str, ev: s.Event, tag: str | None = None) -> None:
+        """Draw one event. ``source`` keys the sanitizers (a kernel id); ``tag`` marks output that
+        is not the foreground cell's."""
+        self.style.width = terminal_size()[0]
+        pieces = self._safe(source, ev, render.render(ev, self.style))
+        if not pieces:
+            return
+        display_id = ev.display_id if isinstance(ev, s.DisplayData) else None
+        if display_id and ev.update and tag is None and self._redraw(display_id, pieces):  # type: ignore[union-attr]
+            return  # redrawn in place; otherwise the new value is printed as new output
+        start = self.console.mark() if display_id and not tag else None
+        painted = self.style.paint(render.DIM, tag) if tag else ""
+        for stream, text in pieces:
+            if tag:
+                text = tag_lines(resolve_line_edits(text), painted)
+            self.console.write(stream, text)
+        if display_id and start is not None:
+            self._displays[display_id] = (start, self.console.rows)
+
+    def _redraw(self, display_id: str, pieces: list) -> bool:
+        where = self._displays.get(display_id)
+        if where is None:
+            return False
+        start, end = where
+        if end != self.console.rows or not self.console.erase_to(start):
+            return False
+        for stream, text in pieces:
+            self.console.write(stream, text)
+        self._displays[display_id] = (start, self.console.rows)
+        return True
+
+    def _safe(self, source: str, ev: s.Event, pieces: list) -> list:
+        """Strip escape sequences that reach beyond the screen (see repl.ui.sanitize)."""
+        if isinstance(ev, s.Stream):
+            key = (source, ev.name)
+            san = self._sanitizers.get(key)
+            if san is None:
+                san = self._sanitizers[key] = Sanitizer()
+            return [(stream, san.feed(text)) for stream, text in pieces]
+        return [(stream, text if stream == "image" else clean(text)) for stream, text in pieces]

@@ -1,0 +1,71 @@
+"""What the prompt shows besides the text: the In [N] message, continuation, toolbar, lexer,
+and the arguments /commands complete with. Each reads the workspace; none changes it."""
+
+from __future__ import annotations
+
+from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.lexers import Lexer, PygmentsLexer, SimpleLexer
+
+from repl.ui import render
+from repl.ui.lexer import pygments_lexer_for
+from repl.workspace import Workspace
+
+
+class PromptParts:
+    def __init__(self, ws: Workspace, server_label: str, style: render.Style) -> None:
+        self.ws = ws
+        self.server_label = server_label
+        self.style = style
+        self.specs: list[str] = []  # kernelspec names, for /new completion
+        self._lexers: dict[str, Lexer] = {}
+
+    def message(self):
+        k = self.ws.current
+        if k is None:
+            return "[no kernel] > "
+        n = k.session.next_count
+        label = f"{k.label} " if len(self.ws.kernels) > 1 else ""
+        if not self.style.color:
+            return f"{label}In [{n}]: "
+        return FormattedText([("ansicyan", label), ("ansigreen", "In ["), ("ansibrightgreen bold", str(n)),
+                              ("ansigreen", "]: ")])
+
+    @staticmethod
+    def continuation(width: int, line_number: int, is_soft_wrap: bool) -> str:
+        return " " * max(width - 5, 0) + "...: "
+
+    def toolbar(self) -> str:
+        k = self.ws.current
+        if k is None:
+            return f" {self.server_label} │ no kernel │ /new [SPEC] or /use TARGET "
+        rtt = f"{k.last_rtt_ms:.0f} ms" if k.last_rtt_ms is not None else "–"
+        text = f" {self.server_label} │ {k.label} {k.id[:8]} │ {k.state} │ {rtt} "
+        busy = sum(1 for other in self.ws.kernels.values() if other.background)
+        if busy:
+            text += f"│ {busy} busy in background "
+        return text
+
+    def lexer(self) -> Lexer:
+        k = self.ws.current
+        if k is None or k.session.kernel_info is None:
+            return SimpleLexer()
+        lexer = self._lexers.get(k.id)
+        if lexer is None:
+            lexer = self._lexers[k.id] = PygmentsLexer(pygments_lexer_for(k.session.language_info))
+        return lexer
+
+    def arguments_for(self, name: str) -> list[tuple[str, str]]:
+        ws = self.ws
+        if name == "new":
+            return [(spec, "kernelspec") for spec in self.specs]
+        if name == "debug":
+            return [(w, "mode") for w in ("on", "off", "full")]
+        if name not in ("use", "shutdown"):
+            return []
+        out = [(str(i), f"{m.name} {m.id[:8]}") for i, m in enumerate(ws.listing, 1)]
+        out += [(k.alias, f"{k.model.name} {k.id[:8]}") for k in ws.kernels.values() if k.alias]
+        out += [(kid, alias) for kid, alias in ws.aliases.all().items()]
+        out += [(alias, kid[:8]) for kid, alias in ws.aliases.all().items()]
+        out += [(m.id, m.name) for m in ws.listing]
+        seen: set[str] = set()
+        return [(a, d) for a, d in out if not (a in seen or seen.add(a))]  # type: ignore[func-returns-value]

@@ -1,0 +1,197 @@
+"""The world misbehaving while a cell runs: restarts and deletes by another client, a link that
+freezes, a kernel kept busy by someone else, Ctrl-C handlers, input() from the background, Ctrl-D
+with running jobs. The real `repl` in a pty against a real Kernel Gateway."""
+
+import re
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.proxy import CutProxy
+
+
+def kernel_id(t, gateway):
+    """The id of the kernel this repl started (its start line shows the first 8 characters)."""
+    prefix = re.search(r"(?:started|attached to) \w+ kernel ([0-9a-f]{8})", t.text()).group(1)
+    kernels = httpx.get(f"{gateway.url}/api/kernels", headers={"Authorization": f"token {gateway.token}"}).json()
+    (kid,) = [k["id"] for k in kernels if k["id"].startswith(prefix)]
+    return kid
+
+
+def rest(gateway, method, path):
+    return httpx.request(method, f"{gateway.url}/api/{path}", headers={"Authorization": f"token {gateway.token}"},
+                         timeout=60)
+
+
+def toolbar(t):
+    return t.text().rstrip().splitlines()[-1]
+
+
+@pytest.fixture
+def proxy(gateway):
+    p = CutProxy(int(gateway.url.rsplit(":", 1)[1]))
+    yield p
+    p.close()
+
+
+def test_restart_by_another_client_mid_cell_ends_the_cell(term, gateway):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("x = 1")
+    t.wait_prompt(2)
+    t.enter("import time; [(print('tick', i, flush=True), time.sleep(0.1)) for i in range(1000)]")
+    t.wait_for("tick 3")
+    assert rest(gateway, "POST", f"kernels/{kernel_id(t, gateway)}/restart").status_code == 200
+    t.wait_for("was restarted: its state (variables, imports) is lost", timeout=30)
+    t.wait_prompt(1, timeout=30)  # the prompt is back, and numbers follow the new kernel
+    t.enter("'x' in dir()")
+    t.wait_for("Out[1]: False")
+    assert "Cell In[" not in t.text() or "Cell In[1]" in t.text()
+
+
+def test_restart_by_another_client_while_idle_resets_the_prompt_number(term, gateway):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("y = 2")
+    t.wait_prompt(2)
+    assert rest(gateway, "POST", f"kernels/{kernel_id(t, gateway)}/restart").status_code == 200
+    t.wait_for("was restarted", timeout=30)
+    t.wait_prompt(1)
+    t.enter("1/0")
+    t.wait_for("ZeroDivisionError")
+    assert "Cell In[1]" in t.plain()
+
+
+def test_delete_by_another_client_while_idle(term, gateway):
+    t = term()
+    t.wait_prompt(1)
+    kid = kernel_id(t, gateway)
+    assert rest(gateway, "DELETE", f"kernels/{kid}").status_code == 204
+    t.wait_for("is gone from the server; /new starts another", timeout=30)
+    t.wait_for(lambda t: "│ gone │" in toolbar(t))
+    t.enter("1+1")
+    t.wait_for(lambda t: t.text().count("is gone from the server") >= 2, timeout=10)
+    assert "Out[" not in t.text()
+    t.enter(f"/use {kid[:8]}")
+    t.wait_for(lambda t: t.text().count("gone") >= 4 and "switched" not in t.text(), timeout=10)
+    t.enter("/new")
+    t.wait_for("started python3 kernel", timeout=60)
+    t.enter("3*3")
+    t.wait_for("Out[1]: 9")
+
+
+def test_delete_by_another_client_mid_cell(term, gateway):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("import time; time.sleep(300)")
+    t.wait_for(lambda t: "│ busy" in t.plain())
+    assert rest(gateway, "DELETE", f"kernels/{kernel_id(t, gateway)}").status_code == 204
+    t.wait_for("is gone from the server", timeout=30)
+    t.wait_for(lambda t: "│ gone │" in toolbar(t), timeout=10)
+
+
+@pytest.mark.parametrize("protocol", ["v1", "legacy"])
+def test_link_freezes_mid_cell(term, proxy, protocol):
+    t = term("--ping-interval", "0.5", "--ping-timeout", "1", "--protocol", protocol, url=proxy.url)
+    t.wait_prompt(1)
+    t.enter("import time; [(print('line', i, flush=True), time.sleep(0.1)) for i in range(60)]")
+    t.wait_for("line 5")
+    started = time.monotonic()
+    assert proxy.freeze() >= 1
+    t.wait_for("may be lost: the connection was dead", timeout=30)
+    t.wait_for("reconnected to kernel")
+    t.wait_prompt(2, timeout=30)  # the cell ends: never a hang
+    print(f"freeze mid-cell ({protocol}): prompt back {time.monotonic() - started:.1f} s after the freeze")
+    t.enter("'after'")
+    t.wait_for("Out[2]: 'after'")
+
+
+@pytest.mark.parametrize("protocol", ["v1", "legacy"])
+def test_link_frozen_when_a_cell_is_sent_runs_it_once(term, proxy, protocol, tmp_path):
+    marks = tmp_path / "runs"
+    t = term("--ping-interval", "0.5", "--ping-timeout", "1", "--protocol", protocol, url=proxy.url)
+    t.wait_prompt(1)
+    assert proxy.freeze() >= 1
+    t.enter(f"open({str(marks)!r}, 'a').write('x'); 'ran'")
+    t.wait_for("never received the cell; sent it again", timeout=30)
+    t.wait_for("Out[1]: 'ran'", timeout=30)
+    assert marks.read_text() == "x"
+    t.wait_prompt(2)
+
+
+def test_attach_to_a_kernel_another_client_keeps_busy(term, gateway):
+    kid = rest(gateway, "POST", "kernels").json()["id"]
+    other = subprocess.Popen([sys.executable, "-m", "repl", "--attach", kid, "-c", "import time; time.sleep(40)"],
+                             env=gateway.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while rest(gateway, "GET", f"kernels/{kid}").json()["execution_state"] != "busy":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        launched = time.monotonic()
+        t = term("--attach", kid)
+        t.wait_for(lambda t: "In [" in t.text() and "│ busy" in toolbar(t), timeout=15)
+        took = time.monotonic() - launched
+        print(f"attach to a busy kernel: prompt after {took:.1f} s")
+        assert took < 15 and other.poll() is None  # the other client's cell still runs
+        t.ctrl("d")
+        assert t.wait_exit() == 0
+    finally:
+        other.kill()
+        rest(gateway, "DELETE", f"kernels/{kid}")
+
+
+def test_output_after_ctrl_c_is_shown(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("try:\n    while True: print('flood', flush=True)\nexcept KeyboardInterrupt:\n    print('partial result')")
+    t.wait_for(lambda t: t.plain().count("flood") > 50)
+    t.ctrl("c")
+    t.wait_prompt(2, timeout=60)
+    t.wait_for("partial result")
+    assert "produced before the interrupt skipped" in t.plain()
+
+
+def test_bash_runs_on_after_ctrl_c(term):
+    t = term("--kernel", "bash")
+    t.wait_prompt(1, timeout=90)
+    t.enter("sleep 100; echo after-the-sleep")
+    t.wait_for(lambda t: "│ busy" in t.plain())
+    t.ctrl("c")
+    t.wait_for("after-the-sleep", timeout=30)
+
+
+def test_input_from_a_background_cell_is_asked_in_turn(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("import time; time.sleep(3); name = input('who? '); print('hello', name)")
+    t.wait_for(lambda t: "│ busy" in t.plain())
+    t.ctrl("z")
+    t.wait_for("sent to the background")
+    t.wait_prompt(2)
+    t.type("half_typed = 12")
+    t.wait_for("[python3] who?", timeout=30)
+    assert t.text().count("In [2]") <= 1  # no prompt drawn over the question
+    t.enter("bob")
+    t.wait_for("[python3] hello bob")
+    t.wait_for("In [2]: half_typed = 12")  # the half-typed line came back
+    t.enter("")
+    t.enter("half_typed")
+    t.wait_for("Out[3]: 12")
+
+
+def test_ctrl_d_with_a_background_cell_asks_first(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("import time; time.sleep(120)")
+    t.wait_for(lambda t: "│ busy" in t.plain())
+    t.ctrl("z")
+    t.wait_prompt(2)
+    t.ctrl("d")
+    t.wait_for("still running in the background: In [1] on python3; Ctrl-D again exits")
+    assert t.child.isalive()
+    t.ctrl("d")
+    assert t.wait_exit() == 0

@@ -1,0 +1,64 @@
+"""The output view, rendered into a string console and compared."""
+
+import io
+
+from repl.protocol import session as s
+from repl.ui import render
+from repl.ui.console import Console
+from repl.ui.output import OutputView
+
+
+class Screen(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def view(color=False):
+    out = Screen()
+    return OutputView(Console(out=out, err=out), render.Style(color=color)), out
+
+
+REQ = s.Request("m", "execute_request")
+
+
+def test_foreground_output_is_plain_and_other_output_tagged_per_line():
+    v, out = view()
+    v.show("k1", s.Stream(REQ, False, "stdout", "a\nb\n"))
+    v.show("k1", s.Stream(None, False, "stdout", "c\nd\n"), "[py] ")
+    v.show("k1", s.Stream(None, True, "stdout", "e\n"), "[py elsewhere] ")
+    assert out.getvalue() == "a\nb\n[py] c\n[py] d\n[py elsewhere] e\n"
+
+
+def test_escape_sequences_split_across_messages_are_still_caught():
+    v, out = view()
+    v.show("k1", s.Stream(REQ, False, "stdout", "x\x1b]52;c;aGk="))
+    v.show("k1", s.Stream(REQ, False, "stdout", "\x07y\n"))
+    v.show("k2", s.Stream(REQ, False, "stdout", "\x1b[31mred\x1b[0m\n"))
+    assert out.getvalue() == "xy\n\x1b[31mred\x1b[0m\n"
+
+
+def test_clear_output_erases_back_to_the_cell_start():
+    v, out = view()
+    out.write("before\n")
+    v.begin_cell()
+    v.show("k", s.Stream(REQ, False, "stdout", "one\ntwo\n"))
+    v.clear()
+    assert out.getvalue() == "before\none\ntwo\n\x1b[2A\r\x1b[J"
+
+
+def test_display_update_redraws_in_place_while_latest():
+    v, out = view()
+    v.begin_cell()
+    v.show("k", s.DisplayData(REQ, False, {"text/plain": "10%"}, {}, "d1", False))
+    v.show("k", s.DisplayData(REQ, False, {"text/plain": "50%"}, {}, "d1", True))
+    assert out.getvalue() == "10%\n\x1b[1A\r\x1b[J50%\n"
+    v.show("k", s.Stream(REQ, False, "stdout", "later\n"))
+    v.show("k", s.DisplayData(REQ, False, {"text/plain": "90%"}, {}, "d1", True))
+    assert out.getvalue().endswith("later\n90%\n")  # no longer the latest: printed anew
+
+
+def test_notices_are_whole_lines():
+    v, out = view(color=True)
+    v.show("k", s.Stream(REQ, False, "stdout", "no newline"))
+    v.dim("[py] done")
+    assert out.getvalue() == "no newline\n\x1b[2m[py] done\x1b[0m\n"
