@@ -25,6 +25,7 @@ import uuid
 
 import httpx
 import pexpect
+import contextlib
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
 
@@ -84,10 +85,8 @@ class PtyClient:
 
     def close(self) -> None:
         self.child.sendcontrol("d")
-        try:
+        with contextlib.suppress(pexpect.TIMEOUT):
             self.child.expect(pexpect.EOF, timeout=20)
-        except pexpect.TIMEOUT:
-            pass
         self.child.close(force=True)
 
 

@@ -6,6 +6,7 @@ forgotten when its kernel is gone (shut down, or missing from the server's kerne
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -29,10 +30,8 @@ class AliasStore:
         return data if isinstance(data, dict) else {}
 
     def _save_all(self, data: dict) -> None:
-        try:
+        with contextlib.suppress(OSError):  # aliases are a convenience: an unwritable data dir must not stop the REPL
             paths.write_private(self.path, json.dumps(data, indent=1, sort_keys=True))
-        except OSError:
-            pass  # aliases are a convenience: an unwritable data dir must not stop the REPL
 
     def all(self) -> dict[str, str]:
         mine = self._load_all().get(self.server, {})

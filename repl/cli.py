@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import os
 import signal
+import ssl
 import sys
+from typing import Callable
 
 from repl import __version__, errors
 from repl.config import ENV_TOKEN, ENV_URL, Settings, kernel_env_for
@@ -20,6 +22,7 @@ from repl.gateway import tls, urls
 from repl.gateway.channel import ChannelOptions
 from repl.gateway.local import LocalGateway
 from repl.gateway.rest import RestClient
+from repl.kernel import Kernel
 from repl.ui import images, render
 from repl.workspace import Workspace
 
@@ -133,10 +136,7 @@ async def _amain(settings: Settings, interactive: bool) -> int:
                          images=images.choose(settings.images, os.environ) if interactive else "off")
     pt_style = _pt_style(settings.style) if settings.style else None
     console = Console()
-    if interactive:
-        emit = console.line
-    else:
-        emit = _say
+    emit: Callable[[str], None] = console.line if interactive else _say
     try:
         tracer = Tracer(emit, color=style.color, log_path=settings.log_traffic)
     except OSError as exc:
@@ -154,11 +154,7 @@ async def _amain(settings: Settings, interactive: bool) -> int:
             stack.push_async_callback(gateway.stop)
             url, token = gateway.url, gateway.token
         tracer.set_token(token)
-        ssl_context = None
-        if url.startswith("https") or settings.ca_cert or settings.client_cert or settings.insecure:
-            ssl_context = tls.context(settings.ca_cert, settings.client_cert, settings.client_key, settings.insecure)
-            if settings.insecure:
-                _say("repl: warning: --insecure: TLS certificates are not checked; the token can be intercepted")
+        ssl_context = _ssl_context(settings, url)
         rest = RestClient(url, token, trace=tracer, verify=ssl_context if ssl_context is not None else True,
                           headers=settings.headers, launch_timeout=settings.launch_timeout)
         stack.push_async_callback(rest.aclose)
@@ -184,11 +180,22 @@ async def _amain(settings: Settings, interactive: bool) -> int:
             kernel = await ws.start(settings.kernel)
         if isinstance(front, OneShot):
             return await front.run(kernel, settings.code or "")
-        lang = kernel.session.language_info
-        what = f"{kernel.model.name} kernel {kernel.id[:8]}"
-        if lang.get("name"):
-            what += f" ({lang.get('name')} {lang.get('version', '')})".replace(" )", ")")
-        verb = "attached to" if settings.attach else "started"
-        _say(f"repl {__version__}: {verb} {what} on {rest.display_url}. /help for commands, Ctrl-D to exit.")
+        _say(_greeting(kernel, "attached to" if settings.attach else "started", rest.display_url))
         return await front.run(ws)
     return 0
+
+
+def _ssl_context(settings: Settings, url: str) -> ssl.SSLContext | None:
+    if not (url.startswith("https") or settings.ca_cert or settings.client_cert or settings.insecure):
+        return None
+    if settings.insecure:
+        _say("repl: warning: --insecure: TLS certificates are not checked; the token can be intercepted")
+    return tls.context(settings.ca_cert, settings.client_cert, settings.client_key, settings.insecure)
+
+
+def _greeting(kernel: Kernel, verb: str, where: str) -> str:
+    lang = kernel.session.language_info
+    what = f"{kernel.model.name} kernel {kernel.id[:8]}"
+    if lang.get("name"):
+        what += f" ({lang.get('name')} {lang.get('version', '')})".replace(" )", ")")
+    return f"repl {__version__}: {verb} {what} on {where}. /help for commands, Ctrl-D to exit."

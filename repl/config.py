@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -10,9 +11,9 @@ from typing import Mapping
 from repl import paths
 from repl.errors import UsageError
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
+else:  # Python 3.10
     import tomli as tomllib
 
 ENV_URL = "JUPYTER_GATEWAY_URL"
@@ -41,7 +42,8 @@ def load_file(path: Path) -> dict:
 
 
 def server_entry(data: dict, name: str | None, path: Path) -> dict:
-    servers = data.get("servers") if isinstance(data.get("servers"), dict) else {}
+    found = data.get("servers")
+    servers: dict = found if isinstance(found, dict) else {}
     name = name or (data.get("default") if isinstance(data.get("default"), str) else None)
     if name is None:
         return {}

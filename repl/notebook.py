@@ -17,8 +17,9 @@ def _lines(text: str) -> list[str]:
 
 def build(cells: Sequence[Cell], kernel_info: dict | None, spec_name: str, spec_display: str = "") -> dict:
     info = kernel_info or {}
-    language_info = info.get("language_info") if isinstance(info.get("language_info"), dict) else {}
-    nb_cells = []
+    found = info.get("language_info")
+    language_info: dict = found if isinstance(found, dict) else {}
+    nb_cells: list[dict] = []
     for cell in cells:
         outputs = []
         for out in cell.outputs:

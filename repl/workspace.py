@@ -92,7 +92,7 @@ class Workspace:
         for k in self.kernels.values():
             k.same_spec_attached = names.count(k.model.name) > 1
 
-    async def list(self) -> tuple[list[KernelModel], bool]:
+    async def list_kernels(self) -> tuple[list[KernelModel], bool]:
         """The server's kernels (and False), or, when it hides them, the ones we know (and True).
 
         Attached kernels missing from the server's list are marked gone.
@@ -120,7 +120,7 @@ class Workspace:
             raise errors.UsageError("which kernel? give an index from /kernels, an alias or an id prefix")
         if target.isdigit():
             if not self.listing:
-                await self.list()
+                await self.list_kernels()
             n = int(target)
             if 1 <= n <= len(self.listing):
                 return self.listing[n - 1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -89,7 +90,7 @@ def start_gateway(tmp_path_factory, *extra: str, list_kernels: bool = True, port
 
     def ready():
         if proc.poll() is not None:
-            raise RuntimeError(f"gateway exited: {open(log).read()[-2000:]}")
+            raise RuntimeError(f"gateway exited: {Path(log).read_text()[-2000:]}")
         try:
             return httpx.get(f"{url}/api", headers={"Authorization": f"token {token}"}, timeout=1,
                              verify=verify).status_code == 200
@@ -105,11 +106,9 @@ def stop_gateway(gw: Gateway) -> None:
         os.killpg(gw.proc.pid, signal.SIGTERM)
         gw.proc.wait(15)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        with_kill = getattr(os, "killpg")
-        try:
+        with_kill = os.killpg
+        with contextlib.suppress(ProcessLookupError):
             with_kill(gw.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 @pytest.fixture(scope="session")
@@ -154,7 +153,7 @@ def term(gateway, tmp_path):
 def _wait_api(url, token, proc, log, what):
     def ready():
         if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited: {open(log).read()[-2000:]}")
+            raise RuntimeError(f"{what} exited: {Path(log).read_text()[-2000:]}")
         try:
             return httpx.get(f"{url}/api", headers={"Authorization": f"token {token}"}, timeout=1).status_code == 200
         except httpx.HTTPError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import select
 import socket
 import threading
+import contextlib
 
 
 class CutProxy:
@@ -65,10 +66,8 @@ class CutProxy:
             pass
         finally:
             for sock in (client, server):
-                try:
+                with contextlib.suppress(OSError):
                     sock.close()
-                except OSError:
-                    pass
 
     def cut(self) -> int:
         """Drop every live connection at once, as a network failure would. Returns how many."""
@@ -76,10 +75,8 @@ class CutProxy:
             pairs, self._pairs = self._pairs, []
         for client, server in pairs:
             for sock in (server, client):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
         self.cuts += 1
         return len(pairs)
 

@@ -1,9 +1,11 @@
 """The real `repl` command in a pseudo-terminal against a real Kernel Gateway."""
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -166,10 +168,8 @@ def test_embedded_gateway_leaves_no_process(way_out):
         tree = descendants(t.child.pid)
         cmdlines = []
         for pid in tree:
-            try:
-                cmdlines.append(open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode())
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):
+                cmdlines.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
         assert any("kernel_gateway" in c for c in cmdlines) and any("ipykernel" in c for c in cmdlines), cmdlines
         if way_out == "ctrl-d":
             t.ctrl("d")
@@ -183,7 +183,7 @@ def test_embedded_gateway_leaves_no_process(way_out):
             alive = []
             for pid in tree:
                 try:
-                    state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+                    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
                 except OSError:
                     continue
                 if state != "Z":

@@ -4,6 +4,7 @@ import random
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -83,7 +84,7 @@ def test_gateway_gone_and_back(tmp_path_factory, tmp_path):
 
 
 def _rss_peak_kib(pid):
-    for line in open(f"/proc/{pid}/status"):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
     return 0
@@ -160,14 +161,14 @@ def test_embedded_gateway_listens_on_loopback_only(tmp_path):
         port = int(re.search(r"http://127\.0\.0\.1:(\d+)", t.text()).group(1))
         listening = []
         for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-            for row in open(table).read().splitlines()[1:]:
+            for row in Path(table).read_text().splitlines()[1:]:
                 local, state = row.split()[1], row.split()[3]
                 if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
                     listening.append(local.rsplit(":", 1)[0])
         assert listening == ["0100007F"], listening  # 127.0.0.1, nothing else
-        gw = [p for p in descendants(t.child.pid) if b"kernel_gateway" in open(f"/proc/{p}/cmdline", "rb").read()]
+        gw = [p for p in descendants(t.child.pid) if b"kernel_gateway" in Path(f"/proc/{p}/cmdline").read_bytes()]
         assert gw
-        cmdline = open(f"/proc/{gw[0]}/cmdline", "rb").read().decode(errors="replace")
+        cmdline = Path(f"/proc/{gw[0]}/cmdline").read_bytes().decode(errors="replace")
         assert "auth_token" not in cmdline  # the token is not visible in ps
     finally:
         t.close()

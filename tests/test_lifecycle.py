@@ -49,7 +49,6 @@ def test_restart_by_another_client_mid_cell_ends_the_cell(term, gateway):
     t.wait_prompt(1, timeout=30)  # the prompt is back, and numbers follow the new kernel
     t.enter("'x' in dir()")
     t.wait_for("Out[1]: False")
-    assert "Cell In[" not in t.text() or "Cell In[1]" in t.text()
 
 
 def test_restart_by_another_client_while_idle_resets_the_prompt_number(term, gateway):
@@ -86,8 +85,8 @@ def test_delete_by_another_client_while_idle(term, gateway):
 def test_delete_by_another_client_mid_cell(term, gateway):
     t = term()
     t.wait_prompt(1)
-    t.enter("import time; time.sleep(300)")
-    t.wait_for(lambda t: "│ busy" in t.plain())
+    t.enter("import time; print('started', flush=True); time.sleep(300)")
+    t.wait_for(lambda t: "\nstarted" in t.text())
     assert rest(gateway, "DELETE", f"kernels/{kernel_id(t, gateway)}").status_code == 204
     t.wait_for("is gone from the server", timeout=30)
     t.wait_for(lambda t: "│ gone │" in toolbar(t), timeout=10)
@@ -158,8 +157,8 @@ def test_output_after_ctrl_c_is_shown(term):
 def test_bash_runs_on_after_ctrl_c(term):
     t = term("--kernel", "bash")
     t.wait_prompt(1, timeout=90)
-    t.enter("sleep 100; echo after-the-sleep")
-    t.wait_for(lambda t: "│ busy" in t.plain())
+    t.enter("echo started; sleep 100; echo after-the-sleep")
+    t.wait_for(lambda t: "\nstarted" in t.text())
     t.ctrl("c")
     t.wait_for("after-the-sleep", timeout=30)
 
@@ -167,8 +166,8 @@ def test_bash_runs_on_after_ctrl_c(term):
 def test_input_from_a_background_cell_is_asked_in_turn(term):
     t = term()
     t.wait_prompt(1)
-    t.enter("import time; time.sleep(3); name = input('who? '); print('hello', name)")
-    t.wait_for(lambda t: "│ busy" in t.plain())
+    t.enter("import time; print('started', flush=True); time.sleep(3); name = input('who? '); print('hello', name)")
+    t.wait_for(lambda t: "\nstarted" in t.text())
     t.ctrl("z")
     t.wait_for("sent to the background")
     t.wait_prompt(2)
@@ -186,8 +185,8 @@ def test_input_from_a_background_cell_is_asked_in_turn(term):
 def test_ctrl_d_with_a_background_cell_asks_first(term):
     t = term()
     t.wait_prompt(1)
-    t.enter("import time; time.sleep(120)")
-    t.wait_for(lambda t: "│ busy" in t.plain())
+    t.enter("import time; print('started', flush=True); time.sleep(120)")
+    t.wait_for(lambda t: "\nstarted" in t.text())
     t.ctrl("z")
     t.wait_prompt(2)
     t.ctrl("d")

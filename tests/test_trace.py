@@ -24,7 +24,7 @@ def test_line_format_and_time_since_request():
 def test_filters_by_channel_and_type():
     lines = []
     tr = Tracer(lines.append, color=False)
-    assert "debug trace is on: execute_reply, iopub" == tr.configure("on iopub execute_reply")
+    assert tr.configure("on iopub execute_reply") == "debug trace is on: execute_reply, iopub"
     tr({"event": "recv", "msg": msg("shell", "execute_reply", "r1", "p")})
     tr({"event": "recv", "msg": msg("shell", "kernel_info_reply", "r2", "p")})
     tr({"event": "recv", "msg": msg("iopub", "stream", "r3", "p", {"name": "stdout"})})

@@ -140,7 +140,7 @@ def test_no_color_turns_colours_off(gateway, tmp_path):
         t.wait_for("ZeroDivisionError")
         t.wait_prompt(2)
         for y, line in enumerate(t.screen.display):
-            for x, ch in enumerate(line.rstrip()):
+            for x, _ch in enumerate(line.rstrip()):
                 cell = t.screen.buffer[y][x]
                 assert cell.fg == "default", (line, x, cell)
     finally:

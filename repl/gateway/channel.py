@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from repl import errors
 from repl.gateway import tls, urls
 from repl.protocol import wire
+import contextlib
 
 TraceHook = Callable[[dict], None]
 
@@ -165,15 +166,11 @@ class KernelChannel:
         self._connected.clear()
         if self._reader is not None:
             self._reader.cancel()
-            try:
+            with contextlib.suppress(BaseException):
                 await self._reader
-            except BaseException:
-                pass
         if self._ws is not None:
-            try:
+            with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._ws.close(), 2)
-            except Exception:
-                pass
         if self.state != ChannelState.GONE:
             self._set_state(ChannelState.CLOSED)
 
@@ -216,10 +213,8 @@ class KernelChannel:
 
     def _quickack(self) -> None:
         if self._sock is not None and _QUICKACK is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
-            except OSError:
-                pass
 
     def _emit_trace(self, record: dict) -> None:
         if self.trace is not None:

@@ -313,10 +313,10 @@ class KernelSession:
             lost = self.lose("restarted")  # a new kernel process announced itself
         if m.parent_id(msg) or state == "starting":
             lost += self._identity(msg, keep=req)
-        self.state = state  # type: ignore[assignment]  # checked against _STATES above
+        self.state = state  # checked against _STATES above
         events: list[Event] = [Status(req, other, state, date=date), *lost]
         if state in ("restarting", "dead"):
-            events += self.lose(state)  # type: ignore[arg-type]
+            events += self.lose(state)
         elif state == "idle" and req is not None and not req.idle:
             req.idle = True
             events += self._maybe_done(req)

@@ -88,7 +88,7 @@ def decode_legacy(frame: str | bytes) -> dict:
     offsets = list(struct.unpack(f"!{nbufs}I", frame[4 : 4 * (nbufs + 1)]))
     _check_offsets(offsets + [len(frame)], 4 * (nbufs + 1), len(frame))
     ends = offsets[1:] + [len(frame)]
-    parts = [frame[a:b] for a, b in zip(offsets, ends)]
+    parts = [frame[a:b] for a, b in zip(offsets, ends, strict=False)]
     msg = _loads_dict(parts[0], "binary frame JSON")
     msg["buffers"] = parts[1:]
     return _normalise(msg)
@@ -120,13 +120,13 @@ def decode_v1(frame: bytes | str) -> dict:
         raise WireError("v1 frame has an impossible offset count")
     offsets = list(struct.unpack(f"<{n}Q", frame[8 : 8 * (n + 1)]))
     _check_offsets(offsets, 8 * (n + 1), len(frame))
-    pieces = [frame[a:b] for a, b in zip(offsets, offsets[1:])]
+    pieces = [frame[a:b] for a, b in zip(offsets, offsets[1:], strict=False)]
     try:
         channel = pieces[0].decode("utf-8")
     except UnicodeDecodeError:
         raise WireError("v1 channel is not UTF-8") from None
     msg: dict[str, Any] = {"channel": channel}
-    for name, piece in zip(_PARTS, pieces[1:5]):
+    for name, piece in zip(_PARTS, pieces[1:5], strict=False):
         msg[name] = _loads_dict(piece, f"v1 {name}")
     msg["buffers"] = pieces[5:]
     return _normalise(msg)
@@ -135,7 +135,7 @@ def decode_v1(frame: bytes | str) -> dict:
 def _check_offsets(offsets: list[int], start: int, end: int) -> None:
     if offsets[0] != start:
         raise WireError("frame offsets do not start after the header")
-    for a, b in zip(offsets, offsets[1:]):
+    for a, b in zip(offsets, offsets[1:], strict=False):
         if b < a:
             raise WireError("frame offsets go backwards")
     if offsets[-1] > end:

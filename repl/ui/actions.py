@@ -40,21 +40,39 @@ class Actions:
         self.ws = ws
         self.say = say
         self.tracer = tracer
+        self._task: asyncio.Future | None = None
 
     def _current(self) -> Kernel:
         if self.ws.current is None:
             raise errors.UsageError("no current kernel: /new [SPEC] starts one, /use TARGET attaches to one")
         return self.ws.current
 
-    def handler(self, cmd: commands.Command):
-        """The coroutine that carries out ``cmd`` (not /quit, which the prompt loop handles)."""
-        return getattr(self, "do_" + cmd.name)(cmd.arg)
+    async def run(self, cmd: commands.Command, warn: Callable[[str], None]) -> None:
+        """Carry out ``cmd`` (not /quit, which the prompt loop handles); mistakes become one line."""
+        task = self._task = asyncio.ensure_future(getattr(self, "do_" + cmd.name)(cmd.arg))
+        try:
+            await task
+        except errors.ReplError as exc:
+            warn(f"repl: {exc}")
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise
+            warn(f"repl: /{cmd.name} cancelled")
+        finally:
+            self._task = None
+
+    def cancel(self) -> bool:
+        """Ctrl-C: cancel the running command; False if none runs."""
+        if self._task is None or self._task.done():
+            return False
+        self._task.cancel()
+        return True
 
     async def do_help(self, arg: str) -> None:
         self.say(commands.help_text())
 
     async def do_kernels(self, arg: str) -> None:
-        models, hidden = await self.ws.list()
+        models, hidden = await self.ws.list_kernels()
         if hidden:
             self.say("the server does not list its kernels (Kernel Gateway needs "
                      "--JupyterWebsocketPersonality.list_kernels=True); the kernels this repl knows:")
@@ -86,7 +104,7 @@ class Actions:
         self.say(f"kernel {kernel.id[:8]} is now '{arg}'")
 
     async def do_interrupt(self, arg: str) -> None:
-        await self.ws.interrupt(self._current())
+        await self._current().interrupt()
 
     async def do_restart(self, arg: str) -> None:
         kernel = self._current()

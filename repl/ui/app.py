@@ -9,44 +9,36 @@ is asked one question at a time, never over the prompt: the prompt steps aside, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 from collections import deque
 from dataclasses import dataclass
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-from prompt_toolkit.lexers import DynamicLexer
-from prompt_toolkit.output import ColorDepth
 
 from repl import errors
 from repl.cell import Cell
 from repl.gateway.channel import ChannelState
 from repl.kernel import Kernel
 from repl.protocol import session as s
-from repl.ui import commands, mime, render
-from repl.ui import history as hist
+from repl.ui import commands, render
 from repl.ui.actions import Actions
 from repl.ui.asking import Asking
 from repl.ui.cellinput import CellInput
-from repl.ui.completion import ReplCompleter
-from repl.ui.console import Console, terminal_size
+from repl.ui.console import Console
 from repl.ui.foreground import Do, Foreground
-from repl.ui.keys import make_bindings
 from repl.ui.output import OutputView
 from repl.ui.prompt_parts import PromptParts
-from repl.ui.sanitize import clean
 from repl.workspace import Workspace
 
 
-class _StepAside(Exception):
-    """The prompt makes way for a question from the kernel (input() in a background cell)."""
+class _StepAside(Exception):  # the prompt makes way for a kernel's question (input() in the background)
+    pass
 
 
 @dataclass
-class Running:
-    """The foreground cell while the app waits for it."""
-
+class Running:  # the foreground cell while the app waits for it
     kernel: Kernel
     cell: Cell
     machine: Foreground
@@ -70,7 +62,7 @@ class App:
         self._answering: asyncio.Task | None = None
         self._next_input = ""
         self._early_sigint = False
-        self._command: asyncio.Future | None = None
+        self._actions: Actions | None = None
         self._exit_warned = False
 
     # ------------------------------------------------------------ from the kernels
@@ -102,26 +94,16 @@ class App:
 
     def _background_done(self, kernel: Kernel, req: s.Request | None) -> None:
         cell = next((c for c in reversed(kernel.cells) if c.request is req), None)
-        if cell is None or not cell.background:
-            return
-        how = {"ok": "finished", "lost": "was lost with the kernel",
-               "unknown": "ended; its end was lost with the connection"}.get(req.status or "", "failed")
-        count = cell.execution_count if cell.execution_count is not None else "?"
-        secs = time.perf_counter() - cell.started
-        self.view.dim(f"[{kernel.label}] background cell In [{count}] {how} after {secs:.1f} s")
+        if cell is not None and cell.background:
+            self.view.dim(render.background_done(kernel.label, cell.execution_count, cell.request.status,
+                                                 time.perf_counter() - cell.started))
 
     def kernel_state(self, kernel: Kernel, state: ChannelState, before: ChannelState) -> None:
-        text = {ChannelState.RECONNECTING: f"lost the connection to kernel {kernel.label}; reconnecting…"}.get(state)
-        if before == ChannelState.RECONNECTING and state == ChannelState.CONNECTED:
-            text = f"reconnected to kernel {kernel.label}"
-        elif before == ChannelState.RECONNECTING and state == ChannelState.DISCONNECTED:
-            text = f"gave up reconnecting to kernel {kernel.label}"
+        self.kernel_notice(kernel, render.connection_change(kernel.label, state.label, before.label))
+
+    def kernel_notice(self, kernel: Kernel, text: str | None) -> None:
         if text:
             self.view.line("repl: " + text, "err")
-        self._refresh()
-
-    def kernel_notice(self, kernel: Kernel, text: str) -> None:
-        self.view.line("repl: " + text, "err")
         self._refresh()
 
     def _refresh(self) -> None:
@@ -133,20 +115,10 @@ class App:
     async def run(self, ws: Workspace) -> int:
         parts = PromptParts(ws, self.server_label, self.style)
         asking = Asking(lambda: ws.current, self.console, self.style.color)
-        actions = Actions(ws, self.console.line, self.tracer)
-        self.prompt = PromptSession(
-            lexer=DynamicLexer(parts.lexer), bottom_toolbar=parts.toolbar,
-            completer=ReplCompleter(parts.arguments_for, asking.complete), complete_while_typing=False,
-            complete_in_thread=False, prompt_continuation=parts.continuation, multiline=True,
-            key_bindings=make_bindings(asking.quick_verdict, asking.kernel_verdict, asking.inspect),
-            history=hist.open_history(), auto_suggest=AutoSuggestFromHistory(), enable_history_search=True,
-            vi_mode=self.vi, style=self.pt_style, include_default_pygments_style=self.pt_style is None,
-            color_depth=None if self.style.color else ColorDepth.MONOCHROME,
-        )
-        try:
+        actions = self._actions = Actions(ws, self.console.line, self.tracer)
+        self.prompt = parts.session(asking, self.vi, self.pt_style)
+        with contextlib.suppress(errors.ReplError):
             parts.specs = sorted((await ws.rest.kernelspecs())["kernelspecs"])
-        except errors.ReplError:
-            pass
         loop = asyncio.get_running_loop()
         self._own_signals(loop)
         try:
@@ -166,7 +138,7 @@ class App:
                 if isinstance(parsed, commands.Command):
                     if parsed.name == "quit":
                         return 0
-                    await self._run_command(parsed, actions)
+                    await actions.run(parsed, lambda text: self.view.line(text, "err"))
                 elif ws.current is None:
                     self.view.line("repl: no current kernel: /new [SPEC] starts one, /use TARGET attaches", "err")
                 else:
@@ -199,19 +171,6 @@ class App:
         which = ", ".join(f"In [{n if n is not None else '?'}] on {k.label}" for k, n in running)
         self.view.line(f"repl: still running in the background: {which}; Ctrl-D again exits", "err")
         return False
-
-    async def _run_command(self, cmd: commands.Command, actions: Actions) -> None:
-        task = self._command = asyncio.ensure_future(actions.handler(cmd))
-        try:
-            await task
-        except errors.ReplError as exc:
-            self.view.line(f"repl: {exc}", "err")
-        except asyncio.CancelledError:
-            if not task.cancelled():
-                raise
-            self.view.line(f"repl: /{cmd.name} cancelled", "err")
-        finally:
-            self._command = None
 
     def _own_signals(self, loop: asyncio.AbstractEventLoop) -> None:
         # prompt_toolkit drops SIGINT handlers when a prompt ends: take it back, so Ctrl-C from
@@ -249,20 +208,9 @@ class App:
         if fg is not None:
             for line in fg.machine.summary():
                 self.view.dim(line)
-            self._payloads(fg.cell.request)
+            self._next_input = self.view.payloads(fg.cell.request) or self._next_input
         self.console.ensure_newline()
         self.console.write("out", "\n")  # a blank line between cells, as in jupyter console
-
-    def _payloads(self, req: s.Request) -> None:
-        """IPython's ``obj?`` pages and ``set_next_input`` from the execute_reply."""
-        for p in req.payload:
-            source = p.get("source")
-            if source == "page" and isinstance(p.get("data"), dict):
-                self.console.ensure_newline()
-                text = mime.to_text(p["data"], terminal_size()[0], self.style.color)
-                self.console.write("out", clean(text).rstrip("\n") + "\n")
-            elif source == "set_next_input" and isinstance(p.get("text"), str):
-                self._next_input = p["text"]
 
     # ------------------------------------------------------------ input() from the kernel
 
@@ -319,9 +267,8 @@ class App:
         """Ctrl-C while no prompt is showing (the prompt handles its own as a key)."""
         fg = self._fg
         if fg is None:
-            if self._command is not None and not self._command.done():
+            if self._actions is not None and self._actions.cancel():  # e.g. a kernel launch taking too long
                 self.console.write("out", "\n")
-                self._command.cancel()  # e.g. a kernel launch that takes too long
                 return
             self._early_sigint = True  # between the prompt and the cell: it is meant for the cell
             return
@@ -341,10 +288,9 @@ class App:
             self._detach(fg)
 
     def _detach(self, fg: Running) -> None:
-        fg.cell.background = True
+        fg.cell.background, self._fg = True, None
         if not fg.wake.done():
             fg.wake.set_result(None)
-        self._fg = None
 
     async def _interrupt(self, kernel: Kernel) -> None:
         try:

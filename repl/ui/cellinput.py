@@ -82,7 +82,7 @@ class CellInput:
         """Give what was typed during the cell to the next prompt."""
         if not self.typeahead:
             return
-        keys = []
+        keys: list = []
         parser = Vt100Parser(keys.append)
         parser.feed(self.typeahead.decode("utf-8", errors="replace"))
         parser.flush()

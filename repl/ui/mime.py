@@ -50,14 +50,16 @@ def to_text(data: dict, width: int = 80, color: bool = True) -> str:
     md = _text(data.get("text/markdown"))
     if md is not None:
         return markdown(md, width, color)
-    if real_plain:
+    if plain is not None and real_plain:
         return plain
-    if _text(data.get("text/html")) is not None:
-        return html(_text(data["text/html"]), width)
+    page = _text(data.get("text/html"))
+    if page is not None:
+        return html(page, width)
     if "application/json" in data:
         return json.dumps(data["application/json"], indent=2, ensure_ascii=False, default=str) + "\n"
-    if _text(data.get("text/latex")) is not None:
-        return _text(data["text/latex"])
+    latex = _text(data.get("text/latex"))
+    if latex is not None:
+        return latex
     if plain is not None:
         return plain
     kinds = ", ".join(sorted(str(k) for k in data)) or "empty"

@@ -10,7 +10,7 @@ output on screen, and erases a cell's output for ``clear_output``.
 from __future__ import annotations
 
 from repl.protocol import session as s
-from repl.ui import render
+from repl.ui import mime, render
 from repl.ui.console import Console, terminal_size
 from repl.ui.lineedit import resolve_line_edits
 from repl.ui.sanitize import Sanitizer, clean
@@ -55,7 +55,8 @@ class OutputView:
         if not pieces:
             return
         display_id = ev.display_id if isinstance(ev, s.DisplayData) else None
-        if display_id and ev.update and tag is None and self._redraw(display_id, pieces):  # type: ignore[union-attr]
+        update = isinstance(ev, s.DisplayData) and ev.update
+        if display_id and update and tag is None and self._redraw(display_id, pieces):
             return  # redrawn in place; otherwise the new value is printed as new output
         start = self.console.mark() if display_id and not tag else None
         painted = self.style.paint(render.DIM, tag) if tag else ""
@@ -65,6 +66,19 @@ class OutputView:
             self.console.write(stream, text)
         if display_id and start is not None:
             self._displays[display_id] = (start, self.console.rows)
+
+    def payloads(self, req: s.Request) -> str:
+        """Show IPython's ``obj?`` pages from an execute_reply; return its ``set_next_input`` text."""
+        next_input = ""
+        for p in req.payload:
+            source = p.get("source")
+            if source == "page" and isinstance(p.get("data"), dict):
+                self.console.ensure_newline()
+                text = mime.to_text(p["data"], terminal_size()[0], self.style.color)
+                self.console.write("out", clean(text).rstrip("\n") + "\n")
+            elif source == "set_next_input" and isinstance(p.get("text"), str):
+                next_input = p["text"]
+        return next_input
 
     def _redraw(self, display_id: str, pieces: list) -> bool:
         where = self._displays.get(display_id)

@@ -3,10 +3,17 @@ and the arguments /commands complete with. Each reads the workspace; none change
 
 from __future__ import annotations
 
+from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.formatted_text import FormattedText
-from prompt_toolkit.lexers import Lexer, PygmentsLexer, SimpleLexer
+from prompt_toolkit.lexers import DynamicLexer, Lexer, PygmentsLexer, SimpleLexer
+from prompt_toolkit.output import ColorDepth
 
+from repl.ui import history as hist
 from repl.ui import render
+from repl.ui.asking import Asking
+from repl.ui.completion import ReplCompleter
+from repl.ui.keys import make_bindings
 from repl.ui.lexer import pygments_lexer_for
 from repl.workspace import Workspace
 
@@ -30,8 +37,20 @@ class PromptParts:
         return FormattedText([("ansicyan", label), ("ansigreen", "In ["), ("ansibrightgreen bold", str(n)),
                               ("ansigreen", "]: ")])
 
+    def session(self, asking: Asking, vi: bool, pt_style) -> PromptSession:
+        """The prompt, wired to these parts and to the kernel questions of ``asking``."""
+        return PromptSession(
+            lexer=DynamicLexer(self.lexer), bottom_toolbar=self.toolbar,
+            completer=ReplCompleter(self.arguments_for, asking.complete), complete_while_typing=False,
+            complete_in_thread=False, prompt_continuation=self.continuation, multiline=True,
+            key_bindings=make_bindings(asking.quick_verdict, asking.kernel_verdict, asking.inspect),
+            history=hist.open_history(), auto_suggest=AutoSuggestFromHistory(), enable_history_search=True,
+            vi_mode=vi, style=pt_style, include_default_pygments_style=pt_style is None,
+            color_depth=None if self.style.color else ColorDepth.MONOCHROME,
+        )
+
     @staticmethod
-    def continuation(width: int, line_number: int, is_soft_wrap: bool) -> str:
+    def continuation(width: int, line_number: int, is_soft_wrap: int) -> str:
         return " " * max(width - 5, 0) + "...: "
 
     def toolbar(self) -> str:

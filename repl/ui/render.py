@@ -60,10 +60,7 @@ def display_data(ev: s.DisplayData, style: Style) -> list[Piece]:
 
 
 def error(ev: s.ErrorOutput, style: Style) -> list[Piece]:
-    if ev.traceback:
-        text = "\n".join(ev.traceback)
-    else:
-        text = style.paint(BOLD_RED, ev.ename) + (f": {ev.evalue}" if ev.evalue else "")
+    text = "\n".join(ev.traceback) if ev.traceback else style.paint(BOLD_RED, ev.ename) + (f": {ev.evalue}" if ev.evalue else "")
     if not style.color:
         text = strip_ansi(text)
     return [("err", text + "\n")]
@@ -95,6 +92,23 @@ def render(ev: s.Event, style: Style) -> list[Piece]:
     if isinstance(ev, s.ExecuteInput) and ev.other:
         return other_input(ev, style)
     return []
+
+
+def background_done(label: str, count: int | None, status: str | None, secs: float) -> str:
+    how = {"ok": "finished", "lost": "was lost with the kernel",
+           "unknown": "ended; its end was lost with the connection"}.get(status or "", "failed")
+    return f"[{label}] background cell In [{count if count is not None else '?'}] {how} after {secs:.1f} s"
+
+
+def connection_change(label: str, state: str, before: str) -> str | None:
+    """The line for a change of a kernel's connection, or None when it needs none."""
+    if state == "reconnecting":
+        return f"lost the connection to kernel {label}; reconnecting…"
+    if before == "reconnecting" and state == "connected":
+        return f"reconnected to kernel {label}"
+    if before == "reconnecting" and state == "disconnected":
+        return f"gave up reconnecting to kernel {label}"
+    return None
 
 
 def kernel_lost(reason: str, label: str) -> str:

@@ -128,6 +128,7 @@ class Tracer:
         entry.update({k: v for k, v in record.items() if k != "t"})
         try:
             line = json.dumps(_jsonable(entry), ensure_ascii=False, default=str)
+            assert self._log is not None
             self._log.write(self.scrub(line) + "\n")
         except (OSError, ValueError):
             pass
