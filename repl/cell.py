@@ -25,6 +25,7 @@ class Cell:
     started: float = field(default_factory=time.perf_counter)
     background: bool = False
     count_before: int | None = None  # the kernel's execution count when it was sent
+    sent_on: int = 0  # the generation of the socket it was written to (0: not written yet)
     resent: bool = False
     outputs: list = field(default_factory=list)
     kept_chars: int = 0

@@ -194,7 +194,7 @@ def _ssl_context(settings: Settings, url: str) -> ssl.SSLContext | None:
 
 
 def _greeting(kernel: Kernel, verb: str, where: str) -> str:
-    lang = kernel.session.language_info
+    lang = kernel.language_info
     what = f"{kernel.model.name} kernel {kernel.id[:8]}"
     if lang.get("name"):
         what += f" ({lang.get('name')} {lang.get('version', '')})".replace(" )", ")")

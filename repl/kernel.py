@@ -61,6 +61,8 @@ class Kernel:
         self.alias = alias
         self.listener = listener
         self.session = s.KernelSession()
+        if started_here:
+            self.session.last_count = 0  # a new kernel has run nothing
         if model.execution_state in ("idle", "busy", "starting"):
             self.session.state = model.execution_state  # type: ignore[assignment]
         self.channel = KernelChannel(
@@ -100,6 +102,15 @@ class Kernel:
         if self.channel.state != ChannelState.CONNECTED:
             return self.channel.state.label
         return self.session.state if self.session.state != "unknown" else "connected"
+
+    @property
+    def next_count(self) -> int:
+        """The execution count the next cell will get (as far as we know)."""
+        return self.session.next_count
+
+    @property
+    def language_info(self) -> dict:
+        return self.session.language_info
 
     @property
     def background(self) -> list[Cell]:
@@ -151,7 +162,7 @@ class Kernel:
         if before_send is not None:
             before_send(cell)
         try:
-            await self.channel.send(msg)
+            cell.sent_on = await self.channel.send(msg)
         except errors.ReplError as exc:
             self._live.pop(req.msg_id, None)
             self.session.forget(req)
@@ -328,7 +339,9 @@ class Kernel:
         A cell the kernel never acknowledged, with the execution count unchanged, never reached
         it: it is sent again, once. Any other cell still open lost its end: it is ended.
         """
-        before = list(self._live.values())
+        # Only cells written to an older socket can have been lost with it: one sent on the new
+        # socket reaches the kernel in order, and must never be sent twice.
+        before = [c for c in self._live.values() if 0 < c.sent_on < reopened.generation]
         if not reopened.clean and any(c.request.code for c in before):
             span = f"{_clock(reopened.silent_since)} and {_clock(reopened.at)}"
             self.listener.kernel_notice(self, f"output of {self.label} between {span} may be lost: the connection was dead")
@@ -353,7 +366,7 @@ class Kernel:
                 cell.resent = True
                 self.listener.kernel_notice(self, f"{self.label}: the kernel never received the cell; sent it again")
                 with contextlib.suppress(errors.ReplError):
-                    await self.channel.send(cell.message)
+                    cell.sent_on = await self.channel.send(cell.message)
             else:
                 self._dispatch(self.session.give_up(cell.request))
 

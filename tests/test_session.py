@@ -198,3 +198,13 @@ def test_seen_and_clock_offset():
     ks.receive(msg, now=s.kernel_time("2026-01-01T00:00:02+00:00"))
     assert req.seen and ks.clock_offset == 2.0
     assert s.kernel_time("garbage") is None and s.kernel_time("") is None
+
+
+def test_status_around_our_control_requests_does_not_hide_a_busy_shell():
+    ks = s.KernelSession("me")
+    ks.state = "busy"  # another client's cell runs
+    _, info = ks.kernel_info_request(channel="control")
+    ks.receive(incoming("iopub", "status", {"execution_state": "busy"}, info))
+    ks.receive(incoming("control", "kernel_info_reply", {"status": "ok"}, info))
+    ks.receive(incoming("iopub", "status", {"execution_state": "idle"}, info))
+    assert info.done and ks.state == "busy"

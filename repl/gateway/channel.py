@@ -63,6 +63,7 @@ class Reopened:
     clean: bool
     silent_since: float
     at: float
+    generation: int  # of the new socket
 
 
 class KernelChannel:
@@ -94,6 +95,7 @@ class KernelChannel:
         self.state = ChannelState.DISCONNECTED
         self.codec = wire.Codec(None)
         self.last_frame_at = time.time()
+        self.generation = 0  # how many sockets have been opened: tells old messages from new
         self._dead: errors.ReplError | None = None
         self._ws: ClientConnection | None = None
         self._sock: socket.socket | None = None
@@ -124,7 +126,7 @@ class KernelChannel:
                 compression=None,
                 ping_interval=opts.ping_interval,
                 ping_timeout=opts.ping_timeout,
-                close_timeout=5,
+                close_timeout=1,  # a dead link never completes the closing handshake
                 proxy=None if urls.is_loopback(self.url.replace("ws", "http", 1)) else True,
                 **extra,  # type: ignore[arg-type]
             )
@@ -147,6 +149,7 @@ class KernelChannel:
             await ws.close()
             raise errors.ChannelError("the server does not speak the v1 kernel websocket protocol")
         self._ws = ws
+        self.generation += 1
         self.codec = wire.Codec(ws.subprotocol)
         self._sock = ws.transport.get_extra_info("socket") if ws.transport else None
         self._quickack()
@@ -191,8 +194,9 @@ class KernelChannel:
 
     # ------------------------------------------------------------ sending
 
-    async def send(self, msg: dict) -> None:
-        """Send one message, waiting for a connection if there is none; raises if the kernel is gone."""
+    async def send(self, msg: dict) -> int:
+        """Send one message, waiting for a connection if there is none; returns the generation of
+        the socket it was written to. Raises if the kernel is gone."""
         if self._closing and self._dead is None:
             raise errors.ChannelError("the connection to the kernel is closed")
         while True:
@@ -207,7 +211,7 @@ class KernelChannel:
                 self._connected.clear()  # the reader notices and reconnects; send again then
                 continue
             self._emit_trace({"event": "send", "msg": msg, "size": len(frame)})
-            return
+            return self.generation
 
     # ------------------------------------------------------------ reading
 
@@ -249,7 +253,9 @@ class KernelChannel:
             silent_since = self.last_frame_at
             # Only a socket our keepalive declared dead may have swallowed output: after any other
             # close the server knew at once and buffered everything for the replay.
-            clean = self._cycling or ws.protocol.close_rcvd is not None or ws.close_code != 1011
+            sent = ws.protocol.close_sent
+            dead = ws.protocol.close_rcvd is None and sent is not None and sent.code == 1011  # keepalive timeout
+            clean = self._cycling or not dead
             self._cycling = False
             self._emit_trace({"event": "ws-close", "code": ws.close_code})
             try:
@@ -260,7 +266,7 @@ class KernelChannel:
                 gone = isinstance(exc, errors.NoSuchKernel)
                 self._set_state(ChannelState.GONE if gone else ChannelState.DISCONNECTED)
                 return
-            self.on_reopen(Reopened(clean, silent_since, time.time()))
+            self.on_reopen(Reopened(clean, silent_since, time.time(), self.generation))
 
     async def _reconnect(self) -> None:
         """Reconnect with the same session_id, so the server replays what it buffered."""

@@ -313,7 +313,9 @@ class KernelSession:
             lost = self.lose("restarted")  # a new kernel process announced itself
         if m.parent_id(msg) or state == "starting":
             lost += self._identity(msg, keep=req)
-        self.state = state  # checked against _STATES above
+        if req is None or req.channel != "control":
+            # (the kernel says busy/idle around control requests too, while its shell may run a cell)
+            self.state = state  # checked against _STATES above
         events: list[Event] = [Status(req, other, state, date=date), *lost]
         if state in ("restarting", "dead"):
             events += self.lose(state)
@@ -337,7 +339,7 @@ class KernelSession:
                 self.next_count = max(self.next_count, count + 1)
         elif kind == "kernel_info_reply":
             self.kernel_info = req.reply
-        if self.state in ("restarting", "dead", "starting", "unknown"):
+        if self.state in ("restarting", "dead", "starting", "unknown") and req.channel != "control":
             self.state = "idle"  # a kernel that replies is alive, whatever stale status came before
         events: list[Event] = [Reply(req, False, kind, req.reply, date=date)]
         return events + self._maybe_done(req)

@@ -123,6 +123,8 @@ class App:
         self._own_signals(loop)
         try:
             while True:
+                if self._questions and self._answering is None:  # the prompt stepped aside for them
+                    self._answering = asyncio.ensure_future(self._answer_all())
                 if self._answering is not None:
                     await self._answering
                 try:
@@ -158,6 +160,7 @@ class App:
         except (KeyboardInterrupt, _StepAside):
             return None
         finally:
+            self.prompt.app.erase_when_done = False
             self.console.app = None
             self.console.flush_pending()
             self._own_signals(asyncio.get_running_loop())
@@ -218,6 +221,7 @@ class App:
         self._questions.append((kernel, ev))
         if self.prompt is not None and self.prompt.app.is_running and self.console.app is self.prompt.app:
             self._next_input = self.prompt.default_buffer.text  # the half-typed line survives
+            self.prompt.app.erase_when_done = True  # and is not left on screen twice
             self.prompt.app.exit(exception=_StepAside())
         elif self._answering is None:
             self._answering = asyncio.ensure_future(self._answer_all())

@@ -28,7 +28,7 @@ class Asking:
         kernel = self.current()
         if kernel is None:
             return "complete"
-        if kernel.session.language_info.get("name") == "python" and python_verdict(code) == "complete":
+        if kernel.language_info.get("name") == "python" and python_verdict(code) == "complete":
             return "complete"
         return None
 

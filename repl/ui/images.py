@@ -9,6 +9,7 @@ placeholder is used.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import os
 import struct
@@ -49,11 +50,23 @@ def size_of(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+_saved: dict[str, str] = {}  # content digest -> temp file: an image is written once, not per redraw
+
+
+def saved(mime: str, data: bytes) -> str:
+    """A temp file holding the image (so it can be opened), written the first time only."""
+    key = hashlib.sha256(data).hexdigest()
+    path = _saved.get(key)
+    if path is None or not os.path.exists(path):
+        fd, path = tempfile.mkstemp(prefix="repl-image-", suffix=".png" if mime == "image/png" else ".jpg")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        _saved[key] = path
+    return path
+
+
 def placeholder(mime: str, data: bytes, note: str = "") -> str:
-    ext = ".png" if mime == "image/png" else ".jpg"
-    fd, path = tempfile.mkstemp(prefix="repl-image-", suffix=ext)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    path = saved(mime, data)
     size = size_of(data)
     dims = f" {size[0]}×{size[1]}" if size else ""
     kb = len(data) / 1024

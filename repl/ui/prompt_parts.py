@@ -30,7 +30,7 @@ class PromptParts:
         k = self.ws.current
         if k is None:
             return "[no kernel] > "
-        n = k.session.next_count
+        n = k.next_count
         label = f"{k.label} " if len(self.ws.kernels) > 1 else ""
         if not self.style.color:
             return f"{label}In [{n}]: "
@@ -66,11 +66,11 @@ class PromptParts:
 
     def lexer(self) -> Lexer:
         k = self.ws.current
-        if k is None or k.session.kernel_info is None:
+        if k is None or not k.language_info:
             return SimpleLexer()
         lexer = self._lexers.get(k.id)
         if lexer is None:
-            lexer = self._lexers[k.id] = PygmentsLexer(pygments_lexer_for(k.session.language_info))
+            lexer = self._lexers[k.id] = PygmentsLexer(pygments_lexer_for(k.language_info))
         return lexer
 
     def arguments_for(self, name: str) -> list[tuple[str, str]]:

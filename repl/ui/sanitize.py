@@ -60,11 +60,6 @@ class Sanitizer:
             text = text[: m.start()]
         return _TOKEN.sub(_replace, text)
 
-    def flush(self) -> str:
-        """What is left of an unfinished sequence at the end: dropped, it was never completed."""
-        self._pending = ""
-        return ""
-
 
 def clean(text: str) -> str:
     """Sanitize a complete piece of text (no sequence continues after it)."""
