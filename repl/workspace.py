@@ -124,7 +124,8 @@ class Workspace:
             n = int(target)
             if 1 <= n <= len(self.listing):
                 return self.listing[n - 1]
-            raise errors.NoSuchKernel(f"no kernel number {n}: /kernels lists {len(self.listing)}")
+            if len(target) < 4:  # too short for an id prefix: it was meant as an index
+                raise errors.NoSuchKernel(f"no kernel number {n}: /kernels lists {len(self.listing)}")
         for k in self.kernels.values():
             if target in (k.alias, k.label):
                 return k.model

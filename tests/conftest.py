@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.proxy import CutProxy
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -124,6 +126,13 @@ def unlisted_gateway(tmp_path_factory):
     gw = start_gateway(tmp_path_factory, list_kernels=False)
     yield gw
     stop_gateway(gw)
+
+
+@pytest.fixture
+def proxy(gateway):
+    p = CutProxy(int(gateway.url.rsplit(":", 1)[1]))
+    yield p
+    p.close()
 
 
 @pytest.fixture

@@ -6,18 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from tests.conftest import start_gateway, stop_gateway
-from tests.proxy import CutProxy
 from tests.term import Term
-
-
-@pytest.fixture
-def proxy(gateway):
-    p = CutProxy(int(gateway.url.rsplit(":", 1)[1]))
-    yield p
-    p.close()
 
 
 def test_cuts_mid_stream_lose_and_repeat_nothing(term, proxy):

@@ -200,11 +200,20 @@ def test_seen_and_clock_offset():
     assert s.kernel_time("garbage") is None and s.kernel_time("") is None
 
 
-def test_status_around_our_control_requests_does_not_hide_a_busy_shell():
+def test_status_around_other_requests_does_not_hide_a_busy_shell():
     ks = s.KernelSession("me")
     ks.state = "busy"  # another client's cell runs
     _, info = ks.kernel_info_request(channel="control")
-    ks.receive(incoming("iopub", "status", {"execution_state": "busy"}, info))
+    nudge = "server-nudge"
+    for parent in (info, nudge):
+        for state in ("busy", "idle"):
+            msg = incoming("iopub", "status", {"execution_state": state}, parent)
+            msg["parent_header"]["msg_type"] = "kernel_info_request"
+            ks.receive(msg)
     ks.receive(incoming("control", "kernel_info_reply", {"status": "ok"}, info))
-    ks.receive(incoming("iopub", "status", {"execution_state": "idle"}, info))
     assert info.done and ks.state == "busy"
+    _, cell = ks.execute("x")
+    msg = incoming("iopub", "status", {"execution_state": "idle"}, cell)
+    msg["parent_header"]["msg_type"] = "execute_request"
+    ks.receive(msg)
+    assert ks.state == "idle"

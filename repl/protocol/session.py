@@ -313,8 +313,10 @@ class KernelSession:
             lost = self.lose("restarted")  # a new kernel process announced itself
         if m.parent_id(msg) or state == "starting":
             lost += self._identity(msg, keep=req)
-        if req is None or req.channel != "control":
-            # (the kernel says busy/idle around control requests too, while its shell may run a cell)
+        parent_type = msg.get("parent_header", {}).get("msg_type")
+        if state not in ("busy", "idle") or parent_type in ("execute_request", None):
+            # Kernels say busy/idle around every request, kernel_info and the server's nudges on
+            # control included, while the shell may still run a cell: only cells set busy/idle.
             self.state = state  # checked against _STATES above
         events: list[Event] = [Status(req, other, state, date=date), *lost]
         if state in ("restarting", "dead"):
