@@ -217,3 +217,8 @@ def test_status_around_other_requests_does_not_hide_a_busy_shell():
     msg["parent_header"]["msg_type"] = "execute_request"
     ks.receive(msg)
     assert ks.state == "idle"
+    ks.state = "starting"  # a restarted kernel: the server's nudge is its first sign of life
+    msg = incoming("iopub", "status", {"execution_state": "idle"}, nudge)
+    msg["parent_header"]["msg_type"] = "kernel_info_request"
+    ks.receive(msg)
+    assert ks.state == "idle"

@@ -314,9 +314,11 @@ class KernelSession:
         if m.parent_id(msg) or state == "starting":
             lost += self._identity(msg, keep=req)
         parent_type = msg.get("parent_header", {}).get("msg_type")
-        if state not in ("busy", "idle") or parent_type in ("execute_request", None):
+        up = state == "idle" and self.state not in ("busy", "idle")
+        if state not in ("busy", "idle") or parent_type in ("execute_request", None) or up:
             # Kernels say busy/idle around every request, kernel_info and the server's nudges on
-            # control included, while the shell may still run a cell: only cells set busy/idle.
+            # control included, while the shell may still run a cell: only cells move between
+            # busy and idle; any status tells a starting or restarting kernel is up.
             self.state = state  # checked against _STATES above
         events: list[Event] = [Status(req, other, state, date=date), *lost]
         if state in ("restarting", "dead"):

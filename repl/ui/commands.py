@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 KEYS = [
     ("Ctrl-C", "interrupt the running cell; at the prompt, clear the line"),
     ("Ctrl-Z", "send the running cell to the background; its output keeps coming, tagged"),
-    ("Ctrl-D", "exit; kernels this repl started are shut down, attached ones keep running"),
+    ("Ctrl-D", "exit (asks first while cells run in the background); kernels this repl started are shut down"),
     ("Enter", "run the cell, or continue it when the kernel says it is incomplete"),
     ("Alt-Enter", "insert a newline (multi-line cell)"),
     ("Tab", "complete code (from the kernel), commands and their arguments"),
