@@ -138,11 +138,9 @@ async def _amain(settings: Settings, interactive: bool) -> int:
     console = Console()
     emit: Callable[[str], None] = console.line if interactive else _say
     try:
-        tracer = Tracer(emit, color=style.color, log_path=settings.log_traffic)
+        tracer = Tracer(emit, color=style.color, log_path=settings.log_traffic, mode="on" if settings.debug else "off")
     except OSError as exc:
         raise errors.UsageError(f"cannot open the traffic log {settings.log_traffic}: {exc.strerror}") from None
-    if settings.debug:
-        tracer.mode = "on"
     async with contextlib.AsyncExitStack() as stack:
         stack.callback(tracer.close)
         if settings.url:

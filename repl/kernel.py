@@ -134,8 +134,12 @@ class Kernel:
             for a in asks:
                 a.cancel()
 
-    async def learn_count(self) -> None:
-        """Continue the prompt numbers from the kernel's own count (attached kernels)."""
+    def learn_count(self) -> None:
+        """Continue the prompt numbers from the kernel's own count (attached kernels), in the
+        background: a busy kernel answers when its cell ends."""
+        self._spawn(self._learn_count())
+
+    async def _learn_count(self) -> None:
         probe = await self.execute("", silent=True, store_history=False, allow_stdin=False, record=False)
         with contextlib.suppress(errors.ReplError, asyncio.CancelledError):
             await probe.done

@@ -70,7 +70,7 @@ class Workspace:
             self.current = self.kernels[model.id]
             return self.current
         kernel = await self._connect(model, started_here=False)
-        kernel._spawn(kernel.learn_count())  # in the background: the kernel may be busy for long
+        kernel.learn_count()
         return kernel
 
     async def _connect(self, model: KernelModel, started_here: bool) -> Kernel:

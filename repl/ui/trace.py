@@ -66,11 +66,12 @@ class Tracer:
         color: bool = True,
         log_path: str | None = None,
         labels: Callable[[str], str] | None = None,
+        mode: str = "off",
     ) -> None:
         self.emit = emit
         self._token = token or ""
         self.color = color
-        self.mode = "off"
+        self.mode = mode
         self.filters: set[str] = set()
         self.labels = labels or (lambda kid: kid[:8])
         self.ring: deque[dict] = deque()
