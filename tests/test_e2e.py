@@ -80,14 +80,18 @@ def test_unknown_command_goes_to_the_kernel_and_double_slash(term):
     t.wait_prompt(1)
     t.enter("/help")
     t.wait_for("/quit")
-    t.enter("/nosuchcommand")  # not a repl command: the kernel gets it (IPython autocalls it)
-    t.wait_for("NameError")
+    t.enter("/nosuchcommand")  # a lone unknown /word is a typo: one line, nothing sent
+    t.wait_for("repl: unknown command /nosuchcommand — /help lists them")
+    t.enter("/len 'abc'")  # with arguments it is code: the kernel gets it (IPython autocalls it)
+    t.wait_for("Out[1]: 3")
     t.wait_prompt(2)
     t.enter("help = lambda: 'HELP' * 2")
     t.wait_prompt(3)
     t.enter("//help")  # "//" sends a literal "/help" to the kernel instead of running /help
     t.wait_for("'HELPHELP'")
     assert t.child.isalive()
+    t.enter("/exit")  # an alias of /quit (IPython would autocall exit() and kill the kernel)
+    assert t.wait_exit() == 0
 
 
 def run(args, env, input=None, timeout=120):

@@ -137,7 +137,9 @@ class App:
                     continue
                 self._exit_warned = False
                 parsed = commands.parse(text)
-                if isinstance(parsed, commands.Command):
+                if isinstance(parsed, commands.Unknown):
+                    self.view.line(f"repl: unknown command /{parsed.name} — /help lists them", "err")
+                elif isinstance(parsed, commands.Command):
                     if parsed.name == "quit":
                         return 0
                     await actions.run(parsed, lambda text: self.view.line(text, "err"))

@@ -38,24 +38,39 @@ KEYS = [
 ]
 
 
+ALIASES = {"exit": "quit"}
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
     arg: str
 
 
-def parse(line: str) -> Command | str:
-    """A Command for ``/known-command args``; otherwise the code to send to the kernel.
+@dataclass(frozen=True)
+class Unknown:
+    """A line that is one ``/word`` and no command: a typo, not code (IPython would autocall it)."""
 
-    ``//`` at the start sends a literal ``/``; an unknown ``/word`` is code, not a command.
+    name: str
+
+
+def parse(line: str) -> Command | Unknown | str:
+    """A Command for ``/known-command args``, Unknown for a lone unknown ``/word``; otherwise the
+    code to send to the kernel.
+
+    ``//`` at the start sends a literal ``/``; a line that looks like a path (``/usr/bin/env ls``,
+    a second ``/``) or calls with arguments (``/f 1``) is code.
     """
     stripped = line.strip()
     if line.lstrip().startswith("//"):
         return line.lstrip()[1:]
     if stripped.startswith("/") and "\n" not in stripped:
         name, _, arg = stripped[1:].partition(" ")
+        name = ALIASES.get(name, name)
         if name in COMMANDS:
             return Command(name, arg.strip())
+        if not arg and name.isidentifier():
+            return Unknown(name)
     return line
 
 
