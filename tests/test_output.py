@@ -62,3 +62,13 @@ def test_notices_are_whole_lines():
     v.show("k", s.Stream(REQ, False, "stdout", "no newline"))
     v.dim("[py] done")
     assert out.getvalue() == "no newline\n\x1b[2m[py] done\x1b[0m\n"
+
+
+def test_one_tag_per_line_for_coloured_and_other_clients_output():
+    v, out = view(color=True)
+    tag = "[py] "
+    v.show("k", s.Stream(None, False, "stderr", "one\ntwo\n"), tag)
+    v.show("k", s.Stream(None, False, "stdout", "three\n"), tag)
+    v.show("k", s.ExecuteInput(None, True, "x = 1", 4), "[py elsewhere] ")
+    plain = render.strip_ansi(out.getvalue())
+    assert plain == "[py] one\n[py] two\n[py] three\n[py elsewhere] In [4]: x = 1\n"

@@ -33,7 +33,13 @@ class Style:
     images: str = "off"  # kitty / iterm / sixel / off
 
     def paint(self, code: str, text: str) -> str:
-        return f"{code}{text}{RESET}" if self.color and text else text
+        """``text`` in the SGR ``code``, line by line: a line break never sits inside a colour, so
+        a tag put at the start of each line stays one tag."""
+        if not (self.color and text):
+            return text
+        if "\n" not in text:
+            return f"{code}{text}{RESET}"
+        return "\n".join(f"{code}{line}{RESET}" if line else line for line in text.split("\n"))
 
 
 def out_prompt(count: int | None, style: Style) -> str:
@@ -74,8 +80,8 @@ def stream(ev: s.Stream, style: Style) -> list[Piece]:
 
 def other_input(ev: s.ExecuteInput, style: Style) -> list[Piece]:
     count = ev.execution_count if ev.execution_count is not None else " "
-    head = style.paint(DIM, f"[elsewhere] In [{count}]: ")
-    code = ev.code.replace("\n", "\n" + " " * len(f"[elsewhere] In [{count}]: "))
+    head = style.paint(DIM, f"In [{count}]: ")  # the output view tags it [label elsewhere]
+    code = ev.code.replace("\n", "\n" + " " * len(f"In [{count}]: "))
     return [("out", f"{head}{code}\n")]
 
 
