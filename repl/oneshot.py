@@ -60,8 +60,11 @@ class OneShot:
     async def run(self, kernel: Kernel, code: str) -> int:
         loop = asyncio.get_running_loop()
         cell = await kernel.execute(code, allow_stdin=False)
+        interrupted = False
 
         def on_sigint() -> None:
+            nonlocal interrupted
+            interrupted = True
             loop.create_task(kernel.interrupt())
 
         loop.add_signal_handler(signal.SIGINT, on_sigint)
@@ -72,4 +75,6 @@ class OneShot:
                 loop.remove_signal_handler(signal.SIGINT)
         if cell.request.status == "lost":
             raise errors.KernelDead(f"kernel {kernel.label} died while running the code")
+        if interrupted:
+            return 130  # as for any program stopped by Ctrl-C (128 + SIGINT)
         return 1 if cell.request.failed else 0

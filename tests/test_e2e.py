@@ -222,3 +222,15 @@ def test_missing_gateway_package_says_how_to_install(monkeypatch):
     monkeypatch.setattr(local.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(errors.LocalGatewayError, match=r"pip install 'repl\[local\]'.*--url"):
         asyncio.run(local.LocalGateway.start())
+
+
+def test_one_shot_interrupted_exits_130(gateway):
+    p = subprocess.Popen([sys.executable, "-m", "repl", "-c", "import time; print('started', flush=True); time.sleep(60)"],
+                         env=gateway.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline() == "started\n"
+        p.send_signal(signal.SIGINT)
+        assert p.wait(60) == 130
+        assert "KeyboardInterrupt" in p.stderr.read()
+    finally:
+        p.kill()
