@@ -42,6 +42,15 @@ class Cell:
     def running(self) -> bool:
         return not self.done.done()
 
+    @property
+    def exit_asked(self) -> bool | None:
+        """The kernel's ``ask_exit`` payload (IPython's ``exit``/``quit``): None if it did not ask,
+        else whether the kernel is to be kept running."""
+        for p in self.request.payload:
+            if p.get("source") == "ask_exit":
+                return bool(p.get("keepkernel", False))
+        return None
+
     def finish(self) -> None:
         if not self.done.done():
             self.done.set_result(self.request)

@@ -202,3 +202,27 @@ def test_restart_with_a_background_cell_reports_it_with_its_number(term):
     t.enter("/restart")
     t.wait_for("[python3] background cell In [2] was lost with the kernel", timeout=30)
     t.wait_for(lambda t: "busy in background" not in toolbar(t) and "In [1]:" in t.text())
+
+
+def test_exit_in_ipython_leaves_the_repl_and_the_kernel_is_shut_down(term, gateway):
+    t = term()
+    t.wait_prompt(1)
+    kid = kernel_id(t, gateway)
+    t.enter("exit")
+    assert t.wait_exit() == 0
+    deadline = time.monotonic() + 30
+    while rest(gateway, "GET", f"kernels/{kid}").status_code != 404:  # never a restarting kernel left behind
+        assert time.monotonic() < deadline, "the kernel this repl started is still on the server"
+        time.sleep(0.1)
+    assert "died" not in t.plain()
+
+
+def test_one_shot_kernel_that_exits_is_not_left_behind(gateway):
+    before = {k["id"] for k in rest(gateway, "GET", "kernels").json()}
+    r = subprocess.run([sys.executable, "-m", "repl", "-c", "import os; os._exit(3)"], env=gateway.env(),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0
+    deadline = time.monotonic() + 30
+    while {k["id"] for k in rest(gateway, "GET", "kernels").json()} - before:
+        assert time.monotonic() < deadline, "the kernel repl -c started is still on the server"
+        time.sleep(0.1)

@@ -6,6 +6,7 @@ the server sends back before that text can reach an error message.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -222,11 +223,18 @@ class RestClient:
     async def restart(self, kernel_id: str) -> None:
         await self._kernel_action(kernel_id, "restart", timeout=120.0)
 
-    async def shutdown(self, kernel_id: str) -> None:
-        r = await self._call("DELETE", f"api/kernels/{kernel_id}")
-        if r.status_code == 404:
-            raise errors.NoSuchKernel(f"kernel {kernel_id[:8]} is gone from {self.display_url}")
-        self._check(r, f"shutting down kernel {kernel_id[:8]}")
+    async def shutdown(self, kernel_id: str, patience: float = 10.0) -> None:
+        """Shut a kernel down. A server busy restarting it answers 500: ask again until it
+        confirms, for up to ``patience`` seconds."""
+        deadline = time.monotonic() + patience
+        while True:
+            r = await self._call("DELETE", f"api/kernels/{kernel_id}")
+            if r.status_code == 404:
+                raise errors.NoSuchKernel(f"kernel {kernel_id[:8]} is gone from {self.display_url}")
+            if r.status_code < 500 or time.monotonic() > deadline:
+                self._check(r, f"shutting down kernel {kernel_id[:8]}")
+                return
+            await asyncio.sleep(0.5)
 
     async def resolve(self, prefix: str) -> KernelModel:
         """A running kernel by full id or unique id prefix."""

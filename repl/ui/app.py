@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import signal
 import time
-from collections import deque
 from dataclasses import dataclass
 
 from prompt_toolkit import PromptSession
@@ -30,6 +29,7 @@ from repl.ui.console import Console
 from repl.ui.foreground import Do, Foreground
 from repl.ui.output import OutputView
 from repl.ui.prompt_parts import PromptParts
+from repl.ui.questions import Questions
 from repl.workspace import Workspace
 
 
@@ -58,8 +58,9 @@ class App:
         self.prompt: PromptSession | None = None
         self._fg: Running | None = None
         self._keyboard: CellInput | None = None
-        self._questions: deque[tuple[Kernel, s.InputRequest]] = deque()
-        self._answering: asyncio.Task | None = None
+        self.questions = Questions(console, lambda: self._keyboard,
+                                   lambda req: self._fg is not None and req is self._fg.cell.request,
+                                   lambda: self._own_signals(asyncio.get_running_loop()), self._interrupt)
         self._next_input = ""
         self._early_sigint = False
         self._actions: Actions | None = None
@@ -123,33 +124,34 @@ class App:
         self._own_signals(loop)
         try:
             while True:
-                if self._questions and self._answering is None:  # the prompt stepped aside for them
-                    self._answering = asyncio.ensure_future(self._answer_all())
-                if self._answering is not None:
-                    await self._answering
+                await self.questions.settle()  # the prompt may have stepped aside for them
                 try:
                     text = await self._read(parts)
                 except EOFError:
                     if self._may_exit(ws):
                         return 0
                     continue
-                if text is None or not text.strip():
-                    continue
-                self._exit_warned = False
-                parsed = commands.parse(text)
-                if isinstance(parsed, commands.Unknown):
-                    self.view.line(f"repl: unknown command /{parsed.name} — /help lists them", "err")
-                elif isinstance(parsed, commands.Command):
-                    if parsed.name == "quit":
-                        return 0
-                    await actions.run(parsed, lambda text: self.view.line(text, "err"))
-                elif ws.current is None:
-                    self.view.line("repl: no current kernel: /new [SPEC] starts one, /use TARGET attaches", "err")
-                else:
-                    await self.run_cell(ws.current, parsed)
+                if text and text.strip() and await self._handle(text, ws, actions):
+                    return 0
         finally:
             for signum in (signal.SIGINT, signal.SIGTSTP):
                 loop.remove_signal_handler(signum)
+
+    async def _handle(self, text: str, ws: Workspace, actions: Actions) -> bool:
+        """Carry out one input: a /command or a cell. True means exit."""
+        self._exit_warned = False
+        parsed = commands.parse(text)
+        if isinstance(parsed, commands.Unknown):
+            self.view.line(f"repl: unknown command /{parsed.name} — /help lists them", "err")
+        elif isinstance(parsed, commands.Command):
+            if parsed.name == "quit":
+                return True
+            await actions.run(parsed, lambda text: self.view.line(text, "err"))
+        elif ws.current is None:
+            self.view.line("repl: no current kernel: /new [SPEC] starts one, /use TARGET attaches", "err")
+        else:
+            return await self.run_cell(ws.current, parsed)  # True: the kernel asked us to leave
+        return False
 
     async def _read(self, parts: PromptParts) -> str | None:
         assert self.prompt is not None
@@ -183,7 +185,8 @@ class App:
         loop.add_signal_handler(signal.SIGINT, self._on_sigint)
         loop.add_signal_handler(signal.SIGTSTP, self._on_sigtstp)
 
-    async def run_cell(self, kernel: Kernel, code: str) -> None:
+    async def run_cell(self, kernel: Kernel, code: str) -> bool:
+        """Run one cell in the foreground; True if the kernel asked the REPL to exit."""
         loop = asyncio.get_running_loop()
         keyboard = self._keyboard = CellInput(self._on_sigtstp)
         wake = loop.create_future()
@@ -216,56 +219,20 @@ class App:
             self._next_input = self.view.payloads(fg.cell.request) or self._next_input
         self.console.ensure_newline()
         self.console.write("out", "\n")  # a blank line between cells, as in jupyter console
+        keep = fg.cell.exit_asked if fg is not None else None
+        if keep:
+            kernel.started_here = False  # %exit -k style: leave the kernel running
+        return keep is not None
 
     # ------------------------------------------------------------ input() from the kernel
 
     def _ask(self, kernel: Kernel, ev: s.InputRequest) -> None:
-        self._questions.append((kernel, ev))
-        if self.prompt is not None and self.prompt.app.is_running and self.console.app is self.prompt.app:
+        showing = self.prompt is not None and self.prompt.app.is_running and self.console.app is self.prompt.app
+        self.questions.add(kernel, ev, start=not showing)
+        if showing and self.prompt is not None:
             self._next_input = self.prompt.default_buffer.text  # the half-typed line survives
             self.prompt.app.erase_when_done = True  # and is not left on screen twice
             self.prompt.app.exit(exception=_StepAside())
-        elif self._answering is None:
-            self._answering = asyncio.ensure_future(self._answer_all())
-
-    async def _answer_all(self) -> None:
-        try:
-            while self._questions:
-                await self._answer(*self._questions.popleft())
-        finally:
-            self._answering = None
-
-    async def _answer(self, kernel: Kernel, ev: s.InputRequest) -> None:
-        """Ask in place (tagged when not the foreground cell's); Ctrl-C interrupts that kernel."""
-        fg = self._fg
-        mine = fg is not None and ev.request is fg.cell.request
-        keyboard = self._keyboard
-        if keyboard is not None:
-            keyboard.pause()
-        self.console.ensure_newline()
-        session: PromptSession = PromptSession()
-        if keyboard is not None:
-            keyboard.hand_to(session.input)  # what was typed ahead answers the question
-        question = ev.prompt if mine else f"[{kernel.label}] {ev.prompt}"
-        value = ""
-        try:
-            self.console.app = session.app
-            value = await session.prompt_async(question, is_password=ev.password)
-        except KeyboardInterrupt:
-            self.console.app = None
-            await self._interrupt(kernel)
-            return
-        except EOFError:
-            value = ""
-        finally:
-            self.console.app = None
-            self._own_signals(asyncio.get_running_loop())
-            if keyboard is not None and self._keyboard is keyboard:
-                keyboard.resume()
-        try:
-            await kernel.answer_input(value, ev.header)
-        except errors.ReplError as exc:
-            self.view.line(f"repl: {exc}", "err")
 
     # ------------------------------------------------------------ keys while a cell runs
 
