@@ -27,45 +27,57 @@ from repl.ui import images, render
 from repl.workspace import Workspace
 
 
+EXAMPLES = f"""examples:
+  repl                                          a local gateway and a python3 kernel
+  repl --url https://gw.example.com --kernel bash --token-file ~/.gw-token
+
+With no URL, repl starts an embedded local Kernel Gateway. Environment: {ENV_URL}, {ENV_TOKEN}."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="repl",
         description="A terminal REPL for remote Jupyter kernels (Kernel Gateway, Jupyter Server, Enterprise Gateway).",
-        epilog=f"With no URL, repl starts an embedded local Kernel Gateway. Environment: {ENV_URL}, {ENV_TOKEN}.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--url", help=f"gateway URL, e.g. http://host:8888 (env {ENV_URL})")
-    p.add_argument("--token", help=f"gateway auth token (env {ENV_TOKEN})")
-    p.add_argument("--token-file", metavar="FILE", help="read the token from FILE")
-    p.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'",
-                   help="extra HTTP header for every request and websocket (repeatable)")
-    p.add_argument("--server", metavar="NAME", help="a named server from the config file (REPL_CONFIG or "
-                   "~/.config/repl/config.toml)")
-    p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                   help="KERNEL_* variable for kernels started on Enterprise Gateway (repeatable)")
-    p.add_argument("--launch-timeout", type=float, default=120.0, metavar="S",
-                   help="how long a kernel may take to start (default 120; clusters may need more)")
-    p.add_argument("--protocol", choices=("auto", "v1", "legacy"), default="auto",
-                   help="websocket protocol: v1 binary framing, legacy JSON, or auto (offer v1)")
-    p.add_argument("--ws-url", metavar="URL", help="websocket base URL when it differs (env JUPYTER_GATEWAY_WS_URL)")
-    p.add_argument("--ca-cert", metavar="FILE", help="trust this CA bundle for https/wss")
-    p.add_argument("--client-cert", metavar="FILE", help="client certificate (PEM, may include the key)")
-    p.add_argument("--client-key", metavar="FILE", help="client certificate key (PEM)")
-    p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (warns)")
-    p.add_argument("--ping-interval", type=float, default=20.0, metavar="S",
-                   help="websocket keepalive ping every S seconds (0: off; default 20)")
-    p.add_argument("--ping-timeout", type=float, default=20.0, metavar="S",
-                   help="drop and reconnect if a ping is not answered in S seconds (default 20)")
-    which = p.add_mutually_exclusive_group()
+    p.add_argument("--version", action="version", version=f"repl {__version__}")
+    server = p.add_argument_group("server and auth")
+    server.add_argument("--url", help=f"gateway URL, e.g. http://host:8888 (env {ENV_URL})")
+    server.add_argument("--token", help=f"gateway auth token (env {ENV_TOKEN})")
+    server.add_argument("--token-file", metavar="FILE", help="read the token from FILE")
+    server.add_argument("--server", metavar="NAME", help="a named server from the config file (REPL_CONFIG or "
+                        "~/.config/repl/config.toml)")
+    server.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'",
+                        help="extra HTTP header for every request and websocket (repeatable)")
+    kernel = p.add_argument_group("kernel")
+    which = kernel.add_mutually_exclusive_group()
     which.add_argument("--kernel", metavar="SPEC", help="start a kernel of this kernelspec (default: the server's default)")
     which.add_argument("--attach", metavar="ID", help="attach to a running kernel by id or unique id prefix")
-    p.add_argument("--debug", action="store_true", help="start with the message trace on")
-    p.add_argument("--log-traffic", metavar="FILE", help="append every message and event to FILE as JSON lines")
-    p.add_argument("-c", dest="code", metavar="CODE", help="run CODE, print its output and exit (1 if it raised)")
-    p.add_argument("--style", metavar="NAME", help="pygments style for the input (e.g. monokai, solarized-dark)")
-    p.add_argument("--vi", action="store_true", help="vi editing mode")
-    p.add_argument("--images", choices=images.PROTOCOLS, default="auto",
-                   help="inline images: kitty, iterm, sixel, off (default: detect)")
-    p.add_argument("--version", action="version", version=f"repl {__version__}")
+    kernel.add_argument("-c", dest="code", metavar="CODE", help="run CODE, print its output and exit (1 if it raised)")
+    kernel.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="KERNEL_* variable for kernels started on Enterprise Gateway (repeatable)")
+    kernel.add_argument("--launch-timeout", type=float, default=120.0, metavar="S",
+                        help="how long a kernel may take to start (default 120; clusters may need more)")
+    net = p.add_argument_group("network and TLS")
+    net.add_argument("--protocol", choices=("auto", "v1", "legacy"), default="auto",
+                     help="websocket protocol: v1 binary framing, legacy JSON, or auto (offer v1)")
+    net.add_argument("--ws-url", metavar="URL", help="websocket base URL when it differs (env JUPYTER_GATEWAY_WS_URL)")
+    net.add_argument("--ping-interval", type=float, default=20.0, metavar="S",
+                     help="websocket keepalive ping every S seconds (0: off; default 20)")
+    net.add_argument("--ping-timeout", type=float, default=20.0, metavar="S",
+                     help="drop and reconnect if a ping is not answered in S seconds (default 20)")
+    net.add_argument("--ca-cert", metavar="FILE", help="trust this CA bundle for https/wss")
+    net.add_argument("--client-cert", metavar="FILE", help="client certificate (PEM, may include the key)")
+    net.add_argument("--client-key", metavar="FILE", help="client certificate key (PEM)")
+    net.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (warns)")
+    display = p.add_argument_group("display")
+    display.add_argument("--style", metavar="NAME", help="pygments style for the input (e.g. monokai, solarized-dark)")
+    display.add_argument("--vi", action="store_true", help="vi editing mode")
+    display.add_argument("--images", choices=images.PROTOCOLS, default="auto",
+                         help="inline images: kitty, iterm, sixel, off (default: detect)")
+    debugging = p.add_argument_group("debugging")
+    debugging.add_argument("--debug", action="store_true", help="start with the message trace on")
+    debugging.add_argument("--log-traffic", metavar="FILE", help="append every message and event to FILE as JSON lines")
     return p
 
 

@@ -125,3 +125,11 @@ async def test_cookies_set_by_the_server_reach_the_websocket():
         await k.close()
     await rest.aclose()
     assert seen.get("cookie") == "lb=node-7" and seen.get("authorization") == "token t"
+
+
+def test_help_is_grouped_with_examples():
+    text = build_parser().format_help()
+    groups = ["server and auth:", "kernel:", "network and TLS:", "display:", "debugging:", "examples:"]
+    at = [text.find(g) for g in groups]
+    assert -1 not in at and at == sorted(at), at
+    assert text.count("\n  repl ") == 2  # two example lines
