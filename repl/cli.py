@@ -7,16 +7,18 @@ error (one line on stderr), 130/143/129 interrupted, terminated, hung up.
 from __future__ import annotations
 
 import argparse
+import io
 import asyncio
 import contextlib
 import os
 import signal
 import ssl
 import sys
+import tokenize
 from typing import Callable
 
 from repl import __version__, errors
-from repl.config import ENV_TOKEN, ENV_URL, Settings, kernel_env_for
+from repl.config import ENV_CONFIG, ENV_TOKEN, ENV_URL, Settings, config_path, kernel_env_for
 from repl.protocol.messages import USERNAME
 from repl.gateway import tls, urls
 from repl.gateway.channel import ChannelOptions
@@ -83,14 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # what the terminal's encoding cannot show is replaced, not lost
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="replace")  # type: ignore[union-attr]
     try:
         settings = Settings.resolve(args)
     except errors.ReplError as exc:
         _say(f"repl: {exc}")
         return 2
+    if os.environ.get(ENV_CONFIG) and not config_path().exists():
+        _say(f"repl: {ENV_CONFIG} points at {config_path()}, which does not exist; no config file is used")
     interactive = settings.code is None
     if interactive and not sys.stdin.isatty():
-        settings.code = sys.stdin.read()
+        settings.code = source_text(sys.stdin.buffer.read())
         interactive = False
     if not interactive and not (settings.code or "").strip():
         return 0
@@ -109,6 +116,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 _last_signal: list[int] = []
+
+
+def source_text(data: bytes) -> str:
+    """Code piped in, decoded as Python decodes a script: its coding cookie or UTF-8, and
+    what does not decode is replaced rather than refused."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        encoding = "utf-8"
+    return data.decode(encoding, errors="replace").removeprefix("\ufeff")
 
 
 def _pt_style(name: str):

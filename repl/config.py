@@ -6,6 +6,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from typing import Mapping
 
 from repl import paths
@@ -29,9 +30,11 @@ def config_path() -> Path:
 def load_file(path: Path) -> dict:
     """The TOML config file, or {} when there is none; a broken one is a one-line UsageError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         return {}
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text: save it as UTF-8") from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
@@ -76,9 +79,40 @@ def kernel_env_for(api_info: dict, env: dict[str, str], username: str) -> dict[s
 
 def _read_token(path: str, what: str) -> str:
     try:
-        return Path(path).expanduser().read_text(encoding="utf-8").strip()
+        return Path(path).expanduser().read_text(encoding="utf-8-sig").strip()  # a BOM is dropped
+    except UnicodeDecodeError:
+        raise UsageError(f"{what} {path} is not UTF-8 text") from None
     except OSError as exc:
         raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+
+
+def _ascii_token(token: str | None, source: str) -> str | None:
+    """Tokens travel in an HTTP header, which is ASCII: say so instead of failing later."""
+    if token is not None and not token.isascii():
+        raise UsageError(f"the token from {source} has non-ASCII characters (a stray character?); tokens are ASCII")
+    return token
+
+
+_KINDS: dict[type, str] = {str: "a string", dict: "a table", list: "a list"}
+
+
+def _typed(entry: dict, key: str, kind: type, where: str):
+    """``entry[key]`` if it is of ``kind`` (or absent: None); else a one-line UsageError."""
+    value = entry.get(key)
+    if value is None or isinstance(value, kind):
+        return value
+    raise UsageError(f"{where}: {key} must be {_KINDS[kind]}, not {type(value).__name__} ({key} = {value!r:.40})")
+
+
+def token_from_url(url: str | None) -> tuple[str | None, str | None]:
+    """(url without ``?token=…``, the token): Jupyter Server prints such URLs at start."""
+    if not url or "token=" not in url:
+        return url, None
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    token = (query.pop("token", [None]) or [None])[0]
+    rest = urlencode({k: v[0] for k, v in query.items()})
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), token
 
 
 def parse_headers(items: list[str]) -> dict[str, str]:
@@ -87,6 +121,8 @@ def parse_headers(items: list[str]) -> dict[str, str]:
         name, sep, value = item.partition(":")
         if not sep or not name.strip() or any(c in name for c in " \t\r\n") or "\n" in value or "\r" in value:
             raise UsageError(f"--header wants 'Name: value', not {item.split(':')[0][:40]!r}…")
+        if not (name + value).isascii():
+            raise UsageError(f"--header {name.strip()[:40]}: HTTP headers are ASCII; this one is not")
         headers[name.strip()] = value.strip()
     return headers
 
@@ -127,25 +163,32 @@ class Settings:
         env = os.environ if env is None else env
         path = path or config_path()
         entry = server_entry(file if file is not None else load_file(path), args.server, path)
-        token = args.token
+        where = f"{path}, server '{args.server or 'default'}'"
+        if args.attach is not None and not args.attach.strip():
+            raise UsageError("--attach wants a kernel id, id prefix or alias, not an empty string")
+        url = args.url or env.get(ENV_URL) or _typed(entry, "url", str, where) or None
+        url, url_token = token_from_url(url)
+        token = _ascii_token(args.token, "--token")
         if token is None and args.token_file:
-            token = _read_token(args.token_file, "--token-file")
-        token = token or env.get(ENV_TOKEN) or None
-        if token is None and isinstance(entry.get("token_file"), str):
-            token = _read_token(entry["token_file"], f"token_file of server in {path}")
-        if token is None and isinstance(entry.get("token"), str):
-            token = entry["token"]
-        headers = {str(k): str(v) for k, v in (entry.get("headers") or {}).items()}
+            token = _ascii_token(_read_token(args.token_file, "--token-file"), "--token-file")
+        token = token or _ascii_token(env.get(ENV_TOKEN), ENV_TOKEN) or _ascii_token(url_token, "the URL") or None
+        token_file = _typed(entry, "token_file", str, where)
+        if token is None and token_file:
+            token = _ascii_token(_read_token(token_file, f"token_file of {where}"), where)
+        if token is None:
+            token = _ascii_token(_typed(entry, "token", str, where), where)
+        headers = {str(k): str(v) for k, v in (_typed(entry, "headers", dict, where) or {}).items()}
+        headers = parse_headers([f"{k}: {v}" for k, v in headers.items()])
         headers.update(parse_headers(args.header))
-        kernel_env = {str(k): str(v) for k, v in (entry.get("env") or {}).items()}
+        kernel_env = {str(k): str(v) for k, v in (_typed(entry, "env", dict, where) or {}).items()}
         kernel_env.update(parse_env(args.env))
         return cls(
-            url=args.url or env.get(ENV_URL) or entry.get("url") or None,
+            url=url,
             token=token,
-            kernel=args.kernel or (entry.get("kernel") if not args.attach else None),
+            kernel=args.kernel or (_typed(entry, "kernel", str, where) if not args.attach else None),
             kernel_env=kernel_env,
-            ca_cert=args.ca_cert or entry.get("ca_cert"),
+            ca_cert=args.ca_cert or _typed(entry, "ca_cert", str, where),
             headers=headers,
             **{name: getattr(args, name) for name in _FROM_FLAGS_ONLY},
-            ws_url=args.ws_url or env.get(ENV_WS_URL) or entry.get("ws_url") or None,
+            ws_url=args.ws_url or env.get(ENV_WS_URL) or _typed(entry, "ws_url", str, where) or None,
         )

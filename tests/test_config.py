@@ -133,3 +133,73 @@ def test_help_is_grouped_with_examples():
     at = [text.find(g) for g in groups]
     assert -1 not in at and at == sorted(at), at
     assert text.count("\n  repl ") == 2  # two example lines
+
+
+def run_repl(args, env, input=None):
+    return subprocess.run([sys.executable, "-m", "repl", *args], env=env, input=input, capture_output=True,
+                          timeout=120)
+
+
+def one_line(r, *words):
+    err = r.stderr.decode()
+    assert r.returncode == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert all(w in err for w in words), err
+    return err
+
+
+@pytest.mark.parametrize("key, literal", [("url", "1"), ("headers", '"str"'), ("env", '"x"'), ("kernel", '["a"]'),
+                                          ("ca_cert", "5"), ("ws_url", "5"), ("token", "7"), ("token_file", "1.5")])
+def test_config_values_of_the_wrong_type_are_one_line(tmp_path, key, literal):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'default = "s"\n[servers.s]\n{key} = {literal}\n')
+    r = run_repl(["-c", "1"], {**_base_env(), "REPL_CONFIG": str(cfg)})
+    one_line(r, str(cfg), key)
+
+
+def test_config_not_utf8_and_missing(tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_bytes(b'url = "caf\xe9"\n')
+    one_line(run_repl(["-c", "1"], {**_base_env(), "REPL_CONFIG": str(cfg)}), "not UTF-8")
+    missing = tmp_path / "nope.toml"
+    r = run_repl(["--url", "ftp://x", "-c", "1"], {**_base_env(), "REPL_CONFIG": str(missing)})
+    assert f"REPL_CONFIG points at {missing}, which does not exist" in r.stderr.decode()
+
+
+def _base_env():
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER_GATEWAY", "REPL_CONFIG"))}
+
+
+def test_tokens_and_headers_that_are_not_ascii_are_one_line(gateway, tmp_path):
+    env = {**_base_env(), "JUPYTER_GATEWAY_URL": gateway.url}
+    err = one_line(run_repl(["--token", "tökén", "-c", "1"], env), "--token", "non-ASCII")
+    assert "tökén" not in err
+    one_line(run_repl(["-c", "1"], {**env, "JUPYTER_GATEWAY_AUTH_TOKEN": "tökén"}), "JUPYTER_GATEWAY_AUTH_TOKEN")
+    one_line(run_repl(["--token", gateway.token, "--header", "X-A: café", "-c", "1"], env), "--header X-A")
+
+
+def test_token_file_with_a_bom_and_a_token_in_the_url(gateway, tmp_path):
+    env = {**_base_env(), "JUPYTER_GATEWAY_URL": gateway.url}
+    bom = tmp_path / "token"
+    bom.write_bytes(b"\xef\xbb\xbf" + gateway.token.encode() + b"\n")
+    r = run_repl(["--token-file", str(bom), "-c", "print('bom ok')"], env)
+    assert r.returncode == 0 and r.stdout == b"bom ok\n", r.stderr
+    r = run_repl(["--url", f"{gateway.url}/?token={gateway.token}", "-c", "print('url ok')"], _base_env())
+    assert r.returncode == 0 and r.stdout == b"url ok\n", r.stderr
+    assert gateway.token.encode() not in r.stderr + r.stdout
+
+
+def test_latin1_script_on_stdin_and_empty_attach(gateway):
+    env = gateway.env()
+    r = run_repl([], env, input=b"# caf\xe9\nprint('latin ok')\n")
+    assert r.returncode == 0 and r.stdout == b"latin ok\n", r.stderr
+    r = run_repl([], env, input=b"# -*- coding: latin-1 -*-\nprint('caf\xe9')\n")
+    assert r.returncode == 0 and r.stdout == "café\n".encode(), r.stderr
+    one_line(run_repl(["--attach", "", "-c", "1"], env), "--attach")
+
+
+def test_output_the_terminal_cannot_encode_is_replaced(gateway):
+    env = {**gateway.env(), "PYTHONIOENCODING": "ascii"}
+    r = run_repl(["-c", "print('caf\\u00e9 ok')"], env)
+    assert r.returncode == 0 and r.stdout == b"caf? ok\n", r.stderr
