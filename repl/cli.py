@@ -161,8 +161,9 @@ async def _amain(settings: Settings, interactive: bool) -> int:
     from repl.ui.console import Console
     from repl.ui.trace import Tracer
 
-    style = render.Style(color=interactive and not os.environ.get("NO_COLOR"),
-                         images=images.choose(settings.images, os.environ) if interactive else "off")
+    dumb = os.environ.get("TERM") == "dumb"
+    style = render.Style(color=interactive and not os.environ.get("NO_COLOR") and not dumb, escapes=not dumb,
+                         images=images.choose(settings.images, os.environ) if interactive and not dumb else "off")
     pt_style = _pt_style(settings.style) if settings.style else None
     console = Console()
     emit: Callable[[str], None] = console.line if interactive else _say

@@ -72,3 +72,11 @@ def test_one_tag_per_line_for_coloured_and_other_clients_output():
     v.show("k", s.ExecuteInput(None, True, "x = 1", 4), "[py elsewhere] ")
     plain = render.strip_ansi(out.getvalue())
     assert plain == "[py] one\n[py] two\n[py] three\n[py elsewhere] In [4]: x = 1\n"
+
+
+def test_a_dumb_terminal_gets_no_escape_sequences():
+    out = Screen()
+    v = OutputView(Console(out=out, err=out), render.Style(color=False, escapes=False))
+    v.show("k", s.Stream(REQ, False, "stdout", "\x1b[31mred\x1b[0m plain\n"))
+    v.show("k", s.ErrorOutput(REQ, False, "E", "x", ["\x1b[31mTraceback\x1b[0m"]))
+    assert out.getvalue() == "red plain\nTraceback\n"

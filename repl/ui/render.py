@@ -31,6 +31,7 @@ class Style:
     color: bool = True
     width: int = 80
     images: str = "off"  # kitty / iterm / sixel / off
+    escapes: bool = True  # False for TERM=dumb: the terminal shows escape sequences as text
 
     def paint(self, code: str, text: str) -> str:
         """``text`` in the SGR ``code``, line by line: a line break never sits inside a colour, so
