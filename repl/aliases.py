@@ -6,7 +6,6 @@ forgotten when its kernel is gone (shut down, or missing from the server's kerne
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from pathlib import Path
@@ -29,9 +28,14 @@ class AliasStore:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def _save_all(self, data: dict) -> None:
-        with contextlib.suppress(OSError):  # aliases are a convenience: an unwritable data dir must not stop the REPL
+    def _save_all(self, data: dict) -> bool:
+        """Write the file; False if it cannot be written (aliases are a convenience: an unwritable
+        data dir must not stop the REPL)."""
+        try:
             paths.write_private(self.path, json.dumps(data, indent=1, sort_keys=True))
+        except OSError:
+            return False
+        return True
 
     def all(self) -> dict[str, str]:
         mine = self._load_all().get(self.server, {})
@@ -46,7 +50,8 @@ class AliasStore:
                 return kid
         return None
 
-    def set(self, kernel_id: str, alias: str) -> None:
+    def set(self, kernel_id: str, alias: str) -> bool:
+        """Remember an alias; False if it could not be written down (it lasts this session only)."""
         if not ALIAS_RE.match(alias):
             raise UsageError("an alias is a letter or _ then up to 31 letters, digits, _ . or -")
         if alias.isdigit():
@@ -55,7 +60,7 @@ class AliasStore:
         mine = {k: v for k, v in data.get(self.server, {}).items() if v != alias}
         mine[kernel_id] = alias
         data[self.server] = mine
-        self._save_all(data)
+        return self._save_all(data)
 
     def forget(self, kernel_ids) -> None:
         ids = set(kernel_ids)

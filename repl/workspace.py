@@ -119,13 +119,9 @@ class Workspace:
         if not target:
             raise errors.UsageError("which kernel? give an index from /kernels, an alias or an id prefix")
         if target.isdigit():
-            if not self.listing:
-                await self.list_kernels()
-            n = int(target)
-            if 1 <= n <= len(self.listing):
-                return self.listing[n - 1]
-            if len(target) < 4:  # too short for an id prefix: it was meant as an index
-                raise errors.NoSuchKernel(f"no kernel number {n}: /kernels lists {len(self.listing)}")
+            found = await self._by_number(target)
+            if found is not None:
+                return found
         for k in self.kernels.values():
             if target in (k.alias, k.label):
                 return k.model
@@ -141,6 +137,22 @@ class Workspace:
             return attached[0]
         return await self.rest.resolve(target)
 
+    async def _by_number(self, target: str) -> KernelModel | None:
+        """A digits-only target: an index from /kernels when it is one; None to try it as an id prefix."""
+        if not self.listing:
+            await self.list_kernels()
+        n = int(target)
+        index = self.listing[n - 1] if 1 <= n <= len(self.listing) else None
+        if len(target) < 4:  # too short for an id prefix: it is an index
+            if index is None:
+                raise errors.NoSuchKernel(f"no kernel number {n}: /kernels lists {len(self.listing)}")
+            return index
+        prefixed = [m for m in self.listing if m.id.startswith(target)]
+        if index is not None and prefixed:
+            ids = ", ".join(m.id[:12] for m in prefixed)
+            raise errors.NoSuchKernel(f"'{target}' is kernel number {n} and the start of {ids}: give more of the id")
+        return index
+
     async def use(self, target: str) -> Kernel:
         """Switch to a kernel, attaching to it first if needed; a kernel gone from the server is refused."""
         model = await self.resolve_target(target)
@@ -152,12 +164,14 @@ class Workspace:
         self.current = kernel
         return kernel
 
-    def name(self, kernel: Kernel, alias: str) -> None:
+    def name(self, kernel: Kernel, alias: str) -> bool:
+        """Give a kernel an alias; False if it could not be remembered beyond this session."""
+        saved = self.aliases.set(kernel.id, alias)
         for other in self.kernels.values():
             if other is not kernel and other.alias == alias:
                 other.alias = None
-        self.aliases.set(kernel.id, alias)
         kernel.alias = alias
+        return saved
 
     async def shutdown(self, model: KernelModel) -> None:
         kernel = self.kernels.pop(model.id, None)

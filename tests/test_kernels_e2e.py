@@ -8,6 +8,9 @@ import sys
 import httpx
 import pytest
 
+from repl import errors
+from repl.gateway.rest import RestClient
+
 from tests.conftest import wait_until
 
 
@@ -164,6 +167,14 @@ def test_save_writes_a_valid_notebook(term, tmp_path):
     assert nb.cells[1].outputs[0].ename == "ZeroDivisionError"
     assert nb.metadata.kernelspec.name == "python3" and nb.metadata.language_info.name == "python"
     json.loads(path.read_text())  # plain JSON too
+    t.enter(f"/save {path}")  # never overwritten without -f
+    t.wait_for(lambda t: f"{path} exists: /save -f {path} overwrites it" in t.plain().replace("\n", ""))
+    t.enter(f"/save -f {path}")
+    t.wait_for(lambda t: t.text().count("saved 2 cells") == 2)
+    t.enter(f"/save {tmp_path}")  # a directory: a file named after the kernel and the time, inside it
+    t.wait_for(lambda t: t.text().count("saved 2 cells") == 3)
+    (inside,) = [p for p in tmp_path.glob("python3-*.ipynb")]
+    nbformat.validate(nbformat.read(str(inside), as_version=4))
 
 
 def test_bad_targets_are_one_line_and_the_repl_goes_on(term):
@@ -204,3 +215,37 @@ def test_hidden_kernel_list_is_explained(term, unlisted_gateway):
     t.enter("/kernels")
     t.wait_for("does not list its kernels")
     wait_until(lambda: (t.pump(), "*1" in t.text())[1], 10, 0.05, "the known kernel in the table")
+
+
+def test_an_alias_that_cannot_be_written_lasts_the_session(term, tmp_path, gateway):
+    t = term()
+    t.wait_prompt(1)
+    (tmp_path / "data" / "aliases.json").mkdir(parents=True, exist_ok=True)  # cannot be written as a file
+    t.enter("/name scratch")
+    t.wait_for("is now 'scratch' for this session only")
+    t.enter("/kernels")
+    t.wait_for("scratch")
+
+
+async def test_digits_are_an_index_only_when_they_are_one(gateway):
+    from repl.gateway.rest import KernelModel
+    from repl.workspace import Workspace
+    from tests.kernels import Recorder
+
+    rest = RestClient(gateway.url, gateway.token)
+    ws = Workspace(rest, Recorder())
+    ws.listing = [KernelModel("47288aaa-0000", "python3"), KernelModel("1234abcd-0000", "python3")]
+    ws.list_kernels = _no_refresh  # the listing above stands for the server's
+    assert (await ws.resolve_target("2")).id == "1234abcd-0000"
+    with pytest.raises(errors.NoSuchKernel, match="no kernel number 7"):
+        await ws.resolve_target("7")
+    with pytest.raises(errors.NoSuchKernel):  # 47288 is no index: asked of the server as an id prefix
+        await ws.resolve_target("47288")
+    ws.listing = [KernelModel(f"0002{i}aaa", "python3") for i in range(3)]
+    with pytest.raises(errors.NoSuchKernel, match="is kernel number 2 and the start of"):
+        await ws.resolve_target("0002")
+    await rest.aclose()
+
+
+async def _no_refresh():
+    return [], False

@@ -100,8 +100,11 @@ class Actions:
         if not arg:
             raise errors.UsageError("usage: /name ALIAS")
         kernel = self._current()
-        self.ws.name(kernel, arg)
-        self.say(f"kernel {kernel.id[:8]} is now '{arg}'")
+        if self.ws.name(kernel, arg):
+            self.say(f"kernel {kernel.id[:8]} is now '{arg}'")
+        else:
+            self.say(f"kernel {kernel.id[:8]} is now '{arg}' for this session only: "
+                     f"{self.ws.aliases.path} cannot be written")
 
     async def do_interrupt(self, arg: str) -> None:
         await self._current().interrupt()
@@ -131,12 +134,19 @@ class Actions:
         self.say(self.tracer.last())
 
     async def do_save(self, arg: str) -> None:
-        if not arg:
-            raise errors.UsageError("usage: /save FILE.ipynb")
+        words = arg.split()
+        force = "-f" in words
+        words = [w for w in words if w != "-f"]
+        if len(words) != 1:
+            raise errors.UsageError("usage: /save [-f] FILE.ipynb or DIRECTORY")
         kernel = self._current()
-        path = Path(arg).expanduser()
-        if path.suffix != ".ipynb":
+        path = Path(words[0]).expanduser()
+        if path.is_dir() or words[0].endswith("/"):
+            path = path / f"{kernel.label}-{time.strftime('%Y%m%d-%H%M%S')}.ipynb"
+        elif path.suffix != ".ipynb":
             path = path.with_suffix(path.suffix + ".ipynb") if path.suffix else path.with_suffix(".ipynb")
+        if path.exists() and not force:
+            raise errors.UsageError(f"{path} exists: /save -f {words[0]} overwrites it")
         specs = await self.ws.rest.kernelspecs()
         entry = specs.get("kernelspecs", {}).get(kernel.model.name, {})
         display = entry.get("spec", {}).get("display_name", "") if isinstance(entry, dict) else ""

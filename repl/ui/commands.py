@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "interrupt": ("", "interrupt the current kernel"),
     "restart": ("", "restart the current kernel (its state is lost)"),
     "shutdown": ("[TARGET]", "shut a kernel down (default: the current one)"),
-    "save": ("FILE.ipynb", "save this session's cells of the current kernel as a notebook"),
+    "save": ("[-f] FILE.ipynb|DIR", "save this session's cells of the current kernel as a notebook (-f: overwrite)"),
     "debug": ("[on|off|full] [FILTER…]", "message trace: a line per message, or full JSON; filter by channel or msg_type"),
     "last": ("", "the full traffic of the most recent cell, even with the trace off"),
     "quit": ("", "exit (also Ctrl-D)"),
