@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from typing import TextIO
@@ -28,13 +29,28 @@ class OneShot:
         self.plain = render.Style(color=False)
         self.tracebacks = render.Style(color=self.err.isatty())
         self._sanitizers: dict[str, Sanitizer] = {}
+        self.broken = False  # the reader of our output went away (``repl -c … | head``)
+        self._kernel: Kernel | None = None
 
     def _write(self, f: TextIO, text: str, stream: str = "") -> None:
+        if self.broken:
+            return
         if f.isatty():
             san = self._sanitizers.setdefault(stream, Sanitizer()) if stream else None
             text = san.feed(text) if san else clean(text)
-        f.write(text)
-        f.flush()
+        try:
+            f.write(text)
+            f.flush()
+        except BrokenPipeError:
+            self._pipe_closed()
+
+    def _pipe_closed(self) -> None:
+        """Like any Unix tool: stop quietly; the cell is interrupted, nobody reads its output."""
+        self.broken = True
+        with contextlib.suppress(OSError):  # no complaint from Python's own flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if self._kernel is not None:
+            asyncio.ensure_future(self._kernel.interrupt())
 
     def kernel_events(self, kernel: Kernel, events: list[s.Event]) -> None:
         for ev in events:
@@ -59,6 +75,7 @@ class OneShot:
 
     async def run(self, kernel: Kernel, code: str) -> int:
         loop = asyncio.get_running_loop()
+        self._kernel = kernel
         cell = await kernel.execute(code, allow_stdin=False)
         interrupted = False
 
@@ -75,6 +92,8 @@ class OneShot:
                 loop.remove_signal_handler(signal.SIGINT)
         if cell.request.status == "lost":
             raise errors.KernelDead(f"kernel {kernel.label} died while running the code")
+        if self.broken:
+            return 128 + signal.SIGPIPE  # as a Unix tool killed by SIGPIPE reports it: 141
         if interrupted:
             return 130  # as for any program stopped by Ctrl-C (128 + SIGINT)
         return 1 if cell.request.failed else 0

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,14 @@ def test_one_shot_interrupted_exits_130(gateway):
         assert "KeyboardInterrupt" in p.stderr.read()
     finally:
         p.kill()
+
+
+def test_one_shot_into_a_closed_pipe_stops_quietly(gateway):
+    code = "import time\nfor i in range(100000): print(i, flush=True); time.sleep(0.001)"
+    script = f'{sys.executable} -m repl -c "$CODE" | head -2; echo "status ${{PIPESTATUS[0]}}"'
+    started = time.monotonic()
+    r = subprocess.run(["bash", "-c", script], env={**gateway.env(), "CODE": code}, capture_output=True, text=True,
+                       timeout=120)
+    assert r.stdout == "0\n1\nstatus 141\n", (r.stdout, r.stderr)  # 128 + SIGPIPE, as Unix tools report it
+    assert r.stderr == ""
+    assert time.monotonic() - started < 60  # the cell was interrupted, not run to its end (100 s)
