@@ -246,3 +246,11 @@ def test_one_shot_into_a_closed_pipe_stops_quietly(gateway):
     assert r.stdout == "0\n1\nstatus 141\n", (r.stdout, r.stderr)  # 128 + SIGPIPE, as Unix tools report it
     assert r.stderr == ""
     assert time.monotonic() - started < 60  # the cell was interrupted, not run to its end (100 s)
+
+
+def test_https_to_a_plain_http_server_fails_fast(gateway):
+    env = {k: v for k, v in gateway.env().items() if k != "JUPYTER_GATEWAY_URL"}
+    started = time.monotonic()
+    r = run(["--url", gateway.url.replace("http://", "https://"), "-c", "1"], env)
+    assert r.returncode == 2 and "does not speak TLS; did you mean http://" in r.stderr and r.stderr.count("\n") == 1
+    assert time.monotonic() - started < 8  # not the 10 s connect timeout

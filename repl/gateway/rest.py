@@ -7,8 +7,10 @@ the server sends back before that text can reach an error message.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from typing import Any, Callable
 
 import httpx
@@ -40,6 +42,22 @@ class KernelModel:
             connections=conns if isinstance(conns, int) else None,
             last_activity=str(data.get("last_activity", "")),
         )
+
+
+async def speaks_plain_http(url: str, timeout: float = 3.0) -> bool:
+    """Whether the https URL's host:port answers plain HTTP (a TLS server answers an alert, or nothing)."""
+    parts = urlsplit(url)
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, parts.port or 443), timeout)
+    except (OSError, asyncio.TimeoutError, TimeoutError):
+        return False
+    try:
+        writer.write(f"HEAD / HTTP/1.0\r\nHost: {parts.hostname}\r\n\r\n".encode())
+        return (await asyncio.wait_for(reader.read(5), timeout)) == b"HTTP/"
+    except (OSError, asyncio.TimeoutError, TimeoutError):
+        return False
+    finally:
+        writer.close()
 
 
 class RestClient:
@@ -156,7 +174,19 @@ class RestClient:
     # ------------------------------------------------------------ API
 
     async def api_info(self) -> dict:
-        r = await self._call("GET", "api")
+        """The server's version; the first request, so it also finds a URL that says https to a
+        server that only speaks HTTP (which would otherwise hang until the connect timeout)."""
+        request = asyncio.ensure_future(self._call("GET", "api"))
+        if self.base_url.startswith("https:") and not os.environ.get("HTTPS_PROXY", os.environ.get("https_proxy")):
+            probe = asyncio.ensure_future(speaks_plain_http(self.base_url))
+            await asyncio.wait([request, probe], return_when=asyncio.FIRST_COMPLETED)
+            # (an HTTPS server may answer plain HTTP too, with a 400: then the real request ends soon)
+            if not request.done() and await probe and not (await asyncio.wait([request], timeout=2.0))[0]:
+                request.cancel()
+                plain = "http" + self.display_url[len("https"):]
+                raise errors.ServerUnreachable(f"{self.display_url} does not speak TLS; did you mean {plain}?")
+            probe.cancel()
+        r = await request
         if r.status_code == 404:
             raise errors.ServerError(f"{self.display_url} has no Jupyter API at /api; check the URL and its base path")
         data = self._check(r, "reading the server version")
