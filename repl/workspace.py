@@ -186,6 +186,12 @@ class Workspace:
                 self.current = next(iter(self.kernels.values()), None)
             self._relabel()
 
+    def resumed(self) -> None:
+        """The process was stopped (Ctrl-Z) and continues: check every connection now rather than
+        at the next keepalive ping; a dead one reconnects."""
+        for kernel in self.kernels.values():
+            kernel.channel.check_soon()
+
     def running_in_background(self) -> list[tuple[Kernel, int | None]]:
         """(kernel, execution count) of every cell still running in the background."""
         return [(k, c.execution_count) for k in self.kernels.values() for c in k.background]

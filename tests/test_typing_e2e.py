@@ -1,5 +1,6 @@
 """Typing and reading like a Jupyter client, in a pty against a real gateway."""
 
+import sys
 import os
 import stat
 
@@ -156,3 +157,42 @@ def test_style_and_vi_flags(term):
     t.wait_for(lambda t: "xyz" not in t.text())
     t.type("i'vi ok'\r")
     t.wait_for("Out[1]: 'vi ok'")
+
+
+def test_ctrl_z_at_an_idle_prompt_suspends_to_the_shell(gateway, tmp_path):
+    import contextlib
+    import time
+
+    import pexpect
+    import pyte
+
+    env = {**gateway.env(), "TERM": "xterm", "PS1": "$ ", "REPL_DATA_DIR": str(tmp_path)}
+    # an interactive shell with job control, as a user has (pexpect alone makes an orphaned group)
+    shell = pexpect.spawn("bash", ["--norc", "--noprofile", "-i"], env=env, encoding="utf-8", dimensions=(30, 100))
+    screen = pyte.Screen(100, 30)
+    stream = pyte.Stream(screen)
+    screen.write_process_input = shell.send  # answer cursor-position queries
+
+    def wait(what, timeout=60):
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(pexpect.TIMEOUT):
+                stream.feed(shell.read_nonblocking(65536, timeout=0.1))
+            text = "\n".join(line.rstrip() for line in screen.display)
+            if what in text:
+                return
+            assert time.monotonic() < deadline, f"timed out waiting for {what!r}:\n{text}"
+
+    try:
+        shell.sendline(f"{sys.executable} -m repl")
+        wait("In [1]:")
+        shell.send("x = 41\r")
+        wait("In [2]:")
+        shell.sendcontrol("z")
+        wait("Stopped")
+        shell.sendline("fg")
+        wait("In [2]:")
+        shell.send("x + 1\r")
+        wait("Out[2]: 42")
+    finally:
+        shell.terminate(force=True)

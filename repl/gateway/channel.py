@@ -103,6 +103,7 @@ class KernelChannel:
         self._connected = asyncio.Event()
         self._closing = False
         self._cycling = False
+        self._dead_link = False  # set when a check found the socket dead: it may have lost output
 
     # ------------------------------------------------------------ connection
 
@@ -192,6 +193,22 @@ class KernelChannel:
             self._emit_trace({"event": "ws-cycle", "reason": reason})
             await ws.close(1000, reason)
 
+    def check_soon(self, timeout: float = 2.0) -> None:
+        """Ping now; a socket that does not answer in ``timeout`` s is dropped and reconnected."""
+        asyncio.ensure_future(self._check(timeout))
+
+    async def _check(self, timeout: float) -> None:
+        ws = self._ws
+        if ws is None or self.state != ChannelState.CONNECTED:
+            return
+        try:
+            await asyncio.wait_for(await ws.ping(), timeout)
+        except (ConnectionClosed, asyncio.TimeoutError, TimeoutError):
+            self._emit_trace({"event": "ws-dead", "reason": "no pong after a suspend"})
+            self._dead_link = True
+            if ws.transport is not None:
+                ws.transport.abort()  # the reader notices and reconnects
+
     # ------------------------------------------------------------ sending
 
     async def send(self, msg: dict) -> int:
@@ -255,8 +272,8 @@ class KernelChannel:
             # close the server knew at once and buffered everything for the replay.
             sent = ws.protocol.close_sent
             dead = ws.protocol.close_rcvd is None and sent is not None and sent.code == 1011  # keepalive timeout
-            clean = self._cycling or not dead
-            self._cycling = False
+            clean = self._cycling or not (dead or self._dead_link)
+            self._cycling = self._dead_link = False
             self._emit_trace({"event": "ws-close", "code": ws.close_code})
             try:
                 await self._reconnect()

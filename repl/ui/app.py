@@ -60,7 +60,8 @@ class App:
         self._keyboard: CellInput | None = None
         self.questions = Questions(console, lambda: self._keyboard,
                                    lambda req: self._fg is not None and req is self._fg.cell.request,
-                                   lambda: self._own_signals(asyncio.get_running_loop()), self._interrupt)
+                                   self._prompting, lambda: self._own_signals(asyncio.get_running_loop()),
+                                   self._interrupt)
         self._next_input = ""
         self._early_sigint = False
         self._actions: Actions | None = None
@@ -122,6 +123,7 @@ class App:
             parts.specs = sorted((await ws.rest.kernelspecs())["kernelspecs"])
         loop = asyncio.get_running_loop()
         self._own_signals(loop)
+        loop.add_signal_handler(signal.SIGCONT, ws.resumed)  # back from Ctrl-Z: are the links alive?
         try:
             while True:
                 await self.questions.settle()  # the prompt may have stepped aside for them
@@ -134,7 +136,7 @@ class App:
                 if text and text.strip() and await self._handle(text, ws, actions):
                     return 0
         finally:
-            for signum in (signal.SIGINT, signal.SIGTSTP):
+            for signum in (signal.SIGINT, signal.SIGTSTP, signal.SIGCONT):
                 loop.remove_signal_handler(signum)
 
     async def _handle(self, text: str, ws: Workspace, actions: Actions) -> bool:
@@ -160,6 +162,7 @@ class App:
             self.console.app = self.prompt.app
             self._early_sigint = False
             default, self._next_input = self._next_input, ""
+            self._prompting()
             return await self.prompt.prompt_async(parts.message, default=default)
         except (KeyboardInterrupt, _StepAside):
             return None
@@ -178,6 +181,12 @@ class App:
         which = ", ".join(f"In [{n if n is not None else '?'}] on {k.label}" for k, n in running)
         self.view.line(f"repl: still running in the background: {which}; Ctrl-D again exits", "err")
         return False
+
+    @staticmethod
+    def _prompting() -> None:
+        """At a prompt Ctrl-Z suspends repl to the shell (prompt_toolkit stops the process group):
+        our SIGTSTP handler, which sends running cells to the background, steps aside."""
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGTSTP)
 
     def _own_signals(self, loop: asyncio.AbstractEventLoop) -> None:
         # prompt_toolkit drops SIGINT handlers when a prompt ends: take it back, so Ctrl-C from

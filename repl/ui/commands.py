@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 KEYS = [
     ("Ctrl-C", "interrupt the running cell; at the prompt, clear the line"),
-    ("Ctrl-Z", "send the running cell to the background; its output keeps coming, tagged"),
+    ("Ctrl-Z", "send the running cell to the background (output keeps coming, tagged); at the prompt, suspend repl"),
     ("Ctrl-D", "exit (asks first while cells run in the background); kernels this repl started are shut down"),
     ("Enter", "run the cell, or continue it when the kernel says it is incomplete"),
     ("Alt-Enter", "insert a newline (multi-line cell)"),

@@ -45,7 +45,7 @@ class PromptParts:
             complete_in_thread=False, prompt_continuation=self.continuation, multiline=True,
             key_bindings=make_bindings(asking.quick_verdict, asking.kernel_verdict, asking.inspect),
             history=hist.open_history(), auto_suggest=AutoSuggestFromHistory(), enable_history_search=True,
-            vi_mode=vi, style=pt_style, include_default_pygments_style=pt_style is None,
+            vi_mode=vi, style=pt_style, enable_suspend=True, include_default_pygments_style=pt_style is None,
             color_depth=None if self.style.color else ColorDepth.MONOCHROME,
         )
 

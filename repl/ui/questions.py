@@ -25,12 +25,14 @@ class Questions:
         console: Console,
         keyboard: Callable[[], CellInput | None],  # the keyboard of the running cell, if any
         is_foreground: Callable[[s.Request | None], bool],
+        before_prompt: Callable[[], None],  # let Ctrl-Z at the question suspend repl
         after_prompt: Callable[[], None],  # take back the signal handlers a prompt drops
         interrupt: Callable[[Kernel], Awaitable[None]],
     ) -> None:
         self.console = console
         self.keyboard = keyboard
         self.is_foreground = is_foreground
+        self.before_prompt = before_prompt
         self.after_prompt = after_prompt
         self.interrupt = interrupt
         self._queue: deque[tuple[Kernel, s.InputRequest]] = deque()
@@ -64,12 +66,13 @@ class Questions:
         if keyboard is not None:
             keyboard.pause()
         self.console.ensure_newline()
-        session: PromptSession = PromptSession()
+        session: PromptSession = PromptSession(enable_suspend=True)
         if keyboard is not None:
             keyboard.hand_to(session.input)  # what was typed ahead answers the question
         question = ev.prompt if self.is_foreground(ev.request) else f"[{kernel.label}] {ev.prompt}"
         try:
             self.console.app = session.app
+            self.before_prompt()
             value = await session.prompt_async(question, is_password=ev.password)
         except KeyboardInterrupt:
             self.console.app = None
