@@ -72,6 +72,7 @@ class Kernel:
         )
         self.cells: list[Cell] = []  # this session's cells, in order (for /save)
         self.last_rtt_ms: float | None = None
+        self.link_rtt: float | None = None  # the quickest question round trip seen (s): the link's floor
         self.same_spec_attached = False  # another attached kernel has the same spec: show the id too
         self.gone = False
         self._conn_state = ChannelState.DISCONNECTED
@@ -183,7 +184,11 @@ class Kernel:
         fut = self._asks[req.msg_id] = asyncio.get_running_loop().create_future()
         try:
             await self.channel.send(msg)
-            return await asyncio.wait_for(asyncio.shield(fut), timeout)
+            sent = time.perf_counter()
+            reply = await asyncio.wait_for(asyncio.shield(fut), timeout)
+            rtt = time.perf_counter() - sent
+            self.link_rtt = rtt if self.link_rtt is None else min(self.link_rtt, rtt)
+            return reply
         except (asyncio.TimeoutError, TimeoutError):
             return None  # a late reply is dropped: nobody waits for it any more
         finally:

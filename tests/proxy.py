@@ -1,15 +1,19 @@
-"""A TCP proxy on loopback whose connections a test can cut at any moment."""
+"""A TCP proxy on loopback whose connections a test can cut, freeze, or slow down (``delay``
+seconds each way, as a server across the country)."""
 
 from __future__ import annotations
 
+import queue
 import select
 import socket
 import threading
+import time
 import contextlib
 
 
 class CutProxy:
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, delay: float = 0.0) -> None:
+        self.delay = delay
         self.upstream = ("127.0.0.1", upstream_port)
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -48,6 +52,7 @@ class CutProxy:
 
     def _pump(self, client: socket.socket, server: socket.socket) -> None:
         peers = {client: server, server: client}
+        send = {sock: self._sender(peer) for sock, peer in peers.items()} if self.delay else None
         first = True
         try:
             while True:
@@ -61,13 +66,32 @@ class CutProxy:
                     if sock is client and first:
                         first = False
                         self.requests.append(data[:4096])
-                    peers[sock].sendall(data)
+                    if send is not None:
+                        send[sock].put((time.monotonic() + self.delay, data))
+                    else:
+                        peers[sock].sendall(data)
         except OSError:
             pass
         finally:
             for sock in (client, server):
                 with contextlib.suppress(OSError):
                     sock.close()
+
+    def _sender(self, sock: socket.socket) -> queue.Queue:
+        """A queue whose chunks reach ``sock`` ``delay`` seconds after they were read, in order."""
+        q: queue.Queue = queue.Queue()
+
+        def run() -> None:
+            while True:
+                due, data = q.get()
+                time.sleep(max(0.0, due - time.monotonic()))
+                try:
+                    sock.sendall(data)
+                except OSError:
+                    return
+
+        threading.Thread(target=run, daemon=True).start()
+        return q
 
     def cut(self) -> int:
         """Drop every live connection at once, as a network failure would. Returns how many."""

@@ -28,16 +28,18 @@ class Asking:
         kernel = self.current()
         if kernel is None:
             return "complete"
-        if kernel.language_info.get("name") == "python" and python_verdict(code) == "complete":
-            return "complete"
+        if kernel.language_info.get("name") == "python":
+            return python_verdict(code)  # complete, incomplete, or None: ask the kernel
         return None
 
     async def kernel_verdict(self, code: str) -> tuple[str, str]:
         kernel = self.current()
         if kernel is None:
             return "complete", ""
+        # keys wait meanwhile, so a far kernel gets time: a few of its round trips, within bounds
+        timeout = max(IS_COMPLETE_TIMEOUT, min(5.0, 4 * (kernel.link_rtt or 0)))
         try:
-            return verdict_of(await kernel.ask("is_complete", IS_COMPLETE_TIMEOUT, code=code))
+            return verdict_of(await kernel.ask("is_complete", timeout, code=code))
         except errors.ReplError:
             return "complete", ""
 

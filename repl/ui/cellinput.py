@@ -55,6 +55,7 @@ class CellInput:
             return
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self.fd, self._readable)
+        self._paste_mode(True)  # a paste typed ahead stays one paste at the next prompt
 
     def _readable(self) -> None:
         try:
@@ -71,9 +72,16 @@ class CellInput:
             else:
                 self.typeahead.append(byte)
 
+    @staticmethod
+    def _paste_mode(on: bool) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.write("\x1b[?2004h" if on else "\x1b[?2004l")
+            sys.stdout.flush()
+
     def __exit__(self, *exc: object) -> None:
         if self._loop is not None:
             self._loop.remove_reader(self.fd)
+            self._paste_mode(False)
         if self._saved is not None:
             with contextlib.suppress(termios.error):
                 termios.tcsetattr(self.fd, termios.TCSANOW, self._saved)

@@ -1,9 +1,12 @@
 """Key bindings for the prompt, as a factory (ptpython style).
 
-Enter asks the kernel whether the cell is complete (is_complete_request): ``incomplete`` inserts a
-newline and the kernel's indent, anything else runs the cell. A reply slower than the timeout
-runs the cell for that Enter only; the next Enter asks again. Alt-Enter always inserts a newline.
-Shift-Tab shows the kernel's inspection of the name at the cursor.
+Enter runs the cell or continues it. Plain Python one-liners are decided locally (complete: run;
+incomplete: newline and indent). Otherwise Enter asks the kernel (is_complete_request), and every
+key typed until the answer comes is held, then replayed after it, in order: each Enter is honoured
+as if the answer had come at once, typeahead is never merged into the line, and keys after an
+Enter that runs the cell go to the next prompt. A kernel slower than the timeout runs the cell
+for that Enter only; the next Enter asks again. Alt-Enter always inserts a newline. Shift-Tab
+shows the kernel's inspection of the name at the cursor.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import codeop
 import warnings
 from typing import Awaitable, Callable
 
-from prompt_toolkit.filters import completion_is_selected, has_completions
-from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.filters import Condition, completion_is_selected, has_completions
+from prompt_toolkit.key_binding import KeyBindings, KeyPress
+from prompt_toolkit.keys import Keys
 
 IS_COMPLETE_TIMEOUT = 0.5
 INSPECT_TIMEOUT = 3.0
@@ -21,6 +25,13 @@ INSPECT_TIMEOUT = 3.0
 QuickVerdict = Callable[[str], "str | None"]
 KernelVerdict = Callable[[str], Awaitable[tuple[str, str]]]
 Inspect = Callable[[str, int], Awaitable[None]]
+
+
+def python_indent(code: str) -> str:
+    """The indent of a new line after ``code`` (a line ending in ``:`` opens a block)."""
+    last = code.split("\n")[-1]
+    indent = last[: len(last) - len(last.lstrip())]
+    return indent + "    " if last.rstrip().endswith(":") else indent
 
 
 def python_verdict(code: str) -> str | None:
@@ -45,37 +56,65 @@ def verdict_of(reply: dict | None) -> tuple[str, str]:
     return str(status), str(indent)
 
 
-def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, inspect: Inspect) -> KeyBindings:
-    kb = KeyBindings()
+class Enter:
+    """Enter at the prompt, and the keys typed while it waits for the kernel's verdict."""
 
-    @kb.add("enter", filter=has_completions & completion_is_selected)
-    def _(event):
-        event.current_buffer.complete_state = None  # take the highlighted completion
+    def __init__(self, quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict) -> None:
+        self.quick_verdict = quick_verdict
+        self.kernel_verdict = kernel_verdict
+        self.waiting = False
+        self.held: list[KeyPress] = []
 
-    @kb.add("enter", filter=~(has_completions & completion_is_selected))
-    def _(event):
+    def press(self, event) -> None:
         buf = event.current_buffer
         text = buf.text
         if not text.strip() or text.lstrip().startswith("/"):
             buf.validate_and_handle()
-            return
-        if buf.cursor_position < len(text) and "\n" in text:
+        elif buf.cursor_position < len(text) and "\n" in text:
             buf.insert_text("\n")  # editing inside a multi-line cell: Enter opens a line there
-            return
-        if quick_verdict(text) == "complete":
-            buf.validate_and_handle()
-            return
-
-        async def ask() -> None:
-            status, indent = await kernel_verdict(text)
-            if buf.text != text:
-                return  # the user typed on meanwhile; they will press Enter again
-            if status == "incomplete":
-                buf.insert_text("\n" + indent)
-            else:
+        else:
+            local = self.quick_verdict(text)
+            if local == "complete":
                 buf.validate_and_handle()
+            elif local == "incomplete":
+                buf.insert_text("\n" + python_indent(text))
+            else:
+                self.waiting = True
+                event.app.create_background_task(self._ask(event, text))
 
-        event.app.create_background_task(ask())
+    async def _ask(self, event, text: str) -> None:
+        try:
+            status, indent = await self.kernel_verdict(text)
+        finally:
+            self.waiting = False
+        held, self.held = self.held, []
+        keys = event.app.key_processor
+        keys.feed_multiple(held, first=True)  # typed after this Enter: they come after it
+        if status == "incomplete":
+            event.current_buffer.insert_text("\n" + indent)
+            keys.process_keys()
+        else:
+            event.current_buffer.validate_and_handle()  # what is left in the queue goes to the next prompt
+
+    def hold(self, event) -> None:
+        for press in event.key_sequence:
+            if press.key == Keys.CPRResponse:  # the terminal's answer about the cursor: not typing
+                event.app.renderer.report_absolute_cursor_row(int(press.data[2:-1].split(";")[0]))
+            else:
+                self.held.append(press)
+
+
+def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, inspect: Inspect) -> KeyBindings:
+    kb = KeyBindings()
+    enter = Enter(quick_verdict, kernel_verdict)
+    waiting = Condition(lambda: enter.waiting)
+
+    @kb.add("enter", filter=has_completions & completion_is_selected & ~waiting)
+    def _(event):
+        event.current_buffer.complete_state = None  # take the highlighted completion
+
+    kb.add("enter", filter=~(has_completions & completion_is_selected) & ~waiting)(enter.press)
+    kb.add(Keys.Any, filter=waiting, eager=True)(enter.hold)  # wins over every other binding meanwhile
 
     @kb.add("escape", "enter")
     def _(event):
