@@ -1,5 +1,6 @@
 """Typing and reading like a Jupyter client, in a pty against a real gateway."""
 
+from pathlib import Path
 import sys
 import os
 import stat
@@ -196,3 +197,23 @@ def test_ctrl_z_at_an_idle_prompt_suspends_to_the_shell(gateway, tmp_path):
         wait("Out[2]: 42")
     finally:
         shell.terminate(force=True)
+
+
+def test_a_large_paste_as_keystrokes_is_quick_and_bounded(term):
+    import re
+    import time
+
+    t = term()
+    t.wait_prompt(1)
+    t.emulate = False  # read as fast as a terminal would; the screen is not what is measured
+    n = 100_000
+    started = time.monotonic()
+    t.type("s = '" + "a" * n + "'; len(s)\r")  # one line, no bracketed paste: as keystrokes
+    while f"Out[1]: {n}" not in re.sub(r"\x1b\[[0-?]*[ -/]*[@-~]", "", t.transcript):
+        assert time.monotonic() - started < 60, "the paste did not reach the kernel"
+        t.pump(0.05)
+    took = time.monotonic() - started
+    status = Path(f"/proc/{t.child.pid}/status").read_text().splitlines()
+    peak = int(next(line for line in status if line.startswith("VmHWM")).split()[1])
+    print(f"100 KB typed as keystrokes: result after {took:.2f} s, peak RSS {peak // 1024} MiB")
+    assert took < 20 and peak < 400 * 1024

@@ -16,7 +16,8 @@ import termios
 from typing import Callable
 
 from prompt_toolkit.input.typeahead import store_typeahead
-from prompt_toolkit.input.vt100_parser import Vt100Parser
+
+from repl.ui import fastinput
 
 SUSPEND = 0x1A  # Ctrl-Z
 
@@ -90,9 +91,5 @@ class CellInput:
         """Give what was typed during the cell to the next prompt."""
         if not self.typeahead:
             return
-        keys: list = []
-        parser = Vt100Parser(keys.append)
-        parser.feed(self.typeahead.decode("utf-8", errors="replace"))
-        parser.flush()
-        store_typeahead(prompt_input, keys)
+        store_typeahead(prompt_input, fastinput.parse(self.typeahead.decode("utf-8", errors="replace")))
         self.typeahead.clear()

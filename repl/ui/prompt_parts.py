@@ -3,7 +3,10 @@ and the arguments /commands complete with. Each reads the workspace; none change
 
 from __future__ import annotations
 
+import sys
+
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import Application
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.lexers import DynamicLexer, Lexer, PygmentsLexer, SimpleLexer
@@ -13,9 +16,13 @@ from repl.ui import history as hist
 from repl.ui import render
 from repl.ui.asking import Asking
 from repl.ui.completion import ReplCompleter
+from repl.ui.fastinput import FastInput
 from repl.ui.keys import make_bindings
 from repl.ui.lexer import pygments_lexer_for
 from repl.workspace import Workspace
+
+
+HUGE = 64 * 1024  # characters in the prompt beyond which it is not highlighted
 
 
 class PromptParts:
@@ -25,6 +32,7 @@ class PromptParts:
         self.style = style
         self.specs: list[str] = []  # kernelspec names, for /new completion
         self._lexers: dict[str, Lexer] = {}
+        self.app: Application | None = None  # the prompt's application, once made
 
     def message(self):
         k = self.ws.current
@@ -39,7 +47,8 @@ class PromptParts:
 
     def session(self, asking: Asking, vi: bool, pt_style) -> PromptSession:
         """The prompt, wired to these parts and to the kernel questions of ``asking``."""
-        return PromptSession(
+        session: PromptSession = PromptSession(
+            input=FastInput(sys.stdin),
             lexer=DynamicLexer(self.lexer), bottom_toolbar=self.toolbar,
             completer=ReplCompleter(self.arguments_for, asking.complete), complete_while_typing=False,
             complete_in_thread=False, prompt_continuation=self.continuation, multiline=True,
@@ -48,6 +57,8 @@ class PromptParts:
             vi_mode=vi, style=pt_style, enable_suspend=True, include_default_pygments_style=pt_style is None,
             color_depth=None if self.style.color else ColorDepth.MONOCHROME,
         )
+        self.app = session.app
+        return session
 
     @staticmethod
     def continuation(width: int, line_number: int, is_soft_wrap: int) -> str:
@@ -66,12 +77,16 @@ class PromptParts:
 
     def lexer(self) -> Lexer:
         k = self.ws.current
-        if k is None or not k.language_info:
-            return SimpleLexer()
+        if k is None or not k.language_info or self._huge():
+            return SimpleLexer()  # highlighting a huge paste would cost seconds per redraw
         lexer = self._lexers.get(k.id)
         if lexer is None:
             lexer = self._lexers[k.id] = PygmentsLexer(pygments_lexer_for(k.language_info))
         return lexer
+
+    def _huge(self) -> bool:
+        app = self.app
+        return app is not None and len(app.current_buffer.text) > HUGE
 
     def arguments_for(self, name: str) -> list[tuple[str, str]]:
         ws = self.ws
