@@ -197,7 +197,7 @@ class App:
     async def run_cell(self, kernel: Kernel, code: str) -> bool:
         """Run one cell in the foreground; True if the kernel asked the REPL to exit."""
         loop = asyncio.get_running_loop()
-        keyboard = self._keyboard = CellInput(self._on_sigtstp)
+        keyboard = self._keyboard = CellInput(self._on_sigtstp, self._on_sigint)
         wake = loop.create_future()
 
         def foreground(cell: Cell) -> None:  # before the request is sent: its first event is ours

@@ -2,7 +2,8 @@
 
 The terminal goes to non-canonical, no-echo mode with the suspend character disabled, and we
 read it ourselves: Ctrl-Z becomes a key we see (a terminal-generated SIGTSTP is silently dropped
-for orphaned process groups, e.g. under ``ssh host repl``), Ctrl-C still raises SIGINT, and
+for orphaned process groups, e.g. under ``ssh host repl``), Ctrl-C still raises SIGINT (and a
+Ctrl-C typed while the prompt still held the terminal in raw mode arrives as a byte: the same), and
 everything else typed ahead is kept and handed to the next prompt as typeahead.
 """
 
@@ -20,11 +21,14 @@ from prompt_toolkit.input.typeahead import store_typeahead
 from repl.ui import fastinput
 
 SUSPEND = 0x1A  # Ctrl-Z
+INTERRUPT = 0x03  # Ctrl-C typed while the prompt was still reading: a byte, not a signal
 
 
 class CellInput:
-    def __init__(self, on_suspend: Callable[[], None], fd: int | None = None) -> None:
+    def __init__(self, on_suspend: Callable[[], None], on_interrupt: Callable[[], None],
+                 fd: int | None = None) -> None:
         self.on_suspend = on_suspend
+        self.on_interrupt = on_interrupt
         self.fd = sys.stdin.fileno() if fd is None else fd
         self.typeahead = bytearray()
         self._saved: list | None = None
@@ -70,6 +74,8 @@ class CellInput:
         for byte in data:
             if byte == SUSPEND:
                 self.on_suspend()
+            elif byte == INTERRUPT:
+                self.on_interrupt()
             else:
                 self.typeahead.append(byte)
 
