@@ -141,11 +141,17 @@ class Kernel:
         self._spawn(self._learn_count())
 
     async def _learn_count(self) -> None:
+        with contextlib.suppress(errors.ReplError):
+            count = await self._probe()
+            if count is not None:
+                self.session.next_count = max(self.session.next_count, count + 1)
+
+    async def _probe(self) -> int | None:
+        """The kernel's execution count, from a silent request: it queues behind whatever the
+        kernel runs, so when it is done every older request has ended."""
         probe = await self.execute("", silent=True, store_history=False, allow_stdin=False, record=False)
-        with contextlib.suppress(errors.ReplError, asyncio.CancelledError):
-            await probe.done
-        if probe.execution_count is not None:
-            self.session.next_count = max(self.session.next_count, probe.execution_count + 1)
+        await probe.done
+        return probe.execution_count
 
     async def execute(self, code: str, *, silent: bool = False, store_history: bool = True,
                       allow_stdin: bool = True, record: bool = True,
@@ -226,7 +232,10 @@ class Kernel:
 
     def _usable(self) -> None:
         if self.gone:
-            raise errors.KernelDead(f"kernel {self.label} is gone from the server; /new starts another")
+            raise self.gone_error()
+
+    def gone_error(self) -> errors.KernelDead:
+        return errors.KernelDead(f"kernel {self.label} is gone from the server; /new starts another")
 
     # ------------------------------------------------------------ incoming
 
@@ -295,7 +304,7 @@ class Kernel:
             return
         self.gone = True
         self._dispatch(self.session.lose("gone"))
-        await self.channel.gone(errors.KernelDead(f"kernel {self.label} is gone from the server; /new starts another"))
+        await self.channel.gone(self.gone_error())
 
     def _end_all(self, exc: errors.ReplError) -> None:
         for cell in list(self._live.values()):
@@ -362,11 +371,9 @@ class Kernel:
         transit, so a cell the kernel never acknowledged was never received; after a dead link,
         only an unchanged execution count says so."""
         try:
-            probe = await self.execute("", silent=True, store_history=False, allow_stdin=False, record=False)
-            await probe.done
+            count = await self._probe()
         except errors.ReplError:
             return
-        count = probe.execution_count
         for cell in cells:
             if cell.request.done:
                 continue

@@ -160,7 +160,7 @@ class Workspace:
         if kernel is None:
             return await self.attach(model.id)
         if kernel.gone or not await kernel.check():
-            raise errors.NoSuchKernel(f"kernel {kernel.label} is gone from the server; /new starts another")
+            raise kernel.gone_error()
         self.current = kernel
         return kernel
 
