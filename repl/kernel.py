@@ -284,13 +284,27 @@ class Kernel:
         cell.finish()
 
     def _lost(self, reason: s.LostReason) -> None:
-        if reason in ("restarting", "restarted"):
+        if reason in ("restarting", "restarted") and self._ready.is_set():
             self._ready.clear()
+            self._spawn(self._await_new_kernel())
         if reason == "restarting":
             # The kernel comes back on new ports: a fresh websocket (same session) follows it.
             self._spawn(self.channel.cycle("kernel restarted"))
         elif reason == "shutdown":
             self._spawn(self._check_after_shutdown())
+
+    async def _await_new_kernel(self) -> None:
+        """A restarted kernel says nothing until asked, and a request sent while it restarts may be
+        lost: ask, again each second, until it answers (or the wait is over)."""
+        deadline = time.monotonic() + RESTART_WAIT
+        try:
+            while not self._ready.is_set() and time.monotonic() < deadline:
+                if await self.ask("kernel_info", 1.0) is not None and not self._ready.is_set():
+                    await asyncio.sleep(0.2)  # the old process answered on its way out
+        except errors.ReplError:
+            pass
+        finally:
+            self._ready.set()
 
     def _on_state(self, state: ChannelState) -> None:
         before, self._conn_state = self._conn_state, state

@@ -10,6 +10,8 @@ import time
 import httpx
 import pytest
 
+from tests.proxy import CutProxy
+
 
 
 def kernel_id(t, gateway):
@@ -227,3 +229,31 @@ def test_one_shot_kernel_that_exits_is_not_left_behind(gateway):
     while {k["id"] for k in rest(gateway, "GET", "kernels").json()} - before:
         assert time.monotonic() < deadline, "the kernel repl -c started is still on the server"
         time.sleep(0.1)
+
+
+def test_after_a_restart_over_a_slow_link_the_next_cell_runs_promptly(term, gateway):
+    slow = CutProxy(int(gateway.url.rsplit(":", 1)[1]), delay=0.15)
+    try:
+        t = term(url=slow.url)
+        t.wait_prompt(1, timeout=90)
+        t.enter("import time; [(print('tick', i, flush=True), time.sleep(0.2)) for i in range(1000)]")
+        t.wait_for("tick 3", timeout=30)
+        kid = kernel_id(t, gateway)
+        # a second client queues a cell behind ours
+        other = subprocess.Popen([sys.executable, "-m", "repl", "--attach", kid, "-c", "print('second')"],
+                                 env=gateway.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while rest(gateway, "GET", f"kernels/{kid}").json().get("connections", 0) < 2:
+            assert time.monotonic() < deadline, "the second client did not connect"
+            time.sleep(0.1)
+        assert rest(gateway, "POST", f"kernels/{kid}/restart").status_code == 200
+        t.wait_for("was restarted", timeout=30)
+        t.wait_for(lambda t: "In [1]:" in t.plain().split("was restarted")[-1], timeout=30)
+        other.wait(60)
+        asked = time.monotonic()
+        t.enter("'alive'")
+        # the restarted kernel says nothing until asked: repl asks, rather than waiting 30 s for it
+        t.wait_for("Out[1]: 'alive'", timeout=15)
+        print(f"restart over a slow link: next cell answered {time.monotonic() - asked:.1f} s after Enter")
+    finally:
+        slow.close()
