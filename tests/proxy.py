@@ -23,6 +23,7 @@ class CutProxy:
         self.url = f"http://127.0.0.1:{self.port}"
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
+        self._moving = threading.Lock()  # held while a chunk is read and passed on
         self.accepted = 0
         self.cuts = 0
         self._stop = False
@@ -59,17 +60,18 @@ class CutProxy:
                 ready, _, _ = select.select(list(peers), [], [], 0.2)
                 if client in self.frozen:
                     continue  # a silent network: nothing passes, nothing is closed
-                for sock in ready:
-                    data = sock.recv(65536)
-                    if not data:
-                        raise OSError("closed")
-                    if sock is client and first:
-                        first = False
-                        self.requests.append(data[:4096])
-                    if send is not None:
-                        send[sock].put((time.monotonic() + self.delay, data))
-                    else:
-                        peers[sock].sendall(data)
+                with self._moving:  # a cut falls between chunks: what the proxy read, it passes on
+                    for sock in ready:
+                        data = sock.recv(65536)
+                        if not data:
+                            raise OSError("closed")
+                        if sock is client and first:
+                            first = False
+                            self.requests.append(data[:4096])
+                        if send is not None:
+                            send[sock].put((time.monotonic() + self.delay, data))
+                        else:
+                            peers[sock].sendall(data)
         except OSError:
             pass
         finally:
@@ -97,12 +99,17 @@ class CutProxy:
         """Drop every live connection at once, as a network failure would. Returns how many."""
         with self._lock:
             pairs, self._pairs = self._pairs, []
+        with self._moving:
+            self._shut(pairs)
+        self.cuts += 1
+        return len(pairs)
+
+    @staticmethod
+    def _shut(pairs) -> None:
         for client, server in pairs:
             for sock in (server, client):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-        self.cuts += 1
-        return len(pairs)
 
     def freeze(self) -> int:
         """Stop passing data on the live connections without closing them (a dead NAT or proxy)."""
