@@ -21,3 +21,9 @@ def test_short_text_and_terminal_pastes_are_untouched():
     body = "y" * 500 + "\rz"
     keys = fastinput.parse(f"\x1b[200~{body}\x1b[201~")
     assert [(k.key, k.data) for k in keys] == [(Keys.BracketedPaste, body)]
+
+
+def test_a_paste_cut_off_mid_run_waits_a_moment_for_the_rest():
+    assert fastinput.FastInput._gap("x" * 4096) > 0
+    assert fastinput.FastInput._gap("x" * 4096 + "\r") == 0  # ends with Enter: typed, nothing pending
+    assert fastinput.FastInput._gap("abc") == 0  # keys typed by hand are never held

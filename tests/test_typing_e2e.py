@@ -206,7 +206,7 @@ def test_a_large_paste_as_keystrokes_is_quick_and_bounded(term):
     t = term()
     t.wait_prompt(1)
     t.emulate = False  # read as fast as a terminal would; the screen is not what is measured
-    n = 100_000
+    n = 1_000_000
     started = time.monotonic()
     t.type("s = '" + "a" * n + "'; len(s)\r")  # one line, no bracketed paste: as keystrokes
     while f"Out[1]: {n}" not in re.sub(r"\x1b\[[0-?]*[ -/]*[@-~]", "", t.transcript):
@@ -215,5 +215,5 @@ def test_a_large_paste_as_keystrokes_is_quick_and_bounded(term):
     took = time.monotonic() - started
     status = Path(f"/proc/{t.child.pid}/status").read_text().splitlines()
     peak = int(next(line for line in status if line.startswith("VmHWM")).split()[1])
-    print(f"100 KB typed as keystrokes: result after {took:.2f} s, peak RSS {peak // 1024} MiB")
-    assert took < 20 and peak < 400 * 1024
+    print(f"1 MB typed as keystrokes: result after {took:.2f} s, peak RSS {peak // 1024} MiB")
+    assert took < 20 and peak < 250 * 1024  # speed is measured in bench/paste.py; this guards a hang

@@ -20,6 +20,9 @@ from prompt_toolkit.keys import Keys
 RUN = re.compile(r"[^\x00-\x1f\x7f]{64,}")  # printable text without control characters
 SLACK = 16  # the longest escape sequence a run could finish is parsed with what came before it
 DRAIN_LIMIT = 16 * 1024 * 1024
+CHUNK = 64 * 1024
+PASTE_GAP = 0.02  # seconds to wait for the rest of a paste that stopped mid-run
+IN_RUN = re.compile(r"[^\x00-\x1f\x7f]{64}")
 
 
 def feed(parser: Vt100Parser, data: str, out: list[KeyPress]) -> None:
@@ -52,12 +55,19 @@ class FastInput(Vt100Input):
     """The terminal's input for the prompt, reading long runs of plain text whole."""
 
     def read_keys(self) -> list[KeyPress]:
-        data = self.stdin_reader.read()
-        while len(data) < DRAIN_LIMIT and select.select([self.stdin_reader.stdin_fd], [], [], 0)[0]:
-            more = self.stdin_reader.read()  # a paste arrives in terminal-sized pieces: take it all
+        data = self.stdin_reader.read(CHUNK)
+        while len(data) < DRAIN_LIMIT and select.select([self.stdin_reader.stdin_fd], [], [], self._gap(data))[0]:
+            more = self.stdin_reader.read(CHUNK)  # a paste arrives in terminal-sized pieces: take it all
             if not more:
                 break
             data += more
         feed(self.vt100_parser, data, self._buffer)
         result, self._buffer = self._buffer, []
         return result
+
+    @staticmethod
+    def _gap(data: str) -> float:
+        """How long to wait for more: a moment when the text stopped inside a long run of plain
+        text (a paste the terminal is still writing, so it becomes one insertion, one undo step
+        and one redraw), else not at all."""
+        return PASTE_GAP if IN_RUN.fullmatch(data, max(len(data) - 64, 0)) else 0

@@ -15,6 +15,7 @@ from prompt_toolkit.output import ColorDepth
 from repl.ui import history as hist
 from repl.ui import render
 from repl.ui.asking import Asking
+from repl.ui.elide import ElideLongLines
 from repl.ui.completion import ReplCompleter
 from repl.ui.fastinput import FastInput
 from repl.ui.keys import make_bindings
@@ -48,7 +49,7 @@ class PromptParts:
     def session(self, asking: Asking, vi: bool, pt_style) -> PromptSession:
         """The prompt, wired to these parts and to the kernel questions of ``asking``."""
         session: PromptSession = PromptSession(
-            input=FastInput(sys.stdin),
+            input=FastInput(sys.stdin), input_processors=[ElideLongLines()],
             lexer=DynamicLexer(self.lexer), bottom_toolbar=self.toolbar,
             completer=ReplCompleter(self.arguments_for, asking.complete), complete_while_typing=False,
             complete_in_thread=False, prompt_continuation=self.continuation, multiline=True,
