@@ -22,6 +22,7 @@ from typing import Any, Callable, Protocol
 
 from repl import errors
 from repl.cell import Cell
+from repl.debugger import Debugger
 from repl.gateway.channel import ChannelOptions, ChannelState, KernelChannel, Reopened
 from repl.gateway.rest import KernelModel, RestClient
 from repl.protocol import messages as m
@@ -39,7 +40,7 @@ class Listener(Protocol):
 
     def kernel_state(self, kernel: Kernel, state: ChannelState, before: ChannelState) -> None: ...
 
-    def kernel_notice(self, kernel: Kernel, text: str) -> None: ...
+    def kernel_notice(self, kernel: Kernel, text: str | None) -> None: ...
 
 
 class Kernel:
@@ -81,6 +82,7 @@ class Kernel:
         self._live: dict[str, Cell] = {}  # cells not done yet, by msg_id
         self._asks: dict[str, asyncio.Future] = {}
         self._tasks: set[asyncio.Task] = set()
+        self.debugger = Debugger(self)
 
     # ------------------------------------------------------------ what it is
 
@@ -252,6 +254,8 @@ class Kernel:
             req = ev.request
             if isinstance(ev, s.KernelLost):
                 self._lost(ev.state)
+            elif isinstance(ev, s.DebugEvent):
+                self.debugger.receive(ev.content)
             elif req is None:
                 continue
             elif isinstance(ev, s.Reply):
@@ -284,6 +288,7 @@ class Kernel:
         cell.finish()
 
     def _lost(self, reason: s.LostReason) -> None:
+        self.debugger.kernel_lost()
         if reason in ("restarting", "restarted") and self._ready.is_set():
             self._ready.clear()
             self._spawn(self._await_new_kernel())
@@ -305,6 +310,8 @@ class Kernel:
             pass
         finally:
             self._ready.set()
+        if self.debugger.wanted and not self.gone:
+            self.listener.kernel_notice(self, await self.debugger.restore())
 
     def _on_state(self, state: ChannelState) -> None:
         before, self._conn_state = self._conn_state, state

@@ -70,8 +70,9 @@ class OneShot:
     def kernel_state(self, kernel: Kernel, state: ChannelState, before: ChannelState) -> None:
         pass
 
-    def kernel_notice(self, kernel: Kernel, text: str) -> None:
-        self.err.write(f"repl: {text}\n")
+    def kernel_notice(self, kernel: Kernel, text: str | None) -> None:
+        if text:
+            self.err.write(f"repl: {text}\n")
 
     async def run(self, kernel: Kernel, code: str) -> int:
         loop = asyncio.get_running_loop()

@@ -95,16 +95,29 @@ def is_complete_request(session: str, code: str) -> dict:
     return make_message("shell", "is_complete_request", {"code": code}, session)
 
 
+def history_request(session: str, start: int, stop: int) -> dict:
+    """The raw code of cells ``start`` to ``stop - 1`` of the kernel's current session."""
+    content = {"output": False, "raw": True, "hist_access_type": "range", "session": 0, "start": start, "stop": stop}
+    return make_message("shell", "history_request", content, session)
+
+
+def debug_request(session: str, content: dict) -> dict:
+    """A DAP request (``content``, built by :mod:`repl.protocol.dap`) for the kernel's debugger."""
+    return make_message("control", "debug_request", content, session)
+
+
 def input_reply(session: str, value: str, request_header: dict) -> dict:
     return make_message("stdin", "input_reply", {"value": value}, session, parent_header=request_header)
 
 
-Question = Literal["kernel_info", "complete", "inspect", "is_complete"]
+Question = Literal["kernel_info", "complete", "inspect", "is_complete", "history", "debug"]
 QUESTIONS: dict[str, Callable[..., dict]] = {
     "kernel_info": kernel_info_request,
     "complete": complete_request,
     "inspect": inspect_request,
     "is_complete": is_complete_request,
+    "history": history_request,
+    "debug": debug_request,
 }
 
 

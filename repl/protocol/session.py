@@ -138,6 +138,13 @@ class Unhandled(Event):
 
 
 @dataclass(frozen=True)
+class DebugEvent(Event):
+    """A DAP event from the kernel's debugger (iopub ``debug_event``), read by :mod:`repl.protocol.dap`."""
+
+    content: dict
+
+
+@dataclass(frozen=True)
 class Malformed(Event):
     """A frame that could not be decoded (reported, never raised)."""
 
@@ -300,8 +307,14 @@ class KernelSession:
             traceback = _str_list(content.get("traceback") if isinstance(content, dict) else None)
             return [ErrorOutput(req, other, m.field(content, "ename", str, "Error"), m.field(content, "evalue", str, ""),
                                 traceback, date=date)]
+        return self._iopub_rest(kind, content, req, other, msg, date)
+
+    @staticmethod
+    def _iopub_rest(kind: str, content: dict, req: Request | None, other: bool, msg: dict, date: str) -> list[Event]:
         if kind == "clear_output":
             return [ClearOutput(req, other, bool(m.field(content, "wait", bool, False)), date=date)]
+        if kind == "debug_event":
+            return [DebugEvent(req, other, content if isinstance(content, dict) else {}, date=date)]
         return [Unhandled(req, other, msg, date=date)]
 
     def _status(self, content: dict, req: Request | None, other: bool, msg: dict, date: str) -> list[Event]:

@@ -11,7 +11,7 @@ from typing import Callable
 
 from repl import errors, notebook
 from repl.kernel import Kernel
-from repl.ui import commands, tables
+from repl.ui import commands, debugwords, tables
 from repl.ui.trace import Tracer
 from repl.workspace import Workspace
 
@@ -156,3 +156,47 @@ class Actions:
         except OSError as exc:
             raise errors.UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
         self.say(f"saved {len(kernel.cells)} cells of {kernel.label} to {path}")
+
+    # ------------------------------------------------------------ the kernel's debugger
+
+    async def do_break(self, arg: str) -> None:
+        parsed = debugwords.parse_break(arg)
+        kernel = self._current()
+        dbg = kernel.debugger
+        if parsed is None:
+            rows = [f"  {b.where()}" + (f"  if {b.condition}" if b.condition else "") for b in dbg.dap.breakpoints]
+            if dbg.dap.exceptions != "noexc":
+                rows.append(f"  on {dbg.dap.exceptions} exceptions")
+            self.say(f"breakpoints on {kernel.label}:\n" + "\n".join(rows) if rows else f"no breakpoints on {kernel.label}")
+        elif isinstance(parsed, str):
+            await dbg.exceptions(parsed)
+            self.say({"raised": f"{kernel.label} stops on every exception raised",
+                      "uncaught": f"{kernel.label} stops on exceptions nothing catches",
+                      "noexc": f"{kernel.label} no longer stops on exceptions"}[parsed])
+        else:
+            where = parsed.place
+            b = await dbg.add(where.cell, where.path, where.line, parsed.condition)
+            note = "" if b.verified else " (not confirmed by the debugger: is the file on the kernel's machine?)"
+            self.say(f"breakpoint at {b.where()}" + (f" if {b.condition}" if b.condition else "") + f" on {kernel.label}{note}")
+
+    async def do_unbreak(self, arg: str) -> None:
+        where = debugwords.parse_unbreak(arg)
+        kernel = self._current()
+        if where is None:
+            gone = await kernel.debugger.remove(None, "", None)
+        else:
+            gone = await kernel.debugger.remove(where.cell, where.path, where.line)
+            if not gone:
+                raise errors.UsageError(f"no breakpoint at {arg.strip()} on {kernel.label}")
+        self.say(f"removed {len(gone)} breakpoint(s) from {kernel.label}")
+
+    async def do_pause(self, arg: str) -> None:
+        kernel = self._current()
+        if arg:
+            model = await self.ws.resolve_target(arg)
+            if model.id not in self.ws.kernels:
+                raise errors.UsageError(f"not attached to {arg}: /use it first")
+            kernel = self.ws.kernels[model.id]
+        if kernel.session.state != "busy":
+            raise errors.UsageError(f"nothing runs on {kernel.label}: /pause stops a running cell")
+        await kernel.debugger.pause()

@@ -29,7 +29,8 @@ from repl.ui.console import Console
 from repl.ui.foreground import Do, Foreground
 from repl.ui.output import OutputView
 from repl.ui.prompt_parts import PromptParts
-from repl.ui.questions import Questions
+from repl.ui.debugging import DebugPrompt
+from repl.ui.questions import Ask, Item, Questions
 from repl.workspace import Workspace
 
 
@@ -61,7 +62,8 @@ class App:
         self.questions = Questions(console, lambda: self._keyboard,
                                    lambda req: self._fg is not None and req is self._fg.cell.request,
                                    self._prompting, lambda: self._own_signals(asyncio.get_running_loop()),
-                                   self._interrupt)
+                                   self._interrupt, self._debug)
+        self._debugging: DebugPrompt | None = None
         self._next_input = ""
         self._early_sigint = False
         self._actions: Actions | None = None
@@ -77,6 +79,10 @@ class App:
             elif isinstance(ev, s.InputRequest):
                 if not ev.other:
                     self._ask(kernel, ev)
+            elif isinstance(ev, s.DebugEvent):
+                stop = kernel.debugger.take_stop()
+                if stop is not None:
+                    self._ask(kernel, stop)
             elif fg is not None and ev.request is fg.cell.request:
                 self._foreground(fg, ev)
             elif isinstance(ev, s.RequestDone):
@@ -119,6 +125,7 @@ class App:
         asking = Asking(lambda: ws.current, self.console, self.style.color)
         actions = self._actions = Actions(ws, self.console.line, self.tracer)
         self.prompt = parts.session(asking, self.vi, self.pt_style)
+        self._debugging = DebugPrompt(self.view.line, self.style, parts.toolbar)
         with contextlib.suppress(errors.ReplError):
             parts.specs = sorted((await ws.rest.kernelspecs())["kernelspecs"])
         loop = asyncio.get_running_loop()
@@ -233,9 +240,13 @@ class App:
             kernel.started_here = False  # %exit -k style: leave the kernel running
         return keep is not None
 
-    # ------------------------------------------------------------ input() from the kernel
+    # ------------------------------------------------------------ input() and debugger stops
 
-    def _ask(self, kernel: Kernel, ev: s.InputRequest) -> None:
+    async def _debug(self, kernel: Kernel, ask: Ask) -> None:
+        if self._debugging is not None:
+            await self._debugging.run(kernel, ask)
+
+    def _ask(self, kernel: Kernel, ev: Item) -> None:
         showing = self.prompt is not None and self.prompt.app.is_running and self.console.app is self.prompt.app
         self.questions.add(kernel, ev, start=not showing)
         if showing and self.prompt is not None:

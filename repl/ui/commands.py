@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "save": ("[-f] FILE.ipynb|DIR", "save this session's cells of the current kernel as a notebook (-f: overwrite)"),
     "debug": ("[on|off|full] [FILTER…]", "message trace: a line per message, or full JSON; filter by channel or msg_type"),
     "last": ("", "the full traffic of the most recent cell, even with the trace off"),
+    "break": ("[N:LINE|PATH:LINE [if COND]|raised|uncaught|noexc]",
+              "the kernel's debugger: list breakpoints, stop at a line of cell In [N] or of a file, or on exceptions"),
+    "unbreak": ("N:LINE|PATH:LINE|all", "remove breakpoints"),
+    "pause": ("[TARGET]", "stop a running cell where it is and open the (dbg) prompt"),
     "quit": ("", "exit (also Ctrl-D)"),
 }
 

@@ -70,7 +70,11 @@ class PromptParts:
         if k is None:
             return f" {self.server_label} │ no kernel │ /new [SPEC] or /use TARGET "
         rtt = f"{k.last_rtt_ms:.0f} ms" if k.last_rtt_ms is not None else "–"
-        text = f" {self.server_label} │ {k.label} {k.id[:8]} │ {k.state} │ {rtt} "
+        state = k.state
+        frame = k.debugger.dap.current if k.debugger.stopped else None
+        if frame is not None:
+            state = f"stopped at {k.debugger.where(frame)} in {frame.name}"
+        text = f" {self.server_label} │ {k.label} {k.id[:8]} │ {state} │ {rtt} "
         busy = sum(1 for other in self.ws.kernels.values() if other.background)
         if busy:
             text += f"│ {busy} busy in background "
@@ -95,7 +99,12 @@ class PromptParts:
             return [(spec, "kernelspec") for spec in self.specs]
         if name == "debug":
             return [(w, "mode") for w in ("on", "off", "full")]
-        if name not in ("use", "shutdown"):
+        if name == "break":
+            return [("raised", "stop on every exception"), ("uncaught", "stop on uncaught exceptions"),
+                    ("noexc", "stop on no exception")]
+        if name == "unbreak":
+            return [("all", "every breakpoint")]
+        if name not in ("use", "shutdown", "pause"):
             return []
         out = [(str(i), f"{m.name} {m.id[:8]}") for i, m in enumerate(ws.listing, 1)]
         out += [(k.alias, f"{k.model.name} {k.id[:8]}") for k in ws.kernels.values() if k.alias]

@@ -1,7 +1,8 @@
-"""``input()`` and ``getpass()`` from kernels: asked one question at a time, in place, never over
-the prompt. The foreground cell's question is asked as the kernel put it; a background cell's is
-tagged with its kernel. What was typed ahead while the cell ran answers it; Ctrl-C interrupts the
-kernel that asked.
+"""``input()`` and ``getpass()`` from kernels, and stops in a kernel's debugger: asked one at a
+time, in place, never over the prompt. The foreground cell's question is asked as the kernel put
+it; a background cell's is tagged with its kernel. What was typed ahead while the cell ran answers
+it; Ctrl-C interrupts the kernel that asked. A debugger stop gets the ``(dbg)`` prompt
+(:mod:`repl.ui.debugging`) until execution goes on.
 """
 
 from __future__ import annotations
@@ -11,12 +12,17 @@ from collections import deque
 from typing import Awaitable, Callable
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.history import InMemoryHistory
 
 from repl import errors
 from repl.kernel import Kernel
+from repl.protocol import dap
 from repl.protocol import session as s
 from repl.ui.cellinput import CellInput
 from repl.ui.console import Console
+
+Ask = Callable[[PromptSession, str], Awaitable[str]]
+Item = s.InputRequest | dap.Stopped
 
 
 class Questions:
@@ -28,6 +34,7 @@ class Questions:
         before_prompt: Callable[[], None],  # let Ctrl-Z at the question suspend repl
         after_prompt: Callable[[], None],  # take back the signal handlers a prompt drops
         interrupt: Callable[[Kernel], Awaitable[None]],
+        debug: Callable[[Kernel, Ask], Awaitable[None]],  # the (dbg) prompt for a stopped kernel
     ) -> None:
         self.console = console
         self.keyboard = keyboard
@@ -35,10 +42,13 @@ class Questions:
         self.before_prompt = before_prompt
         self.after_prompt = after_prompt
         self.interrupt = interrupt
-        self._queue: deque[tuple[Kernel, s.InputRequest]] = deque()
+        self.debug = debug
+        self._queue: deque[tuple[Kernel, Item]] = deque()
         self._answering: asyncio.Task | None = None
+        self._typeahead: CellInput | None = None
+        self._answers = InMemoryHistory()
 
-    def add(self, kernel: Kernel, ev: s.InputRequest, start: bool) -> None:
+    def add(self, kernel: Kernel, ev: Item, start: bool) -> None:
         """Queue a question; ``start`` answering now unless a prompt must step aside first."""
         self._queue.append((kernel, ev))
         if start:
@@ -61,30 +71,45 @@ class Questions:
         finally:
             self._answering = None
 
-    async def _answer(self, kernel: Kernel, ev: s.InputRequest) -> None:
+    async def _answer(self, kernel: Kernel, item: Item) -> None:
         keyboard = self.keyboard()
         if keyboard is not None:
             keyboard.pause()
         self.console.ensure_newline()
-        session: PromptSession = PromptSession(enable_suspend=True)
+        self._typeahead = keyboard  # what was typed ahead goes to the first prompt
+        try:
+            if isinstance(item, dap.Stopped):
+                await self.debug(kernel, self._prompt)
+            else:
+                await self._input(kernel, item)
+        finally:
+            if keyboard is not None and self.keyboard() is keyboard:
+                keyboard.resume()
+
+    async def _prompt(self, session: PromptSession, question: str, password: bool = False) -> str:
+        """One prompt, output going above it; raises KeyboardInterrupt (Ctrl-C), EOFError (Ctrl-D)."""
+        keyboard, self._typeahead = self._typeahead, None
         if keyboard is not None:
-            keyboard.hand_to(session.input)  # what was typed ahead answers the question
-        question = ev.prompt if self.is_foreground(ev.request) else f"[{kernel.label}] {ev.prompt}"
+            keyboard.hand_to(session.input)
         try:
             self.console.app = session.app
             self.before_prompt()
-            value = await session.prompt_async(question, is_password=ev.password)
-        except KeyboardInterrupt:
+            return await session.prompt_async(question, is_password=password)
+        finally:
             self.console.app = None
+            self.after_prompt()
+
+    async def _input(self, kernel: Kernel, ev: s.InputRequest) -> None:
+        # Answers share a history (pdb's commands come back with Up); a password is never kept.
+        session: PromptSession = PromptSession(enable_suspend=True, history=None if ev.password else self._answers)
+        question = ev.prompt if self.is_foreground(ev.request) else f"[{kernel.label}] {ev.prompt}"
+        try:
+            value = await self._prompt(session, question, ev.password)
+        except KeyboardInterrupt:
             await self.interrupt(kernel)
             return
         except EOFError:
             value = ""
-        finally:
-            self.console.app = None
-            self.after_prompt()
-            if keyboard is not None and self.keyboard() is keyboard:
-                keyboard.resume()
         try:
             await kernel.answer_input(value, ev.header)
         except errors.ReplError as exc:

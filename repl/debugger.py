@@ -1,0 +1,278 @@
+"""A kernel's debugger, driven over the Jupyter debug protocol: one per :class:`repl.kernel.Kernel`.
+
+Requests go to the kernel as ``debug_request`` on control (through :meth:`Kernel.ask`); DAP events
+arrive as iopub ``debug_event`` and are handed here by the kernel. The bookkeeping (sequence
+numbers, the stop and its frames, breakpoints) is :class:`repl.protocol.dap.Dap`; this module does
+the waiting. Started lazily, on the first breakpoint or pause; after a kernel restart the
+breakpoints are sent again to the new process (a cell's breakpoint follows its code).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+from repl import errors
+from repl.protocol import dap
+from repl.protocol.dap import Breakpoint, Frame
+
+if TYPE_CHECKING:
+    from repl.kernel import Kernel
+
+ANSWER_WAIT = 15.0
+INITIALIZE = {
+    "clientID": "repl", "clientName": "repl", "adapterID": "python", "pathFormat": "path",
+    "linesStartAt1": True, "columnsStartAt1": True, "supportsVariableType": True,
+    "supportsVariablePaging": True, "supportsRunInTerminalRequest": False, "locale": "en",
+}
+STEPS = {"n": "next", "s": "stepIn", "r": "stepOut", "c": "continue"}
+
+
+class DebugError(errors.ReplError):
+    pass
+
+
+class Debugger:
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        self.dap = dap.Dap()
+        self.attached = False
+        self.new_stop = False  # a stop the UI has not taken yet
+        self._lock = asyncio.Lock()
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def supported(self) -> bool:
+        info = self.kernel.session.kernel_info or {}
+        features = info.get("supported_features")
+        return info.get("debugger") is True or (isinstance(features, list) and "debugger" in features)
+
+    @property
+    def stopped(self) -> dap.Stopped | None:
+        return self.dap.stopped
+
+    def receive(self, content: dict) -> None:
+        """A ``debug_event`` from the kernel."""
+        if not self.attached:
+            return  # another client's debugging session: not ours to show
+        ev = self.dap.event(content)
+        if isinstance(ev, dap.Stopped):
+            self.new_stop = True
+        elif isinstance(ev, dap.Terminated):
+            self.attached = False
+
+    def take_stop(self) -> dap.Stopped | None:
+        """The stop the UI has not shown yet, once."""
+        if not self.new_stop:
+            return None
+        self.new_stop = False
+        return self.dap.stopped
+
+    def kernel_lost(self) -> None:
+        """The kernel process is gone (restarted): its debugger with it. Ours is sent again to the
+        new process once it answers, if there is anything to send."""
+        self.attached = False
+        self.new_stop = False
+        self.dap.running()
+        self.dap.waiting.clear()
+        for b in self.dap.breakpoints:
+            b.verified = False
+
+    @property
+    def wanted(self) -> bool:
+        return bool(self.dap.breakpoints) or self.dap.exceptions != "noexc"
+
+    # ------------------------------------------------------------ talking to it
+
+    async def call(self, command: str, arguments: dict | None = None, wait: float = ANSWER_WAIT) -> dict:
+        content = self.dap.request(command, arguments)
+        reply = await self.kernel.ask("debug", wait, content=content)
+        if reply is None:
+            self.dap.forget(content)
+            raise DebugError(f"the debugger of {self.kernel.label} did not answer {command}")
+        response = self.dap.response(reply)
+        if response is None:
+            raise DebugError(f"the debugger of {self.kernel.label} answered {command} with something else")
+        if not response.success:
+            raise DebugError(response.message or f"the debugger of {self.kernel.label} refused {command}")
+        return response.body
+
+    async def start(self) -> None:
+        """Initialize and attach, once; then send what we want (after a restart: all of it again)."""
+        if not self.supported:
+            raise DebugError(f"kernel {self.kernel.label} has no debugger (its kernel_info offers none)")
+        async with self._lock:
+            if self.attached:
+                return
+            await self.call("initialize", INITIALIZE)
+            await self.call("attach", {})
+            info = await self.call("debugInfo")
+            self.dap.files = dap.CellFiles(str(info.get("tmpFilePrefix", "")), str(info.get("tmpFileSuffix", "")),
+                                           int(info.get("hashSeed", 0) or 0), str(info.get("hashMethod", "")))
+            self.attached = True
+            for b in self.dap.breakpoints:
+                if b.cell is not None:
+                    b.path = await self._cell_file(b.code)
+            for path in {b.path for b in self.dap.breakpoints}:
+                self.dap.verified(path, await self.call("setBreakpoints", self.dap.set_breakpoints_args(path)))
+            await self.call("setExceptionBreakpoints", {"filters": dap.EXCEPTION_FILTERS[self.dap.exceptions]})
+            await self.call("configurationDone")
+
+    async def restore(self) -> str | None:
+        """After a restart: attach to the new kernel's debugger and set our breakpoints again."""
+        if not self.wanted or self.attached:
+            return None
+        try:
+            await self.start()
+        except errors.ReplError as exc:
+            return f"breakpoints of {self.kernel.label} could not be set again after the restart: {exc}"
+        return f"{len(self.dap.breakpoints)} breakpoint(s) set again on the restarted {self.kernel.label}"
+
+    async def _cell_file(self, code: str) -> str:
+        body = await self.call("dumpCell", {"code": code})
+        path = body.get("sourcePath")
+        if not isinstance(path, str) or not path:
+            raise DebugError("the debugger did not say which file the cell is compiled from")
+        return path
+
+    # ------------------------------------------------------------ breakpoints
+
+    async def code_of(self, count: int) -> str:
+        """The code of ``In [count]`` on this kernel: ours, else the kernel's own history."""
+        for cell in reversed(self.kernel.cells):
+            if cell.execution_count == count:
+                return cell.code
+        reply = await self.kernel.ask("history", ANSWER_WAIT, start=count, stop=count + 1)
+        for entry in (reply or {}).get("history", []):
+            if isinstance(entry, list) and len(entry) == 3 and entry[1] == count and isinstance(entry[2], str):
+                return entry[2]
+        raise DebugError(f"no cell In [{count}] on {self.kernel.label}")
+
+    async def add(self, cell: int | None, path: str, line: int, condition: str) -> Breakpoint:
+        await self.start()
+        b = Breakpoint(line, condition, cell=cell, path=path)
+        if cell is not None:
+            b.code = await self.code_of(cell)
+            lines = b.code.count("\n") + (0 if b.code.endswith("\n") else 1)
+            if not 1 <= line <= lines:
+                raise DebugError(f"In [{cell}] has {lines} line{'s' if lines != 1 else ''}; there is no line {line}")
+            b.path = await self._cell_file(b.code)
+        old = [x for x in self.dap.breakpoints if x.path == b.path and x.line == line]
+        for x in old:
+            self.dap.breakpoints.remove(x)  # the same place again: the new condition wins
+        self.dap.breakpoints.append(b)
+        await self._send(b.path)
+        return b
+
+    async def remove(self, cell: int | None, path: str, line: int | None) -> list[Breakpoint]:
+        """Remove breakpoints at a place (``line`` None: every breakpoint)."""
+        if line is None:
+            gone = list(self.dap.breakpoints)
+        else:
+            gone = [b for b in self.dap.breakpoints if b.line == line and (b.cell == cell if cell is not None
+                                                                            else b.path == path and b.cell is None)]
+        for b in gone:
+            self.dap.breakpoints.remove(b)
+        if self.attached:
+            for p in {b.path for b in gone}:
+                await self._send(p)
+        return gone
+
+    async def _send(self, path: str) -> None:
+        self.dap.verified(path, await self.call("setBreakpoints", self.dap.set_breakpoints_args(path)))
+
+    async def exceptions(self, mode: str) -> None:
+        if mode != "noexc" or self.attached:
+            await self.start()
+            await self.call("setExceptionBreakpoints", {"filters": dap.EXCEPTION_FILTERS[mode]})
+        self.dap.exceptions = mode
+
+    # ------------------------------------------------------------ running and stopping
+
+    async def pause(self) -> None:
+        await self.start()
+        threads = (await self.call("threads")).get("threads", [])
+        ids = [t.get("id") for t in threads if isinstance(t, dict) and t.get("name") == "MainThread"]
+        if not ids:
+            raise DebugError(f"the debugger of {self.kernel.label} lists no main thread to pause")
+        await self.call("pause", {"threadId": ids[0]})
+
+    async def resume(self, key: str) -> None:
+        """``n``, ``s``, ``r`` or ``c``: the stopped thread goes on."""
+        stop = self.dap.stopped
+        if stop is None:
+            return
+        await self.call(STEPS[key], {"threadId": stop.thread})
+        if self.dap.stopped is stop:
+            self.dap.running()  # unless it already stopped again (events and replies race)
+
+    async def stack(self) -> list[Frame]:
+        stop = self.dap.stopped
+        if stop is None:
+            return []
+        body = await self.call("stackTrace", {"threadId": stop.thread})
+        if self.dap.stopped is not stop:
+            return []
+        return self.dap.set_frames(body)
+
+    def _cell(self, frame: Frame) -> tuple[int, str] | None:
+        cells = [(c.execution_count, c.code) for c in self.kernel.cells if c.execution_count is not None]
+        return self.dap.cell_of(frame.path, cells)
+
+    def where(self, frame: Frame) -> str:
+        """``In [N] line L`` for a cell of ours, else ``path:L``."""
+        found = self._cell(frame)
+        return f"In [{found[0]}] line {frame.line}" if found is not None else f"{frame.path}:{frame.line}"
+
+    async def source(self, frame: Frame) -> tuple[str, list[str]]:
+        """Where a frame is and its file's lines (empty if the debugger cannot say)."""
+        found = self._cell(frame)
+        if found is not None:
+            return self.where(frame), found[1].splitlines()
+        text = ""
+        with contextlib.suppress(errors.ReplError):
+            text = str((await self.call("source", {"source": {"path": frame.path}})).get("content", ""))
+        return self.where(frame), text.splitlines()
+
+    async def scopes(self, frame: Frame) -> list[dict]:
+        scopes = (await self.call("scopes", {"frameId": frame.id})).get("scopes", [])
+        return [x for x in scopes if isinstance(x, dict)]
+
+    async def variables(self, ref: int, start: int = 0, count: int = 0) -> list[dict]:
+        args = {"variablesReference": ref}
+        if count:
+            args.update(start=start, count=count)
+        found = (await self.call("variables", args)).get("variables", [])
+        return [v for v in found if isinstance(v, dict)]
+
+    async def evaluate(self, expression: str, frame: Frame | None) -> dict:
+        args: dict = {"expression": expression, "context": "repl"}
+        if frame is not None:
+            args["frameId"] = frame.id
+        return await self.call("evaluate", args)
+
+    async def completions(self, text: str, column: int, frame: Frame | None) -> list[dict]:
+        args: dict = {"text": text, "column": column}
+        if frame is not None:
+            args["frameId"] = frame.id
+        targets = (await self.call("completions", args, wait=3.0)).get("targets", [])
+        return [t for t in targets if isinstance(t, dict)]
+
+    async def quit(self) -> int:
+        """Remove this session's breakpoints, let the kernel go on, detach. How many were removed."""
+        removed = len(await self.remove(None, "", None))
+        if self.attached:
+            with contextlib.suppress(errors.ReplError):
+                await self.call("setExceptionBreakpoints", {"filters": []})
+            self.dap.exceptions = "noexc"
+            stop = self.dap.stopped
+            if stop is not None:
+                with contextlib.suppress(errors.ReplError):
+                    await self.call("continue", {"threadId": stop.thread})
+            with contextlib.suppress(errors.ReplError):
+                await self.call("disconnect", {"restart": False, "terminateDebuggee": False})
+        self.attached = False
+        self.dap.running()
+        return removed

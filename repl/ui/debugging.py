@@ -1,0 +1,230 @@
+"""The ``(dbg)`` prompt: shown while a kernel is stopped in its debugger, with pdb's words.
+
+Where it stopped is printed first (why, the cell or file and line, the function, a few
+highlighted lines). Then each line is a step (``n s r c``), a look (``w u d l v``), ``q``, or code
+evaluated in the current frame. The prompt has its own history and completes from the debugger.
+"""
+
+from __future__ import annotations
+
+from typing import Awaitable, Callable
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import Completer, Completion
+from prompt_toolkit.history import InMemoryHistory
+from pygments import highlight
+from pygments.formatters import TerminalFormatter
+
+from repl import errors
+from repl.debugger import Debugger
+from repl.kernel import Kernel
+from repl.protocol import dap
+from repl.ui import render
+from repl.ui.debugwords import HELP, dbg_line
+from repl.ui.lexer import pygments_lexer_for
+
+PAGE = 50  # variables shown at once
+AROUND = 2  # lines either side of the current one when execution stops (``l``: 5)
+
+Ask = Callable[[PromptSession, str], Awaitable[str]]  # prompt once (raises KeyboardInterrupt, EOFError)
+
+
+def stop_reason(stop: dap.Stopped) -> str:
+    if stop.reason == "exception":
+        what = f"{stop.text}: {stop.description}" if stop.text and stop.description else stop.text or stop.description
+        return f"stopped on {what or 'an exception'}"
+    if stop.reason == "breakpoint":
+        return "stopped at a breakpoint"
+    if stop.reason == "pause":
+        return "paused"
+    return ""  # a step: where it is says it all
+
+
+def listing(lines: list[str], current: int, around: int, style: render.Style, info: dict) -> str:
+    """Numbered lines ``current ± around`` (1-based), the current one marked, highlighted."""
+    lo, hi = max(current - around, 1), min(current + around, len(lines))
+    if lo > hi:
+        return ""
+    code = "\n".join(lines[lo - 1:hi])
+    if style.color:
+        code = highlight(code, pygments_lexer_for(info)(stripnl=False), TerminalFormatter()).rstrip("\n")
+    width = len(str(hi))
+    out = []
+    for n, text in zip(range(lo, hi + 1), code.split("\n"), strict=False):
+        mark = "->" if n == current else "  "
+        out.append(f"{style.paint(render.DIM, f'{n:>{width}}')} {mark} {text}")
+    return "\n".join(out)
+
+
+def variable_line(v: dict) -> str:
+    name, value, kind = str(v.get("name", "?")), str(v.get("value", "")), str(v.get("type", ""))
+    if not value and not kind and v.get("variablesReference"):
+        return f"  {name} …"  # a group (debugpy's "special variables"), expanded by v NAME
+    if len(value) > 200:
+        value = value[:200] + "…"
+    return f"  {name} = {value}" + (f"  ({kind})" if kind else "")
+
+
+class DebugCompleter(Completer):
+    def __init__(self, debugger: Debugger) -> None:
+        self.debugger = debugger
+
+    def get_completions(self, document, complete_event):
+        return iter(())
+
+    async def get_completions_async(self, document, complete_event):
+        text = document.text_before_cursor
+        if not text.strip():
+            return
+        try:
+            targets = await self.debugger.completions(text, len(text) + 1, self.debugger.dap.current)
+        except errors.ReplError:
+            return
+        word = len(text) - len(text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"))
+        for t in targets:
+            label = str(t.get("text") or t.get("label") or "")
+            start = t.get("start")
+            offset = start - len(text) if isinstance(start, int) and 0 <= start <= len(text) else -(len(text) - word)
+            if label:
+                yield Completion(label, start_position=offset, display_meta=str(t.get("type", "")))
+
+
+class DebugPrompt:
+    def __init__(self, say: Callable[[str, str], None], style: render.Style, toolbar: Callable[[], str]) -> None:
+        self.say = say  # (text, stream)
+        self.style = style
+        self.toolbar = toolbar
+        self.history = InMemoryHistory()  # the (dbg) prompt's own: never mixed with cells
+
+    async def run(self, kernel: Kernel, ask: Ask) -> None:
+        """Show where ``kernel`` stopped and read debugger commands until it goes on."""
+        dbg = kernel.debugger
+        stop = dbg.stopped
+        if stop is None:
+            return
+        try:
+            if not await dbg.stack():
+                return  # it went on before we looked
+            await self._where(kernel, stop_reason(stop), AROUND)
+        except errors.ReplError as exc:
+            self.say(f"repl: {exc}", "err")
+            return
+        session: PromptSession = PromptSession(history=self.history, completer=DebugCompleter(dbg),
+                                               complete_while_typing=False, bottom_toolbar=self.toolbar,
+                                               enable_suspend=True)
+        while dbg.stopped is stop:
+            try:
+                text = await ask(session, self._message(dbg))
+            except KeyboardInterrupt:
+                continue  # Ctrl-C clears the line
+            except EOFError:
+                text = "c"
+            if dbg.stopped is not stop:
+                self.say(f"[{kernel.label}] execution went on", "err")
+                return
+            try:
+                if await self._do(kernel, text):
+                    return
+            except errors.ReplError as exc:
+                self.say(f"repl: {exc}", "err")
+
+    @staticmethod
+    def _message(dbg) -> str:
+        frame = dbg.dap.current
+        return f"(dbg) {frame.name}:{frame.line}> " if frame is not None else "(dbg) > "
+
+    async def _do(self, kernel: Kernel, text: str) -> bool:
+        """Carry out one line; True when execution goes on (the prompt ends)."""
+        dbg = kernel.debugger
+        action, arg = dbg_line(text)
+        if action in ("n", "s", "r", "c"):
+            await dbg.resume(action)
+            return True
+        if action == "q":
+            removed = await dbg.quit()
+            self.say(f"[{kernel.label}] debugger detached; {removed} breakpoint(s) removed", "err")
+            return True
+        if action in ("u", "d"):
+            if not dbg.dap.move(1 if action == "u" else -1):
+                self.say(f"repl: already at the {'outermost' if action == 'u' else 'innermost'} frame", "err")
+                return False
+            await self._where(kernel, "", AROUND)
+        elif action == "w":
+            self._stack(kernel)
+        elif action == "l":
+            await self._where(kernel, "", 5)
+        elif action == "v":
+            await self._variables(kernel, arg)
+        elif action == "h":
+            self.say(HELP, "out")
+        elif arg.strip():
+            self._result(await dbg.evaluate(arg, dbg.dap.current))
+        return False
+
+    async def _where(self, kernel: Kernel, headline: str, around: int) -> None:
+        frame = kernel.debugger.dap.current
+        if frame is None:
+            return
+        place, lines = await kernel.debugger.source(frame)
+        head = f"[{kernel.label}] " + (f"{headline}: " if headline else "") + f"{place}, in {frame.name}"
+        self.say(self.style.paint(render.BOLD_RED if "exception" in headline or " on " in headline else "\x1b[1m", head), "out")
+        shown = listing(lines, frame.line, around, self.style, kernel.language_info)
+        self.say(shown or "  (source not available)", "out")
+
+    def _stack(self, kernel: Kernel) -> None:
+        dbg = kernel.debugger
+        rows = []
+        for i, frame in enumerate(dbg.dap.frames):
+            mark = ">" if i == dbg.dap.frame else " "
+            rows.append(f"{mark} {i:>2}  {frame.name}  {dbg.where(frame)}")
+        self.say("\n".join(rows) or "  (no frames)", "out")
+
+    async def _variables(self, kernel: Kernel, arg: str) -> None:
+        dbg = kernel.debugger
+        frame = dbg.dap.current
+        if frame is None:
+            return
+        scopes = await dbg.scopes(frame)
+        words = arg.split()
+        if not words:
+            for scope in scopes:
+                found = await dbg.variables(int(scope.get("variablesReference", 0)))
+                self.say(f"{scope.get('name', 'scope')}:", "out")
+                self._page(found, 0)
+            return
+        name, start = words[0], int(words[1]) if len(words) > 1 and words[1].isdigit() else 0
+        match = await self._lookup(dbg, scopes, name)
+        ref = int(match.get("variablesReference", 0) or 0)
+        self.say(variable_line(match).strip(), "out")
+        if ref:
+            self._page(await dbg.variables(ref, start, PAGE + 1), start, more=f"v {name} {start + PAGE}")
+
+    @staticmethod
+    async def _lookup(dbg: Debugger, scopes: list[dict], name: str) -> dict:
+        """The variable ``name`` of the frame (``a.b`` walks attributes and items)."""
+        parts = name.split(".")
+        refs = [int(s.get("variablesReference", 0) or 0) for s in scopes]
+        match: dict = {}
+        for depth, part in enumerate(parts):
+            found = None
+            for ref in refs:
+                found = next((v for v in await dbg.variables(ref) if v.get("name") == part), None) if ref else None
+                if found is not None:
+                    break
+            if found is None:
+                raise errors.UsageError(f"no variable {'.'.join(parts[:depth + 1])} in this frame")
+            match = found
+            refs = [int(match.get("variablesReference", 0) or 0)]
+        return match
+
+    def _page(self, found: list[dict], start: int, more: str = "") -> None:
+        shown = found[:PAGE]
+        rows = [variable_line(v) for v in shown] or ["  (nothing)"]
+        if len(found) > PAGE:
+            rows.append(f"  … more: {more}" if more else f"  … and {len(found) - PAGE} more")
+        self.say("\n".join(rows), "out")
+
+    def _result(self, body: dict) -> None:
+        result = str(body.get("result", ""))
+        if result:
+            self.say(self.style.paint(render.RED, "Out: ") + result, "out")
