@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from repl.kernel import Kernel
 
 ANSWER_WAIT = 15.0
+INITIALIZE_WAIT = 10.0  # debugpy starts within a second or two
 INITIALIZE = {
     "clientID": "repl", "clientName": "repl", "adapterID": "python", "pathFormat": "path",
     "linesStartAt1": True, "columnsStartAt1": True, "supportsVariableType": True,
@@ -43,11 +44,25 @@ class Debugger:
 
     # ------------------------------------------------------------ state
 
-    @property
-    def supported(self) -> bool:
+    async def supported(self) -> bool:
+        """Whether the kernel offers a debugger: its kernel_info says ``debugger: true`` (xeus),
+        its kernelspec's metadata does (ipykernel 6 and 7), or ipykernel itself lists it in
+        ``supported_features`` (ipykernel's base class lists it for every kernel built on it,
+        bash_kernel included, so only the IPython kernel's own word counts)."""
         info = self.kernel.session.kernel_info or {}
         features = info.get("supported_features")
-        return info.get("debugger") is True or (isinstance(features, list) and "debugger" in features)
+        if info.get("debugger") is True:
+            return True
+        if info.get("implementation") == "ipython" and isinstance(features, list) and "debugger" in features:
+            return True
+        try:
+            specs = await self.kernel.rest.kernelspecs()
+        except errors.ReplError:
+            return False
+        entry = specs.get("kernelspecs", {}).get(self.kernel.model.name)
+        spec = entry.get("spec") if isinstance(entry, dict) else None
+        metadata = spec.get("metadata") if isinstance(spec, dict) else None
+        return isinstance(metadata, dict) and metadata.get("debugger") is True
 
     @property
     def stopped(self) -> dap.Stopped | None:
@@ -101,12 +116,18 @@ class Debugger:
 
     async def start(self) -> None:
         """Initialize and attach, once; then send what we want (after a restart: all of it again)."""
-        if not self.supported:
-            raise DebugError(f"kernel {self.kernel.label} has no debugger (its kernel_info offers none)")
+        if not self.attached and not await self.supported():
+            raise DebugError(f"kernel {self.kernel.label} has no debugger (neither its kernel_info nor its kernelspec offers one)")
         async with self._lock:
             if self.attached:
                 return
-            await self.call("initialize", INITIALIZE)
+            try:
+                await self.call("initialize", INITIALIZE, wait=INITIALIZE_WAIT)
+            except DebugError as exc:
+                if self.kernel.session.state == "busy":  # ipykernel starts debugpy by running code
+                    raise DebugError(f"the debugger of {self.kernel.label} can only start while the kernel is idle: "
+                                     "set a breakpoint (/break) before running the cell") from None
+                raise DebugError(f"kernel {self.kernel.label} has no working debugger: {exc}") from None
             await self.call("attach", {})
             info = await self.call("debugInfo")
             self.dap.files = dap.CellFiles(str(info.get("tmpFilePrefix", "")), str(info.get("tmpFileSuffix", "")),

@@ -8,6 +8,7 @@ it; Ctrl-C interrupts the kernel that asked. A debugger stop gets the ``(dbg)`` 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import deque
 from typing import Awaitable, Callable
 
@@ -21,6 +22,7 @@ from repl.protocol import session as s
 from repl.ui.cellinput import CellInput
 from repl.ui.console import Console
 
+DEBUGGER_PROMPT = re.compile(r"^(\x1b\[[0-9;]*m)*(ipdb> |\(Pdb\) |\(Pdb\+\+\) |ipdb\+?> )")
 Ask = Callable[[PromptSession, str], Awaitable[str]]
 Item = s.InputRequest | dap.Stopped
 
@@ -106,8 +108,10 @@ class Questions:
         try:
             value = await self._prompt(session, question, ev.password)
         except KeyboardInterrupt:
-            await self.interrupt(kernel)
-            return
+            if not DEBUGGER_PROMPT.match(ev.prompt):
+                await self.interrupt(kernel)
+                return
+            value = "q"  # pdb takes an interrupt and asks again: Ctrl-C leaves it, as q does
         except EOFError:
             value = ""
         try:

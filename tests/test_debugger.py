@@ -1,0 +1,187 @@
+"""The kernel's debugger from the terminal: breakpoints, stepping, variables, exceptions, pause,
+over the Jupyter debug protocol. The real `repl` in a pty against real servers and ipykernel
+(with debugpy)."""
+
+import pytest
+
+DEF = "def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n"
+
+
+def paste(t, code: str) -> None:
+    """A multi-line cell as a terminal pastes it, then Enter."""
+    t.type("\x1b[200~" + code + "\x1b[201~")
+    t.type("\r")
+
+
+def after(t, marker: str) -> str:
+    """What the program wrote after the last ``marker`` (escape sequences removed)."""
+    return t.plain().rsplit(marker, 1)[-1]
+
+
+def stop_in_f(t, n: int = 4) -> None:
+    t.wait_prompt(1)
+    paste(t, DEF)
+    t.wait_prompt(2)
+    t.enter("/break 1:4")
+    t.wait_for("breakpoint at In [1] line 4")
+    t.enter(f"f({n})")
+    t.wait_for("(dbg) f:4>")
+
+
+def test_breakpoint_step_variables_continue(term, server):
+    t = term(gw=server)
+    stop_in_f(t)
+    assert "stopped at a breakpoint: In [1] line 4, in f" in t.plain()
+    t.wait_for(lambda t: "stopped at In [1] line 4 in f" in t.text().rstrip().splitlines()[-1])  # the toolbar
+    t.enter("t + 100")  # evaluated in the frame
+    t.wait_for("Out: 100")
+    for line in (3, 4, 3):  # through the loop: i=0 done, i=1 starts, t += 1 done
+        t.enter("n")
+        t.wait_for(lambda t, line=line: f"(dbg) f:{line}>" in after(t, "> n"))
+    t.enter("v")
+    t.wait_for(lambda t: "t = 1  (int)" in after(t, "> v"))
+    assert "i = 1  (int)" in after(t, "> v") and "n = 4  (int)" in after(t, "> v")
+    t.enter("c")  # the breakpoint again, i = 2
+    t.wait_for(lambda t: "stopped at a breakpoint" in after(t, "> c"))
+    t.enter("p i")
+    t.wait_for("Out: 2")
+    t.enter("q")  # breakpoints gone, the cell goes on to its result
+    t.wait_for("Out[2]: 6")
+    t.wait_prompt(3)
+    t.enter("/break")
+    t.wait_for("no breakpoints on")
+
+
+def test_conditional_breakpoint_where_and_up(term):
+    t = term()
+    t.wait_prompt(1)
+    paste(t, DEF)
+    t.wait_prompt(2)
+    t.enter("/break 1:4 if i == 3")
+    t.wait_for("breakpoint at In [1] line 4 if i == 3")
+    t.enter("/break")
+    t.wait_for("In [1] line 4  if i == 3")
+    t.enter("f(6)")
+    t.wait_for("(dbg) f:4>")
+    t.enter("i")
+    t.wait_for("Out: 3")
+    t.enter("w")
+    t.wait_for(lambda t: "<module>  In [2] line 1" in after(t, "> w"))
+    assert ">  0  f  In [1] line 4" in after(t, "> w")
+    t.enter("u")
+    t.wait_for("(dbg) <module>:1>")
+    t.ctrl("d")  # Ctrl-D continues
+    t.wait_for("Out[2]: 15")
+
+
+def test_stop_on_a_raised_exception_names_it(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("/break raised")
+    t.wait_for("stops on every exception raised")
+    paste(t, "try:\n    1/0\nexcept ZeroDivisionError:\n    caught = True\n")
+    t.wait_for("(dbg) <module>:2>")
+    assert "stopped on ZeroDivisionError: division by zero: In [1] line 2" in t.plain()
+    t.ctrl("c")  # clears the line, stays stopped
+    t.enter("c")
+    t.wait_prompt(2)
+    t.enter("/break noexc")
+    t.wait_for("no longer stops on exceptions")
+    t.enter("caught")
+    t.wait_for("Out[2]: True")
+
+
+def test_pause_a_cell_running_in_the_background(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("import time")
+    t.wait_prompt(2)
+    t.enter("/break uncaught")  # the debugger starts while the kernel is idle (ipykernel needs that)
+    t.wait_for("stops on exceptions nothing catches")
+    paste(t, "print('loop' + 'ing', flush=True)\nwhile True: time.sleep(0.05)\n")
+    t.wait_for("looping")
+    t.ctrl("z")
+    t.wait_for("cell sent to the background")
+    t.wait_prompt(3)
+    t.enter("/pause")
+    t.wait_for("paused: In [2] line 2, in <module>")
+    t.wait_for("(dbg) <module>:2>")
+    t.enter("q")
+    t.wait_for("debugger detached")
+    t.wait_prompt(3)
+    t.enter("/interrupt")
+    t.wait_for("background cell In [2] failed")
+    t.enter("/pause")
+    t.wait_for("nothing runs on python3")
+
+
+def test_breakpoints_hold_across_a_reconnect(term, proxy):
+    t = term(url=proxy.url)
+    t.wait_prompt(1)
+    paste(t, DEF)
+    t.wait_prompt(2)
+    t.enter("/break 1:4")
+    t.wait_for("breakpoint at In [1] line 4")
+    assert proxy.cut() >= 1
+    t.wait_for("reconnected to kernel", timeout=60)
+    t.enter("f(3)")
+    t.wait_for("(dbg) f:4>")
+    t.enter("q")
+    t.wait_for("Out[2]: 3")
+
+
+def test_breakpoints_are_set_again_after_a_restart(term):
+    t = term()
+    stop_in_f(t, 2)
+    t.enter("q")
+    t.wait_for("Out[2]: 1")
+    t.enter("/break 1:4")
+    t.wait_for(lambda t: t.plain().count("breakpoint at In [1] line 4") == 2)
+    t.enter("/restart")
+    t.wait_for("1 breakpoint(s) set again on the restarted python3", timeout=60)
+    t.wait_prompt(1)
+    paste(t, DEF)  # the same code in the new kernel: its breakpoint holds
+    t.wait_prompt(2)
+    t.enter("f(2)")
+    t.wait_for("(dbg) f:4>")
+    t.enter("q")
+    t.wait_for("Out[2]: 1")
+
+
+def test_a_kernel_without_a_debugger_says_so(term):
+    t = term("--kernel", "bash")
+    t.wait_for("started bash kernel")
+    t.enter("echo hi")
+    t.wait_for("hi")
+    t.enter("/break 1:1")
+    t.wait_for("kernel bash has no debugger")
+    t.enter("/break")
+    t.wait_for("no breakpoints on bash")
+    t.enter("echo still here")
+    t.wait_for(lambda t: "still here" in after(t, "echo still here"))
+
+
+@pytest.mark.parametrize("leave", ["q", "ctrl-c"])
+def test_ipdb_over_stdin_has_line_editing_history_and_leaves(term, leave):
+    t = term()
+    t.wait_prompt(1)
+    paste(t, "def g():\n    x = 6\n    1/0\n")
+    t.wait_prompt(2)
+    t.enter("g()")
+    t.wait_for("ZeroDivisionError")
+    t.wait_prompt(3)
+    t.enter("%debug")
+    t.wait_for("ipdb>")
+    t.enter("p x * 7")
+    t.wait_for("42")
+    t.wait_for(lambda t: t.text().rstrip().endswith("ipdb>"))  # asked again
+    t.type("\x1b[A")  # Up: the last answer comes back, no escape garbage
+    t.wait_for(lambda t: t.text().rstrip().splitlines()[-1].endswith("ipdb> p x * 7"))
+    t.enter("")
+    t.wait_for(lambda t: t.plain().count("\n42") >= 2)
+    assert "^[[A" not in t.plain() and "[A" not in t.text()
+    if leave == "q":
+        t.enter("q")
+    else:
+        t.ctrl("c")
+    t.wait_prompt(4, timeout=30)
