@@ -261,11 +261,8 @@ class Debugger:
         scopes = (await self.call("scopes", {"frameId": frame.id})).get("scopes", [])
         return [x for x in scopes if isinstance(x, dict)]
 
-    async def variables(self, ref: int, start: int = 0, count: int = 0) -> list[dict]:
-        args = {"variablesReference": ref}
-        if count:
-            args.update(start=start, count=count)
-        found = (await self.call("variables", args)).get("variables", [])
+    async def variables(self, ref: int) -> list[dict]:
+        found = (await self.call("variables", {"variablesReference": ref})).get("variables", [])
         return [v for v in found if isinstance(v, dict)]
 
     async def evaluate(self, expression: str, frame: Frame | None) -> dict:

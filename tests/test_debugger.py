@@ -2,6 +2,8 @@
 over the Jupyter debug protocol. The real `repl` in a pty against real servers and ipykernel
 (with debugpy)."""
 
+import re
+
 import pytest
 
 DEF = "def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n"
@@ -185,3 +187,46 @@ def test_ipdb_over_stdin_has_line_editing_history_and_leaves(term, leave):
     else:
         t.ctrl("c")
     t.wait_prompt(4, timeout=30)
+
+
+def test_file_breakpoint_paged_variables_completion_trace_and_use(term, tmp_path):
+    mod = tmp_path / "modx.py"
+    mod.write_text("def g(k):\n    data = list(range(k))\n    return len(data)\n")
+    t = term(rows=60)
+    t.wait_prompt(1)
+    t.enter(f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import modx")
+    t.wait_prompt(2)
+    t.enter(f"/break {mod}:3")
+    t.wait_for(f"breakpoint at {mod}:3 on python3")
+    assert "not confirmed" not in t.text()
+    t.enter("/new")  # breakpoints belong to their kernel, through /use switches
+    t.wait_for("it is now current")
+    t.enter("/break")
+    t.wait_for("no breakpoints on python3-")
+    first = re.search(r"started python3 kernel ([0-9a-f]{8})", t.plain()).group(1)
+    t.enter(f"/use {first}")
+    t.wait_for("switched to python3")
+    t.enter("/break")
+    t.wait_for(f"{mod}:3")
+    t.enter("/debug on")
+    t.wait_for("trace")
+    t.enter("modx.g(120)")
+    t.wait_for("(dbg) g:3>")
+    assert f"stopped at a breakpoint: {mod}:3, in g" in t.plain()
+    assert "return len(data)" in t.plain()  # the file's source, from the debugger
+    plain = t.plain()
+    assert "debug_request(stackTrace)" in plain and "debug_reply(stackTrace)" in plain  # the trace shows them
+    assert "debug_event(stopped)" in plain
+    t.enter("v data")
+    t.wait_for(": v data 50")  # a page, and how to get the next
+    assert "000 = 0  (int)" in after(t, "> v data") and "100 = 100" not in after(t, "> v data")
+    t.enter("v data 100")  # debugpy lists a hundred items, then a group of the rest
+    t.wait_for(lambda t: "more [100:120]: v data.more" in after(t, "> v data 100"))
+    assert "047 = 47" not in after(t, "> v data 100") and "099 = 99" in after(t, "> v data 100")
+    t.enter("v data.more")
+    t.wait_for(lambda t: "119 = 119" in after(t, "> v data.more"))
+    t.type("dat\t")  # Tab completes from the debugger
+    t.wait_for(lambda t: "(dbg) g:3> data" in t.text())
+    t.type("\x15")  # clear the line
+    t.enter("q")
+    t.wait_for("Out[2]: 120")

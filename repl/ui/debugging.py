@@ -56,8 +56,10 @@ def listing(lines: list[str], current: int, around: int, style: render.Style, in
     return "\n".join(out)
 
 
-def variable_line(v: dict) -> str:
+def variable_line(v: dict, parent: str = "") -> str:
     name, value, kind = str(v.get("name", "?")), str(v.get("value", "")), str(v.get("type", ""))
+    if kind == "MoreItemsRange" and parent:  # debugpy's next hundred items of a large container
+        return f"  {name} {value}: v {parent}.{name}"
     if not value and not kind and v.get("variablesReference"):
         return f"  {name} …"  # a group (debugpy's "special variables"), expanded by v NAME
     if len(value) > 200:
@@ -190,14 +192,15 @@ class DebugPrompt:
             for scope in scopes:
                 found = await dbg.variables(int(scope.get("variablesReference", 0)))
                 self.say(f"{scope.get('name', 'scope')}:", "out")
-                self._page(found, 0)
+                self._page(found, more="", total=len(found))
             return
         name, start = words[0], int(words[1]) if len(words) > 1 and words[1].isdigit() else 0
         match = await self._lookup(dbg, scopes, name)
         ref = int(match.get("variablesReference", 0) or 0)
         self.say(variable_line(match).strip(), "out")
-        if ref:
-            self._page(await dbg.variables(ref, start, PAGE + 1), start, more=f"v {name} {start + PAGE}")
+        if ref:  # debugpy ignores DAP's start/count: the page is cut here
+            found = await dbg.variables(ref)
+            self._page(found[start:], more=f"v {name} {start + PAGE}", total=len(found), parent=name)
 
     @staticmethod
     async def _lookup(dbg: Debugger, scopes: list[dict], name: str) -> dict:
@@ -217,11 +220,10 @@ class DebugPrompt:
             refs = [int(match.get("variablesReference", 0) or 0)]
         return match
 
-    def _page(self, found: list[dict], start: int, more: str = "") -> None:
-        shown = found[:PAGE]
-        rows = [variable_line(v) for v in shown] or ["  (nothing)"]
+    def _page(self, found: list[dict], more: str, total: int, parent: str = "") -> None:
+        rows = [variable_line(v, parent) for v in found[:PAGE]] or ["  (nothing)"]
         if len(found) > PAGE:
-            rows.append(f"  … more: {more}" if more else f"  … and {len(found) - PAGE} more")
+            rows.append(f"  … {len(found) - PAGE} more of {total}" + (f": {more}" if more else ""))
         self.say("\n".join(rows), "out")
 
     def _result(self, body: dict) -> None:

@@ -183,6 +183,8 @@ class Tracer:
             kind += f"({content.get('execution_state', '?')})"
         elif kind == "stream" and isinstance(content, dict):
             kind += f"({content.get('name', '?')})"
+        elif kind in ("debug_request", "debug_reply", "debug_event") and isinstance(content, dict):
+            kind += f"({content.get('event') or content.get('command') or '?'})"  # the DAP command or event
         arrow = "⇢" if record["event"] == "send" else "⇠"
         parent = msg.get("parent_header", {}).get("msg_id", "") if isinstance(msg.get("parent_header"), dict) else ""
         since = ""
