@@ -149,7 +149,10 @@ class Debugger:
             await self.start()
         except errors.ReplError as exc:
             return f"breakpoints of {self.kernel.label} could not be set again after the restart: {exc}"
-        return f"{len(self.dap.breakpoints)} breakpoint(s) set again on the restarted {self.kernel.label}"
+        what = [f"{len(self.dap.breakpoints)} breakpoint(s)"] if self.dap.breakpoints else []
+        if self.dap.exceptions != "noexc":
+            what.append(f"the stop on {self.dap.exceptions} exceptions")
+        return f"{' and '.join(what)} set again on the restarted {self.kernel.label}"
 
     async def _cell_file(self, code: str) -> str:
         body = await self.call("dumpCell", {"code": code})

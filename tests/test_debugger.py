@@ -132,16 +132,18 @@ def test_breakpoints_hold_across_a_reconnect(term, proxy):
     t.wait_for("Out[2]: 3")
 
 
-def test_breakpoints_are_set_again_after_a_restart(term):
+def test_a_restart_while_stopped_ends_the_dbg_prompt_and_breakpoints_are_set_again(term, gateway):
+    import httpx
+
     t = term()
     stop_in_f(t, 2)
-    t.enter("q")
-    t.wait_for("Out[2]: 1")
-    t.enter("/break 1:4")
-    t.wait_for(lambda t: t.plain().count("breakpoint at In [1] line 4") == 2)
-    t.enter("/restart")
+    kid = re.search(r"started python3 kernel ([0-9a-f]{8})", t.plain()).group(1)
+    headers = {"Authorization": f"token {gateway.token}"}
+    (full,) = [k["id"] for k in httpx.get(f"{gateway.url}/api/kernels", headers=headers).json() if k["id"].startswith(kid)]
+    assert httpx.post(f"{gateway.url}/api/kernels/{full}/restart", headers=headers, timeout=60).status_code == 200
+    t.wait_for("execution went on", timeout=30)  # the (dbg) prompt goes away by itself
     t.wait_for("1 breakpoint(s) set again on the restarted python3", timeout=60)
-    t.wait_prompt(1)
+    t.wait_for(lambda t: "In [1]:" in after(t, "set again"))
     paste(t, DEF)  # the same code in the new kernel: its breakpoint holds
     t.wait_prompt(2)
     t.enter("f(2)")

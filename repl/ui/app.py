@@ -89,6 +89,8 @@ class App:
                 self._background_done(kernel, ev.request)
             else:
                 self.view.show(kernel.id, ev, f"[{kernel.label}{' elsewhere' if ev.other else ''}] ")
+        if self._debugging is not None:
+            self._debugging.check(kernel)
         self._refresh()
 
     def _foreground(self, fg: Running, ev: s.Event) -> None:

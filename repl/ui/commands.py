@@ -39,6 +39,7 @@ KEYS = [
     ("Shift-Tab", "show the kernel's documentation for the name at the cursor"),
     ("Up/Down", "history search by the typed prefix; Ctrl-R searches all history"),
     ("//...", "send a line starting with / to the kernel"),
+    ("(dbg) h", "at the debugger's prompt: n s r c w u d l v q (pdb's words); anything else is evaluated there"),
 ]
 
 

@@ -91,12 +91,17 @@ class DebugCompleter(Completer):
                 yield Completion(label, start_position=offset, display_meta=str(t.get("type", "")))
 
 
+class _WentOn(Exception):
+    pass
+
+
 class DebugPrompt:
     def __init__(self, say: Callable[[str, str], None], style: render.Style, toolbar: Callable[[], str]) -> None:
         self.say = say  # (text, stream)
         self.style = style
         self.toolbar = toolbar
         self.history = InMemoryHistory()  # the (dbg) prompt's own: never mixed with cells
+        self._showing: tuple[Kernel, PromptSession] | None = None
 
     async def run(self, kernel: Kernel, ask: Ask) -> None:
         """Show where ``kernel`` stopped and read debugger commands until it goes on."""
@@ -114,6 +119,23 @@ class DebugPrompt:
         session: PromptSession = PromptSession(history=self.history, completer=DebugCompleter(dbg),
                                                complete_while_typing=False, bottom_toolbar=self.toolbar,
                                                enable_suspend=True)
+        self._showing = (kernel, session)
+        try:
+            await self._loop(kernel, stop, session, ask)
+        finally:
+            self._showing = None
+
+    def check(self, kernel: Kernel) -> None:
+        """Events came from ``kernel``: if it went on without us (another client continued, the
+        kernel restarted), the (dbg) prompt it had goes away."""
+        if self._showing is None or self._showing[0] is not kernel or kernel.debugger.stopped is not None:
+            return
+        app = self._showing[1].app
+        if app.is_running:
+            app.exit(exception=_WentOn())
+
+    async def _loop(self, kernel: Kernel, stop: dap.Stopped, session: PromptSession, ask: Ask) -> None:
+        dbg = kernel.debugger
         while dbg.stopped is stop:
             try:
                 text = await ask(session, self._message(dbg))
@@ -121,6 +143,8 @@ class DebugPrompt:
                 continue  # Ctrl-C clears the line
             except EOFError:
                 text = "c"
+            except _WentOn:
+                text = ""
             if dbg.stopped is not stop:
                 self.say(f"[{kernel.label}] execution went on", "err")
                 return
