@@ -29,6 +29,7 @@ class Cell:
     resent: bool = False
     outputs: list = field(default_factory=list)
     kept_chars: int = 0
+    rate_limited: bool = False  # the server dropped some of its output (said once)
 
     @property
     def code(self) -> str:

@@ -76,7 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     display.add_argument("--style", metavar="NAME", help="pygments style for the input (e.g. monokai, solarized-dark)")
     display.add_argument("--vi", action="store_true", help="vi editing mode")
     display.add_argument("--images", choices=images.PROTOCOLS, default="auto",
-                         help="inline images: kitty, iterm, sixel, off (default: detect)")
+                         help="inline images: kitty, iterm, sixel, blocks (coloured half blocks, any terminal), "
+                              "file (a line with a temp file), off (default: detect, else blocks)")
+    display.add_argument("--image-rows", type=int, metavar="N", default=24,
+                         help="the most terminal rows an image drawn as blocks takes (default 24)")
     debugging = p.add_argument_group("debugging")
     debugging.add_argument("--debug", action="store_true", help="start with the message trace on")
     debugging.add_argument("--log-traffic", metavar="FILE", help="append every message and event to FILE as JSON lines")
@@ -162,8 +165,10 @@ async def _amain(settings: Settings, interactive: bool) -> int:
     from repl.ui.trace import Tracer
 
     dumb = os.environ.get("TERM") == "dumb"
-    style = render.Style(color=interactive and not os.environ.get("NO_COLOR") and not dumb, escapes=not dumb,
-                         images=images.choose(settings.images, os.environ) if interactive and not dumb else "off")
+    color = interactive and not os.environ.get("NO_COLOR") and not dumb
+    drawing = images.choose(settings.images, os.environ, color, max(settings.image_rows, 2)) if interactive and not dumb \
+        else images.Drawing()
+    style = render.Style(color=color, escapes=not dumb, images=drawing)
     pt_style = _pt_style(settings.style) if settings.style else None
     console = Console()
     emit: Callable[[str], None] = console.line if interactive else _say

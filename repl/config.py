@@ -129,7 +129,7 @@ def parse_headers(items: list[str]) -> dict[str, str]:
 
 # Settings that only a flag sets, copied as they are.
 _FROM_FLAGS_ONLY = ("attach", "debug", "code", "log_traffic", "client_cert", "client_key", "insecure",
-                    "ping_interval", "ping_timeout", "style", "vi", "images", "protocol", "launch_timeout")
+                    "ping_interval", "ping_timeout", "style", "vi", "images", "image_rows", "protocol", "launch_timeout")
 
 
 @dataclass
@@ -150,6 +150,7 @@ class Settings:
     style: str | None = None
     vi: bool = False
     images: str = "auto"
+    image_rows: int = 24
     headers: dict = field(default_factory=dict)
     ws_url: str | None = None
     kernel_env: dict = field(default_factory=dict)

@@ -26,6 +26,7 @@ from repl.debugger import Debugger
 from repl.gateway.channel import ChannelOptions, ChannelState, KernelChannel, Reopened
 from repl.gateway.rest import KernelModel, RestClient
 from repl.protocol import messages as m
+from repl.protocol.comms import Comms, Opened
 from repl.protocol import session as s
 
 HANDSHAKE_WAIT = 5.0  # connect() waits this long for kernel_info, then the answer comes when it comes
@@ -83,6 +84,7 @@ class Kernel:
         self._asks: dict[str, asyncio.Future] = {}
         self._tasks: set[asyncio.Task] = set()
         self.debugger = Debugger(self)
+        self.comms = Comms()  # widget models, kept as the kernel changes them
 
     # ------------------------------------------------------------ what it is
 
@@ -256,6 +258,8 @@ class Kernel:
                 self._lost(ev.state)
             elif isinstance(ev, s.DebugEvent):
                 self.debugger.receive(ev.content)
+            elif isinstance(ev, s.CommEvent):
+                self._comm(ev)
             elif req is None:
                 continue
             elif isinstance(ev, s.Reply):
@@ -287,8 +291,22 @@ class Kernel:
             self.last_rtt_ms = (time.perf_counter() - cell.started) * 1000
         cell.finish()
 
+    def _comm(self, ev: s.CommEvent) -> None:
+        change = self.comms.receive(ev.kind, ev.content, ev.buffers)
+        if isinstance(change, Opened) and change.model is None and not ev.other and ev.request is not None:
+            # A comm one of our cells opened for a target we have no handler for: close it, as
+            # JupyterLab does, so the kernel does not keep it (and its object) forever.
+            comm_id = str(ev.content.get("comm_id"))
+            self.comms.others.discard(comm_id)
+            self._spawn(self._send_quietly(m.comm_close(self.session.session_id, comm_id)))
+
+    async def _send_quietly(self, msg: dict) -> None:
+        with contextlib.suppress(errors.ReplError):
+            await self.channel.send(msg)
+
     def _lost(self, reason: s.LostReason) -> None:
         self.debugger.kernel_lost()
+        self.comms.reset()
         if reason in ("restarting", "restarted") and self._ready.is_set():
             self._ready.clear()
             self._spawn(self._await_new_kernel())

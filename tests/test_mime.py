@@ -62,7 +62,7 @@ def test_image_protocols():
 
 def test_display_with_image_goes_unsanitized_stream():
     ev = DisplayData(None, False, {"image/png": PNG_1x1, "text/plain": "<Image>"}, {}, None, False)
-    ((stream, text),) = render.render(ev, render.Style(images="kitty"))
+    ((stream, text),) = render.render(ev, render.Style(images=images.Drawing("kitty")))
     assert stream == "image" and text.startswith("\x1b_G")
 
 

@@ -106,6 +106,10 @@ def debug_request(session: str, content: dict) -> dict:
     return make_message("control", "debug_request", content, session)
 
 
+def comm_close(session: str, comm_id: str) -> dict:
+    return make_message("shell", "comm_close", {"comm_id": comm_id, "data": {}}, session)
+
+
 def input_reply(session: str, value: str, request_header: dict) -> dict:
     return make_message("stdin", "input_reply", {"value": value}, session, parent_header=request_header)
 

@@ -145,6 +145,15 @@ class DebugEvent(Event):
 
 
 @dataclass(frozen=True)
+class CommEvent(Event):
+    """``comm_open`` / ``comm_msg`` / ``comm_close`` from the kernel, read by :mod:`repl.protocol.comms`."""
+
+    kind: str
+    content: dict
+    buffers: list
+
+
+@dataclass(frozen=True)
 class Malformed(Event):
     """A frame that could not be decoded (reported, never raised)."""
 
@@ -311,6 +320,10 @@ class KernelSession:
 
     @staticmethod
     def _iopub_rest(kind: str, content: dict, req: Request | None, other: bool, msg: dict, date: str) -> list[Event]:
+        if kind in ("comm_open", "comm_msg", "comm_close"):
+            buffers = msg.get("buffers")
+            return [CommEvent(req, other, kind, content if isinstance(content, dict) else {},
+                              buffers if isinstance(buffers, list) else [], date=date)]
         if kind == "clear_output":
             return [ClearOutput(req, other, bool(m.field(content, "wait", bool, False)), date=date)]
         if kind == "debug_event":

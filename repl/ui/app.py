@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import signal
 import time
 from dataclasses import dataclass
@@ -31,7 +32,11 @@ from repl.ui.output import OutputView
 from repl.ui.prompt_parts import PromptParts
 from repl.ui.debugging import DebugPrompt
 from repl.ui.questions import Ask, Item, Questions
+from repl.ui.widgetview import WidgetView
 from repl.workspace import Workspace
+
+
+RATE_LIMITED = re.compile(r"IOPub (data|message) rate exceeded")
 
 
 class _StepAside(Exception):  # the prompt makes way for a kernel's question (input() in the background)
@@ -56,6 +61,7 @@ class App:
         self.vi = vi
         self.pt_style = pt_style
         self.view = OutputView(console, style)
+        self.widgets = WidgetView(self.view)
         self.prompt: PromptSession | None = None
         self._fg: Running | None = None
         self._keyboard: CellInput | None = None
@@ -74,24 +80,37 @@ class App:
     def kernel_events(self, kernel: Kernel, events: list[s.Event]) -> None:
         fg = self._fg
         for ev in events:
-            if isinstance(ev, s.KernelLost):
-                self.view.line("repl: " + render.kernel_lost(ev.state, kernel.label), "err")
-            elif isinstance(ev, s.InputRequest):
-                if not ev.other:
-                    self._ask(kernel, ev)
-            elif isinstance(ev, s.DebugEvent):
-                stop = kernel.debugger.take_stop()
-                if stop is not None:
-                    self._ask(kernel, stop)
-            elif fg is not None and ev.request is fg.cell.request:
+            if self._not_output(kernel, ev) or self.widgets.capture(kernel, ev):
+                continue
+            if fg is not None and ev.request is fg.cell.request:
                 self._foreground(fg, ev)
             elif isinstance(ev, s.RequestDone):
                 self._background_done(kernel, ev.request)
             else:
-                self.view.show(kernel.id, ev, f"[{kernel.label}{' elsewhere' if ev.other else ''}] ")
+                self._draw(kernel, ev, f"[{kernel.label}{' elsewhere' if ev.other else ''}] ")
+        if any(isinstance(ev, s.RequestDone) for ev in events):
+            self.widgets.flush(kernel)
         if self._debugging is not None:
             self._debugging.check(kernel)
         self._refresh()
+
+    def _not_output(self, kernel: Kernel, ev: s.Event) -> bool:
+        """Handle an event that is not a cell's output (the kernel lost, a question, the debugger,
+        widgets); False for output."""
+        if isinstance(ev, s.KernelLost):
+            self.view.line("repl: " + render.kernel_lost(ev.state, kernel.label), "err")
+        elif isinstance(ev, s.InputRequest):
+            if not ev.other:
+                self._ask(kernel, ev)
+        elif isinstance(ev, s.DebugEvent):
+            stop = kernel.debugger.take_stop()
+            if stop is not None:
+                self._ask(kernel, stop)
+        elif isinstance(ev, s.CommEvent):
+            self.widgets.changed(kernel, ev)
+        else:
+            return False
+        return True
 
     def _foreground(self, fg: Running, ev: s.Event) -> None:
         do = fg.machine.event(ev)
@@ -100,7 +119,23 @@ class App:
         elif do in (Do.CLEAR, Do.CLEAR_THEN_DRAW):
             self.view.clear()
         if do in (Do.DRAW, Do.CLEAR_THEN_DRAW):
-            self.view.show(fg.kernel.id, ev)
+            self._draw(fg.kernel, ev, None)
+
+    def _draw(self, kernel: Kernel, ev: s.Event, tag: str | None) -> None:
+        self._rate_note(kernel, ev)
+        if not self.widgets.show(kernel, ev, tag):
+            self.view.show(kernel.id, ev, tag)
+
+    def _rate_note(self, kernel: Kernel, ev: s.Event) -> None:
+        """The server's IOPub rate limit dropped output: say so once per cell, and what governs it."""
+        if not (isinstance(ev, s.Stream) and RATE_LIMITED.search(ev.text)):
+            return
+        cell = next((c for c in reversed(kernel.cells) if c.request is ev.request), None)
+        if cell is None or not cell.rate_limited:
+            if cell is not None:
+                cell.rate_limited = True
+            self.view.line(f"repl: the server dropped output of {kernel.label}: its IOPub rate limit was exceeded "
+                           "(the server's iopub_data_rate_limit / iopub_msg_rate_limit settings govern it)", "err")
 
     def _background_done(self, kernel: Kernel, req: s.Request | None) -> None:
         cell = next((c for c in reversed(kernel.cells) if c.request is req), None)

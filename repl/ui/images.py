@@ -1,9 +1,10 @@
-"""Inline images: the kitty graphics protocol, iTerm2's inline images, or sixel; else a placeholder.
+"""Inline images: the kitty graphics protocol, iTerm2's inline images, sixel, or Unicode half
+blocks in colour (any terminal: ssh, tmux); else a placeholder line.
 
-``choose(setting, env)`` picks a protocol: ``auto`` looks at what the terminal says it is
-(kitty: TERM=xterm-kitty or KITTY_WINDOW_ID; iTerm2/WezTerm: TERM_PROGRAM; sixel: terminals known
-to support it). PNG goes to kitty as is; JPEG and sixel need Pillow, without which the
-placeholder is used.
+``choose(setting, env, color)`` picks how: ``auto`` looks at what the terminal says it is (kitty:
+TERM=xterm-kitty or KITTY_WINDOW_ID; iTerm2/WezTerm: TERM_PROGRAM or LC_TERMINAL; sixel: terminals
+known to support it) and falls back to blocks when colour is on. Inside tmux or GNU screen the
+graphics sequences are wrapped for the multiplexer to pass through to the outer terminal.
 """
 
 from __future__ import annotations
@@ -14,23 +15,61 @@ import io
 import os
 import struct
 import tempfile
+from dataclasses import dataclass
 from typing import Mapping
 
-PROTOCOLS = ("auto", "kitty", "iterm", "sixel", "off")
+from repl.ui import blocks
+
+PROTOCOLS = ("auto", "kitty", "iterm", "sixel", "blocks", "file", "off")
 _SIXEL_TERMS = ("foot", "mlterm", "yaft", "contour", "sixel")
+GRAPHICS = ("kitty", "iterm", "sixel")
 
 
-def choose(setting: str, env: Mapping[str, str]) -> str:
-    if setting != "auto":
-        return setting
+@dataclass(frozen=True)
+class Drawing:
+    """How images are drawn: the protocol, and what blocks and the multiplexer need to know."""
+
+    protocol: str = "off"  # kitty, iterm, sixel, blocks, file (placeholder with a temp file), off
+    rows: int = 24  # the most rows a block image takes
+    truecolor: bool = False
+    passthrough: str = ""  # "tmux" or "screen": wrap graphics sequences for the multiplexer
+
+
+def multiplexer(env: Mapping[str, str]) -> str:
+    term = env.get("TERM", "")
+    if env.get("TMUX") or term.startswith("tmux"):
+        return "tmux"
+    if env.get("STY") or term.startswith("screen"):
+        return "screen"
+    return ""
+
+
+def detect(env: Mapping[str, str]) -> str | None:
+    """A graphics protocol the (outer) terminal speaks, from what it put in the environment."""
     term = env.get("TERM", "")
     if term == "xterm-kitty" or env.get("KITTY_WINDOW_ID"):
         return "kitty"
-    if env.get("TERM_PROGRAM") in ("iTerm.app", "WezTerm"):
+    if env.get("TERM_PROGRAM") in ("iTerm.app", "WezTerm") or env.get("LC_TERMINAL") == "iTerm2":
         return "iterm"
     if any(name in term for name in _SIXEL_TERMS):
         return "sixel"
-    return "off"
+    return None
+
+
+def choose(setting: str, env: Mapping[str, str], color: bool = True, rows: int = 24) -> Drawing:
+    protocol = setting
+    if setting == "auto":
+        protocol = detect(env) or ("blocks" if color else "off")
+    return Drawing(protocol, rows, blocks.truecolor(env), multiplexer(env) if protocol in GRAPHICS else "")
+
+
+def wrap(seq: str, passthrough: str) -> str:
+    """A graphics sequence, wrapped so tmux (``allow-passthrough on``) or screen hands it on."""
+    if passthrough == "tmux":
+        return "\x1bPtmux;" + seq.replace("\x1b", "\x1b\x1b") + "\x1b\\"
+    if passthrough == "screen":  # screen passes a DCS on, in pieces of at most 768 bytes
+        return "".join(f"\x1bP{seq[i:i + 760]}\x1b\\" for i in range(0, len(seq), 760))
+    return seq
 
 
 def size_of(data: bytes) -> tuple[int, int] | None:
@@ -65,12 +104,13 @@ def saved(mime: str, data: bytes) -> str:
     return path
 
 
-def placeholder(mime: str, data: bytes, note: str = "") -> str:
-    path = saved(mime, data)
+def placeholder(mime: str, data: bytes, note: str = "", keep: bool = False) -> str:
+    """``[image/png 556×413, 23.6 KiB]``; with ``keep``, the path of a temp file holding it."""
     size = size_of(data)
     dims = f" {size[0]}×{size[1]}" if size else ""
     kb = len(data) / 1024
-    return f"[{mime}{dims}, {kb:.1f} KiB: {path}]{note}\n"
+    where = f": {saved(mime, data)}" if keep else ""
+    return f"[{mime}{dims}, {kb:.1f} KiB{where}]{note}\n"
 
 
 def _pillow():
@@ -137,23 +177,30 @@ def sixel(data: bytes, max_width: int = 800) -> str | None:
     return "".join(out) + "\n"
 
 
-def draw(mime: str, b64: str, protocol: str) -> str:
-    """Terminal text that shows the image (escape sequences, or a placeholder line)."""
+def draw(mime: str, b64: str, how: Drawing, cols: int) -> str:
+    """Terminal text that shows the image (escape sequences, blocks, or a placeholder line)."""
     try:
         data = base64.b64decode(b64, validate=False)
     except (ValueError, TypeError):
         return f"[{mime}: not valid base64]\n"
     try:
-        if protocol == "kitty":
-            png = _as_png(mime, data)
-            if png is not None:
-                return kitty(png)
-        elif protocol == "iterm":
-            return iterm(data)
-        elif protocol == "sixel":
-            text = sixel(data)
-            if text is not None:
-                return text
-    except Exception:  # a broken image must not break the REPL: show where it was saved instead
-        return placeholder(mime, data, " (could not be drawn)")
-    return placeholder(mime, data)
+        text = _drawn(mime, data, how, cols)
+    except Exception:  # a broken image must not break the REPL
+        return placeholder(mime, data, " (could not be drawn)", keep=how.protocol == "file")
+    return text if text is not None else placeholder(mime, data, keep=how.protocol == "file")
+
+
+def _drawn(mime: str, data: bytes, how: Drawing, cols: int) -> str | None:
+    seq: str | None = None
+    if how.protocol == "blocks":
+        return blocks.draw(data, max(cols - 1, 1), how.rows, how.truecolor)
+    if how.protocol == "kitty":
+        png = _as_png(mime, data)
+        seq = kitty(png) if png is not None else None
+    elif how.protocol == "iterm":
+        seq = iterm(data)
+    elif how.protocol == "sixel":
+        seq = sixel(data)
+    if seq is None:
+        return None
+    return wrap(seq.rstrip("\n"), how.passthrough) + "\n"

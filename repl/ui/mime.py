@@ -43,6 +43,12 @@ def html(text: str, width: int) -> str:
     return h.handle(text)
 
 
+def _real_text(data: dict) -> bool:
+    plain = _text(data.get("text/plain"))
+    return any(k in data for k in ("text/markdown", "text/html", "text/latex")) or (
+        plain is not None and not _DEFAULT_REPR.match(plain.strip()))
+
+
 def to_text(data: dict, width: int = 80, color: bool = True) -> str:
     """Text for a bundle (no images)."""
     plain = _text(data.get("text/plain"))
@@ -66,11 +72,14 @@ def to_text(data: dict, width: int = 80, color: bool = True) -> str:
     return f"<{kinds}>"
 
 
-def pieces(data: dict, width: int, color: bool, image_protocol: str) -> list[tuple[str, str]]:
+def pieces(data: dict, width: int, color: bool, drawing: images.Drawing) -> list[tuple[str, str]]:
     """(stream, text) pieces; stream "image" is our own escape sequences, not to be sanitized."""
     for mime in IMAGE_TYPES:
         b64 = _text(data.get(mime))
         if b64 is not None:
-            return [("image", images.draw(mime, b64.strip(), image_protocol))]
+            return [("image", images.draw(mime, b64.strip(), drawing, width))]
+    for mime in ("image/svg+xml", "application/pdf", "image/gif", "image/webp"):
+        if mime in data and not _real_text(data):
+            return [("out", f"[{mime} output: this terminal cannot draw it]\n")]
     text = to_text(data, width, color)
     return [("out", text if text.endswith("\n") else text + "\n")]

@@ -69,6 +69,23 @@ class OutputView:
         if display_id and start is not None:
             self._displays[display_id] = (start, self.console.rows)
 
+    def place(self, key: str, text: str, tag: str | None = None) -> None:
+        """Text of our own making (a widget) that ``replace`` may redraw in place; tagged, it is not."""
+        text = clean(text)
+        text = text + "\n" if text and not text.endswith("\n") else text
+        if tag:
+            self.console.write("out", tag_lines(text, self.style.paint(render.DIM, tag)))
+            return
+        self.console.ensure_newline()
+        start = self.console.mark()
+        self.console.write("out", text)
+        self._displays[key] = (start, self.console.rows)
+
+    def replace(self, key: str, text: str) -> bool:
+        """Redraw what ``place`` drew under ``key``, if it is still the latest output on screen."""
+        text = clean(text)
+        return self._redraw(key, [("out", text + "\n" if text and not text.endswith("\n") else text)])
+
     def payloads(self, req: s.Request) -> str:
         """Show IPython's ``obj?`` pages from an execute_reply; return its ``set_next_input`` text."""
         next_input = ""

@@ -7,10 +7,11 @@ tested by comparing strings.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from repl.protocol import session as s
 from repl.ui import mime
+from repl.ui.images import Drawing
 
 Piece = tuple[str, str]
 
@@ -30,7 +31,7 @@ def strip_ansi(text: str) -> str:
 class Style:
     color: bool = True
     width: int = 80
-    images: str = "off"  # kitty / iterm / sixel / off
+    images: Drawing = field(default_factory=Drawing)  # how images are drawn
     escapes: bool = True  # False for TERM=dumb: the terminal shows escape sequences as text
 
     def paint(self, code: str, text: str) -> str:

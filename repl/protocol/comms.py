@@ -1,0 +1,145 @@
+"""Comms and the Jupyter widget models behind them: bookkeeping only, no I/O.
+
+Kernels open comms (``comm_open``), send on them (``comm_msg``) and close them (``comm_close``),
+all on iopub. ipywidgets 8 speaks the widget message protocol 2.x inside: a comm of target
+``jupyter.widget`` is a model whose ``state`` arrives whole at open and changes by ``update`` /
+``echo_update`` messages (binary buffers placed by ``buffer_paths``). :class:`Comms` keeps those
+models so a widget can be drawn as it is now, and says which displayed widgets a change touches
+(a progress bar inside a tqdm HBox redraws the HBox).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from repl.protocol import messages as m
+
+WIDGET_TARGET = "jupyter.widget"
+REF = "IPY_MODEL_"
+
+
+@dataclass
+class Model:
+    comm_id: str
+    state: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The model's class: ``FloatProgressModel``, ``HBoxModel``, ``OutputModel``, …"""
+        return str(self.state.get("_model_name", ""))
+
+    def children(self) -> list[str]:
+        """Ids of the models this one refers to (children, and any IPY_MODEL_ reference)."""
+        out: list[str] = []
+        for value in self.state.values():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str) and item.startswith(REF):
+                    out.append(item[len(REF):])
+        return out
+
+
+@dataclass(frozen=True)
+class Opened:
+    model: Model | None  # None: a comm of a target we do not handle
+    target: str
+
+
+@dataclass(frozen=True)
+class Changed:
+    model: Model
+
+
+@dataclass(frozen=True)
+class Closed:
+    comm_id: str
+
+
+CommChange = Opened | Changed | Closed
+
+
+def _place_buffers(state: dict, paths: Any, buffers: list) -> None:
+    """Put binary buffers into the state where ``buffer_paths`` says (we keep them as bytes)."""
+    if not isinstance(paths, list):
+        return
+    for path, buf in zip(paths, buffers, strict=False):
+        if not isinstance(path, list) or not path:
+            continue
+        node: Any = state
+        for key in path[:-1]:
+            try:
+                node = node[key]
+            except (KeyError, IndexError, TypeError):
+                node = None
+                break
+        if isinstance(node, dict) or (isinstance(node, list) and isinstance(path[-1], int) and path[-1] < len(node)):
+            node[path[-1]] = buf
+
+
+@dataclass
+class Comms:
+    models: dict[str, Model] = field(default_factory=dict)
+    others: set[str] = field(default_factory=set)  # open comms of other targets (not drawn)
+
+    def receive(self, kind: str, content: Any, buffers: list | None = None) -> CommChange | None:
+        comm_id = m.field(content, "comm_id", str, "")
+        if not comm_id:
+            return None
+        data = m.field(content, "data", dict, {})
+        if kind == "comm_open":
+            target = m.field(content, "target_name", str, "")
+            if target != WIDGET_TARGET:
+                self.others.add(comm_id)
+                return Opened(None, target)
+            state = dict(m.field(data, "state", dict, {}))
+            _place_buffers(state, data.get("buffer_paths"), buffers or [])
+            opened = self.models[comm_id] = Model(comm_id, state)
+            return Opened(opened, target)
+        if kind == "comm_msg":
+            model = self.models.get(comm_id)
+            method = m.field(data, "method", str, "")
+            if model is None or method not in ("update", "echo_update"):
+                return None
+            update = dict(m.field(data, "state", dict, {}))
+            _place_buffers(update, data.get("buffer_paths"), buffers or [])
+            model.state.update(update)
+            return Changed(model)
+        if kind == "comm_close":
+            self.others.discard(comm_id)
+            if self.models.pop(comm_id, None) is None:
+                return None
+            return Closed(comm_id)
+        return None
+
+    def holders(self, model_id: str, roots: list[str]) -> list[str]:
+        """Which of ``roots`` (displayed widgets) contain ``model_id``, themselves included."""
+        found = []
+        for root in roots:
+            seen: set[str] = set()
+            todo = [root]
+            while todo:
+                mid = todo.pop()
+                if mid in seen:
+                    continue
+                seen.add(mid)
+                if mid == model_id:
+                    found.append(root)
+                    break
+                model = self.models.get(mid)
+                if model is not None:
+                    todo.extend(model.children())
+        return found
+
+    def capturing(self, msg_id: str) -> Model | None:
+        """The Output widget that captures what the request ``msg_id`` prints (``with out:``)."""
+        if not msg_id:
+            return None
+        for model in self.models.values():
+            if model.name == "OutputModel" and model.state.get("msg_id") == msg_id:
+                return model
+        return None
+
+    def reset(self) -> None:
+        """The kernel is gone: so are its comms."""
+        self.models.clear()
+        self.others.clear()

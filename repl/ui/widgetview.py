@@ -1,0 +1,132 @@
+"""Widgets on screen: drawn where the kernel displayed them, redrawn in place as their models change.
+
+A displayed widget (``application/vnd.jupyter.widget-view+json``) is a root; a change to any model
+inside it (a tqdm bar's progress inside its HBox) redraws the root in place while it is the latest
+output on screen. A root that cannot be redrawn in place (output came after it, or it belongs to a
+background cell whose lines went above the prompt) is drawn once more when it finishes, so its
+end is never missing. Output widgets capture what ``with out:`` prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from repl.kernel import Kernel
+from repl.protocol import session as s
+from repl.protocol.comms import Model
+from repl.ui.output import OutputView
+from repl.ui.widgets import Drawer, finished
+
+MIME = "application/vnd.jupyter.widget-view+json"
+
+
+@dataclass
+class Root:
+    kernel: Kernel
+    model_id: str
+    fallback: str
+    tag: str | None
+    last: str = ""
+    stale: bool = False  # changed since it was last drawn, and not redrawn in place
+
+
+def widget_of(ev: s.Event) -> str | None:
+    data = ev.data if isinstance(ev, (s.DisplayData, s.ExecuteResult)) else None
+    view = data.get(MIME) if isinstance(data, dict) else None
+    model_id = view.get("model_id") if isinstance(view, dict) else None
+    return model_id if isinstance(model_id, str) and model_id else None
+
+
+class WidgetView:
+    def __init__(self, view: OutputView) -> None:
+        self.view = view
+        self._roots: list[Root] = []
+
+    def _text(self, root: Root) -> str:
+        style = self.view.style
+        return Drawer(root.kernel.comms, style.width, style.color).draw(root.model_id, root.fallback)
+
+    def show(self, kernel: Kernel, ev: s.Event, tag: str | None) -> bool:
+        """Draw a widget display; False if ``ev`` is not one."""
+        model_id = widget_of(ev)
+        if model_id is None:
+            return False
+        data = ev.data if isinstance(ev, (s.DisplayData, s.ExecuteResult)) else {}
+        plain = data.get("text/plain", "")
+        root = Root(kernel, model_id, plain if isinstance(plain, str) else "", tag)
+        self._roots = [r for r in self._roots if r.model_id != model_id or r.kernel is not kernel][-50:]
+        self._roots.append(root)
+        root.last = self._text(root)
+        self.view.place(self._key(root), root.last, tag)
+        return True
+
+    def changed(self, kernel: Kernel, ev: s.CommEvent) -> bool:
+        """A comm message changed (or closed) a model: redraw what shows it. False if some of it
+        could not be redrawn in place (it is drawn again when it finishes or its cell ends)."""
+        comm_id = str(ev.content.get("comm_id", ""))
+        mine = [r for r in self._roots if r.kernel is kernel]
+        holders = set(kernel.comms.holders(comm_id, [r.model_id for r in mine]))
+        in_place = True
+        for root in mine:
+            if root.model_id not in holders and root.model_id != comm_id:
+                continue
+            if ev.kind == "comm_close" and root.model_id == comm_id:
+                self.view.replace(self._key(root), "")  # closed (tqdm leave=False): gone, if it can be
+                self._roots.remove(root)
+                continue
+            text = self._text(root)
+            if text == root.last:
+                continue
+            root.last = text
+            if root.tag is None and self.view.replace(self._key(root), text):
+                root.stale = False
+                continue
+            in_place = False
+            root.stale = True
+            if finished(root.kernel.comms, root.model_id):
+                self._again(root)
+        return in_place
+
+    def flush(self, kernel: Kernel) -> None:
+        """A cell of ``kernel`` ended: widgets it changed that could not be redrawn in place are
+        drawn again, as they are now."""
+        for root in self._roots:
+            if root.kernel is kernel and root.stale:
+                self._again(root)
+
+    def _again(self, root: Root) -> None:
+        root.stale = False
+        self.view.place(self._key(root), root.last, root.tag)
+
+    def capture(self, kernel: Kernel, ev: s.Event) -> bool:
+        """Output that an Output widget captures (``with out:``): kept in it and redrawn in place;
+        True if so. Output the widget cannot show in place is shown where it comes, as usual."""
+        req = ev.request
+        model = kernel.comms.capturing(req.msg_id) if req is not None else None
+        if model is None or not isinstance(ev, (s.Stream, s.DisplayData, s.ExecuteResult, s.ErrorOutput)):
+            return False
+        _append(model, ev)
+        if self.changed(kernel, s.CommEvent(None, False, "comm_msg", {"comm_id": model.comm_id}, [])):
+            return True
+        for root in self._roots:
+            if root.kernel is kernel and root.stale and kernel.comms.holders(model.comm_id, [root.model_id]):
+                root.stale = False  # the output itself, shown below, tells what changed
+        return False
+
+    @staticmethod
+    def _key(root: Root) -> str:
+        return f"widget:{root.kernel.id}:{root.model_id}"
+
+
+def _append(model: Model, ev: s.Event) -> None:
+    outputs = list(model.state.get("outputs") or [])
+    if isinstance(ev, s.Stream):
+        if outputs and outputs[-1].get("output_type") == "stream" and outputs[-1].get("name") == ev.name:
+            outputs[-1] = {**outputs[-1], "text": outputs[-1].get("text", "") + ev.text}
+        else:
+            outputs.append({"output_type": "stream", "name": ev.name, "text": ev.text})
+    elif isinstance(ev, (s.DisplayData, s.ExecuteResult)):
+        outputs.append({"output_type": "display_data", "data": dict(ev.data), "metadata": {}})
+    elif isinstance(ev, s.ErrorOutput):
+        outputs.append({"output_type": "error", "ename": ev.ename, "evalue": ev.evalue, "traceback": []})
+    model.state["outputs"] = outputs
