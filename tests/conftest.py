@@ -68,7 +68,7 @@ def bash_kernelspec_dir(tmp_path_factory) -> str:
 
 
 def start_gateway(tmp_path_factory, *extra: str, list_kernels: bool = True, port: int | None = None,
-                  token: str | None = None, scheme: str = "http", verify=True) -> Gateway:
+                  token: str | None = None, scheme: str = "http", verify=True, rate_limits: bool = False) -> Gateway:
     port = port or free_port()
     token = token or "tok-" + secrets.token_hex(12)
     log = str(tmp_path_factory.mktemp("kg") / "gateway.log")
@@ -78,8 +78,8 @@ def start_gateway(tmp_path_factory, *extra: str, list_kernels: bool = True, port
         f"--KernelGatewayApp.port={port}",
         "--KernelGatewayApp.port_retries=0",
         f"--KernelGatewayApp.auth_token={token}",
-        "--ZMQChannelsWebsocketConnection.iopub_data_rate_limit=0",
-        "--ZMQChannelsWebsocketConnection.iopub_msg_rate_limit=0",
+        *([] if rate_limits else ["--ZMQChannelsWebsocketConnection.iopub_data_rate_limit=0",
+                                  "--ZMQChannelsWebsocketConnection.iopub_msg_rate_limit=0"]),
         *extra,
     ]
     if list_kernels:

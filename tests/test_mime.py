@@ -50,13 +50,13 @@ def test_execute_result_prompt():
 def test_image_protocols():
     data = base64.b64decode(PNG_1x1)
     assert images.size_of(data) == (1, 1)
-    kitty = images.draw("image/png", PNG_1x1, "kitty")
+    kitty = images.draw("image/png", PNG_1x1, images.Drawing("kitty"), 80)
     assert kitty.startswith("\x1b_Ga=T,f=100,m=0;") and kitty.endswith("\x1b\\\n")
-    iterm = images.draw("image/png", PNG_1x1, "iterm")
+    iterm = images.draw("image/png", PNG_1x1, images.Drawing("iterm"), 80)
     assert iterm.startswith("\x1b]1337;File=inline=1;size=70;") and iterm.endswith("\x07\n")
-    sixel = images.draw("image/png", PNG_1x1, "sixel")
+    sixel = images.draw("image/png", PNG_1x1, images.Drawing("sixel"), 80)
     assert sixel.startswith('\x1bPq"1;1;1;1') and sixel.endswith("\x1b\\\n")
-    placeholder = images.draw("image/png", PNG_1x1, "off")
+    placeholder = images.draw("image/png", PNG_1x1, images.Drawing("file"), 80)
     assert placeholder.startswith("[image/png 1×1, 0.1 KiB: ") and placeholder.endswith(".png]\n")
 
 
@@ -67,8 +67,9 @@ def test_display_with_image_goes_unsanitized_stream():
 
 
 def test_detection():
-    assert images.choose("auto", {"TERM": "xterm-kitty"}) == "kitty"
-    assert images.choose("auto", {"TERM_PROGRAM": "iTerm.app"}) == "iterm"
-    assert images.choose("auto", {"TERM": "foot"}) == "sixel"
-    assert images.choose("auto", {"TERM": "xterm-256color"}) == "off"
-    assert images.choose("sixel", {}) == "sixel"
+    assert images.choose("auto", {"TERM": "xterm-kitty"}).protocol == "kitty"
+    assert images.choose("auto", {"TERM_PROGRAM": "iTerm.app"}).protocol == "iterm"
+    assert images.choose("auto", {"TERM": "tmux-256color", "LC_TERMINAL": "iTerm2"}).protocol == "iterm"
+    assert images.choose("auto", {"TERM": "foot"}).protocol == "sixel"
+    assert images.choose("auto", {"TERM": "xterm-256color"}).protocol == "blocks"
+    assert images.choose("sixel", {}).protocol == "sixel"

@@ -82,14 +82,14 @@ class App:
         for ev in events:
             if self._not_output(kernel, ev) or self.widgets.capture(kernel, ev):
                 continue
+            if isinstance(ev, s.RequestDone):
+                self.widgets.flush(kernel)  # widgets its cells changed out of place, as they end
             if fg is not None and ev.request is fg.cell.request:
                 self._foreground(fg, ev)
             elif isinstance(ev, s.RequestDone):
                 self._background_done(kernel, ev.request)
             else:
                 self._draw(kernel, ev, f"[{kernel.label}{' elsewhere' if ev.other else ''}] ")
-        if any(isinstance(ev, s.RequestDone) for ev in events):
-            self.widgets.flush(kernel)
         if self._debugging is not None:
             self._debugging.check(kernel)
         self._refresh()
@@ -319,6 +319,7 @@ class App:
 
     def _detach(self, fg: Running) -> None:
         fg.cell.background, self._fg = True, None
+        self.widgets.detach(fg.cell.request, f"[{fg.kernel.label}] ")
         if not fg.wake.done():
             fg.wake.set_result(None)
 

@@ -158,19 +158,3 @@ def output_text(outputs: object) -> str:
             parts.append(f"{out.get('ename', 'Error')}: {out.get('evalue', '')}\n")
     return "".join(parts).rstrip("\n")
 
-
-def finished(comms: Comms, model_id: str) -> bool:
-    """Whether every progress bar in a widget has ended (full, or styled success or danger)."""
-    bars, todo, seen = [], [model_id], set()
-    while todo:
-        mid = todo.pop()
-        model = comms.models.get(mid)
-        if model is None or mid in seen:
-            continue
-        seen.add(mid)
-        if model.name in ("FloatProgressModel", "IntProgressModel"):
-            bars.append(model)
-        todo.extend(model.children())
-    return bool(bars) and all(
-        b.state.get("bar_style") in ("success", "danger")
-        or _number(b.state.get("value")) >= _number(b.state.get("max"), 100.0) for b in bars)

@@ -3,8 +3,8 @@
 A displayed widget (``application/vnd.jupyter.widget-view+json``) is a root; a change to any model
 inside it (a tqdm bar's progress inside its HBox) redraws the root in place while it is the latest
 output on screen. A root that cannot be redrawn in place (output came after it, or it belongs to a
-background cell whose lines went above the prompt) is drawn once more when it finishes, so its
-end is never missing. Output widgets capture what ``with out:`` prints.
+background cell whose lines went above the prompt) is drawn once more, as it is then, when a cell
+of its kernel ends, so its end is never missing. Output widgets capture what ``with out:`` prints.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from repl.kernel import Kernel
 from repl.protocol import session as s
 from repl.protocol.comms import Model
 from repl.ui.output import OutputView
-from repl.ui.widgets import Drawer, finished
+from repl.ui.widgets import Drawer
 
 MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -26,6 +26,7 @@ class Root:
     model_id: str
     fallback: str
     tag: str | None
+    request: s.Request | None  # the request that displayed it
     last: str = ""
     stale: bool = False  # changed since it was last drawn, and not redrawn in place
 
@@ -53,7 +54,7 @@ class WidgetView:
             return False
         data = ev.data if isinstance(ev, (s.DisplayData, s.ExecuteResult)) else {}
         plain = data.get("text/plain", "")
-        root = Root(kernel, model_id, plain if isinstance(plain, str) else "", tag)
+        root = Root(kernel, model_id, plain if isinstance(plain, str) else "", tag, ev.request)
         self._roots = [r for r in self._roots if r.model_id != model_id or r.kernel is not kernel][-50:]
         self._roots.append(root)
         root.last = self._text(root)
@@ -83,9 +84,14 @@ class WidgetView:
                 continue
             in_place = False
             root.stale = True
-            if finished(root.kernel.comms, root.model_id):
-                self._again(root)
         return in_place
+
+    def detach(self, request: s.Request, tag: str) -> None:
+        """A cell went to the background: its widgets are tagged from now on, never redrawn over
+        the prompt."""
+        for root in self._roots:
+            if root.request is request:
+                root.tag = tag
 
     def flush(self, kernel: Kernel) -> None:
         """A cell of ``kernel`` ended: widgets it changed that could not be redrawn in place are

@@ -1,0 +1,117 @@
+"""Plots and widgets as a person sees them: the real `repl` in a pty (read through pyte) or in a
+real tmux, against a real Kernel Gateway and ipykernel with matplotlib, ipywidgets and tqdm."""
+
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import start_gateway, stop_gateway, wait_until
+
+
+def paste(t, code: str) -> None:
+    t.type("\x1b[200~" + code + "\x1b[201~")
+    t.type("\r")
+
+
+def test_a_plot_is_drawn_with_coloured_half_blocks(term):
+    t = term(rows=40)
+    t.wait_prompt(1)
+    t.enter("import matplotlib.pyplot as plt; plt.plot([1, 3, 2]); plt.show()")
+    t.wait_prompt(2, timeout=90)
+    cells = [c for row in t.screen.buffer.values() for c in row.values() if c.data in "▀▄"]
+    assert len(cells) > 500  # a picture, not a placeholder line
+    assert {c.fg for c in cells} - {"default"} and {c.bg for c in cells} - {"default"}
+    assert "image/png" not in t.text() and "repl-image-" not in t.plain()
+    rows = [y for y, row in t.screen.buffer.items() if any(c.data == "▀" for c in row.values())]
+    assert len(rows) <= 24  # the default cap
+
+
+def test_tqdm_notebook_bar_moves_in_place_and_ends_full(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("from tqdm.notebook import tqdm; import time")
+    t.wait_prompt(2, timeout=60)
+    t.enter("for i in tqdm(range(40), desc='wk'): time.sleep(0.03)")
+    t.wait_for(lambda t: "40/40" in t.text(), timeout=60)
+    t.wait_prompt(3)
+    bars = [line for line in t.text().splitlines() if line.startswith("wk:")]
+    assert len(bars) == 1 and "100%" in bars[0] and "█" * 20 in bars[0], t.text()
+    assert "HBox(" not in t.text()
+
+
+def test_widget_updates_redraw_in_place_and_output_captures(term):
+    t = term()
+    t.wait_prompt(1)
+    paste(t, "import ipywidgets as w, time\np = w.IntProgress(max=5, description='load')\ndisplay(p)\n"
+             "for i in range(6):\n    p.value = i\n    time.sleep(0.05)\n")
+    t.wait_prompt(2, timeout=60)
+    loads = [line for line in t.text().splitlines() if line.startswith("load ")]
+    assert loads == ["load |" + "█" * 40 + "|"], t.text()
+    paste(t, "out = w.Output()\ndisplay(out)\nwith out:\n    print('captured here')\n")
+    t.wait_prompt(3)
+    assert "captured here" in t.text()
+    t.enter("with out: print('later' + ' on')")  # the widget is above the prompt now: shown below
+    t.wait_for("later on")
+    t.wait_prompt(4)
+    t.enter("w.Output()")  # a widget: drawn (empty), not its repr
+    t.wait_prompt(5)
+    assert "Out[4]" not in t.text()
+
+
+def test_a_comm_for_an_unknown_target_is_closed(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("import comm; c = comm.create_comm(target_name='nobody.here')")
+    t.wait_prompt(2, timeout=60)
+    t.enter("c.comm_id in comm.get_comm_manager().comms, c._closed")
+    t.wait_for("Out[2]: (False, True)")
+
+
+@pytest.fixture
+def limited_gateway(tmp_path_factory):
+    """A Kernel Gateway with the servers' default IOPub rate limits."""
+    gw = start_gateway(tmp_path_factory, rate_limits=True)
+    yield gw
+    stop_gateway(gw)
+
+
+def test_the_servers_rate_limit_is_named_once_per_cell(term, limited_gateway):
+    t = term(gw=limited_gateway)
+    t.wait_prompt(1)
+    t.enter("for i in range(3): print('x' * 3_000_000, flush=True)")
+    t.wait_for(lambda t: "IOPub rate limit was exceeded" in t.plain(), timeout=60)
+    t.wait_prompt(2, timeout=60)
+    assert t.plain().count("IOPub rate limit was exceeded") == 1
+    assert "iopub_data_rate_limit / iopub_msg_rate_limit" in t.plain()
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_graphics_inside_tmux_go_through_its_passthrough(gateway, tmp_path):
+    sock = str(tmp_path / "tmux.sock")
+    raw = tmp_path / "raw.out"
+    env_args = [f"{k}={v}" for k, v in {**gateway.env(), "REPL_DATA_DIR": str(tmp_path / "d")}.items()
+                if k in ("JUPYTER_GATEWAY_URL", "JUPYTER_GATEWAY_AUTH_TOKEN", "REPL_DATA_DIR", "PATH", "HOME")]
+    cmd = ["env", *env_args, sys.executable, "-m", "repl", "--images", "kitty"]
+    tmux = ["tmux", "-S", sock]
+    subprocess.run([*tmux, "new-session", "-d", "-x", "100", "-y", "30", *cmd], check=True, cwd=str(tmp_path))
+    try:
+        subprocess.run([*tmux, "pipe-pane", "-o", f"cat >> {raw}"], check=True)
+
+        def screen():
+            return subprocess.run([*tmux, "capture-pane", "-p"], capture_output=True, text=True).stdout
+
+        wait_until(lambda: "In [1]:" in screen(), 90, 0.1, "the prompt in tmux")
+        subprocess.run([*tmux, "send-keys", "import matplotlib.pyplot as plt; plt.plot([1, 3, 2]); plt.show()",
+                        "Enter"], check=True)
+        wait_until(lambda: "In [2]:" in screen(), 90, 0.1, "the plot in tmux")
+        deadline = time.monotonic() + 10
+        while b"\x1bPtmux;\x1b\x1b_G" not in raw.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        data = raw.read_bytes()
+        start = data.index(b"\x1bPtmux;\x1b\x1b_Ga=T,f=100")  # kitty's APC, wrapped, escapes doubled
+        assert data.index(b"\x1b\x1b\\\x1b\\", start) > start  # ends: doubled ST, then tmux's ST
+    finally:
+        subprocess.run([*tmux, "kill-server"], check=False)
