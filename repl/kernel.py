@@ -26,7 +26,7 @@ from repl.debugger import Debugger
 from repl.gateway.channel import ChannelOptions, ChannelState, KernelChannel, Reopened
 from repl.gateway.rest import KernelModel, RestClient
 from repl.protocol import messages as m
-from repl.protocol.comms import Comms, Opened
+from repl.protocol.comms import WIDGET_TARGET, Comms, Opened
 from repl.protocol import session as s
 
 HANDSHAKE_WAIT = 5.0  # connect() waits this long for kernel_info, then the answer comes when it comes
@@ -143,6 +143,20 @@ class Kernel:
         """Continue the prompt numbers from the kernel's own count (attached kernels), in the
         background: a busy kernel answers when its cell ends."""
         self._spawn(self._learn_count())
+
+    def learn_widgets(self) -> None:
+        """Widgets another client's cells made before we attached: ask which widget comms are
+        open, and their state (widget protocol: ``request_state``), in the background."""
+        self._spawn(self._learn_widgets())
+
+    async def _learn_widgets(self) -> None:
+        with contextlib.suppress(errors.ReplError):
+            reply = await self.ask("comm_info", HANDSHAKE_WAIT, target_name=WIDGET_TARGET)
+            comms = reply.get("comms") if isinstance(reply, dict) else None
+            for comm_id, info in (comms or {}).items():
+                if isinstance(info, dict) and info.get("target_name") == WIDGET_TARGET:
+                    self.comms.expect(comm_id)
+                    await self.channel.send(m.comm_msg(self.session.session_id, comm_id, {"method": "request_state"}))
 
     async def _learn_count(self) -> None:
         with contextlib.suppress(errors.ReplError):

@@ -71,6 +71,7 @@ class Workspace:
             return self.current
         kernel = await self._connect(model, started_here=False)
         kernel.learn_count()
+        kernel.learn_widgets()
         return kernel
 
     async def _connect(self, model: KernelModel, started_here: bool) -> Kernel:

@@ -115,3 +115,19 @@ def test_graphics_inside_tmux_go_through_its_passthrough(gateway, tmp_path):
         assert data.index(b"\x1b\x1b\\\x1b\\", start) > start  # ends: doubled ST, then tmux's ST
     finally:
         subprocess.run([*tmux, "kill-server"], check=False)
+
+
+def test_an_attached_repl_learns_the_widgets_made_before_it_came(term):
+    import re
+
+    a = term()
+    a.wait_prompt(1)
+    a.enter("import ipywidgets as w; p = w.IntProgress(value=2, max=4, description='shared')")
+    a.wait_prompt(2, timeout=60)
+    kid = re.search(r"started python3 kernel ([0-9a-f]{8})", a.plain()).group(1)
+    b = term("--attach", kid)
+    b.wait_for("attached to")
+    b.wait_for(lambda t: "In [" in t.text())
+    b.enter("display(p)")  # the model's state came by comm_info + request_state, not from this display
+    b.wait_for(lambda t: any(line.startswith("shared |" + "█" * 10) for line in t.text().splitlines()))
+    assert "IntProgress(" not in b.text()

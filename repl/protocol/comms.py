@@ -111,6 +111,11 @@ class Comms:
             return Closed(comm_id)
         return None
 
+    def expect(self, comm_id: str) -> None:
+        """A widget comm that was open before we came (``comm_info_reply``): its state follows
+        from the ``request_state`` we send on it."""
+        self.models.setdefault(comm_id, Model(comm_id))
+
     def holders(self, model_id: str, roots: list[str]) -> list[str]:
         """Which of ``roots`` (displayed widgets) contain ``model_id``, themselves included."""
         found = []

@@ -106,6 +106,14 @@ def debug_request(session: str, content: dict) -> dict:
     return make_message("control", "debug_request", content, session)
 
 
+def comm_info_request(session: str, target_name: str) -> dict:
+    return make_message("shell", "comm_info_request", {"target_name": target_name}, session)
+
+
+def comm_msg(session: str, comm_id: str, data: dict) -> dict:
+    return make_message("shell", "comm_msg", {"comm_id": comm_id, "data": data}, session)
+
+
 def comm_close(session: str, comm_id: str) -> dict:
     return make_message("shell", "comm_close", {"comm_id": comm_id, "data": {}}, session)
 
@@ -114,7 +122,7 @@ def input_reply(session: str, value: str, request_header: dict) -> dict:
     return make_message("stdin", "input_reply", {"value": value}, session, parent_header=request_header)
 
 
-Question = Literal["kernel_info", "complete", "inspect", "is_complete", "history", "debug"]
+Question = Literal["kernel_info", "complete", "inspect", "is_complete", "history", "debug", "comm_info"]
 QUESTIONS: dict[str, Callable[..., dict]] = {
     "kernel_info": kernel_info_request,
     "complete": complete_request,
@@ -122,6 +130,7 @@ QUESTIONS: dict[str, Callable[..., dict]] = {
     "is_complete": is_complete_request,
     "history": history_request,
     "debug": debug_request,
+    "comm_info": comm_info_request,
 }
 
 
