@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import signal
 import time
 from dataclasses import dataclass
@@ -34,9 +33,6 @@ from repl.ui.debugging import DebugPrompt
 from repl.ui.questions import Ask, Item, Questions
 from repl.ui.widgetview import WidgetView
 from repl.workspace import Workspace
-
-
-RATE_LIMITED = re.compile(r"IOPub (data|message) rate exceeded")
 
 
 class _StepAside(Exception):  # the prompt makes way for a kernel's question (input() in the background)
@@ -122,20 +118,10 @@ class App:
             self._draw(fg.kernel, ev, None)
 
     def _draw(self, kernel: Kernel, ev: s.Event, tag: str | None) -> None:
-        self._rate_note(kernel, ev)
+        if isinstance(ev, s.Stream):
+            self.view.rate_limited(kernel.label, next((c for c in reversed(kernel.cells) if c.request is ev.request), None), ev)
         if not self.widgets.show(kernel, ev, tag):
             self.view.show(kernel.id, ev, tag)
-
-    def _rate_note(self, kernel: Kernel, ev: s.Event) -> None:
-        """The server's IOPub rate limit dropped output: say so once per cell, and what governs it."""
-        if not (isinstance(ev, s.Stream) and RATE_LIMITED.search(ev.text)):
-            return
-        cell = next((c for c in reversed(kernel.cells) if c.request is ev.request), None)
-        if cell is None or not cell.rate_limited:
-            if cell is not None:
-                cell.rate_limited = True
-            self.view.line(f"repl: the server dropped output of {kernel.label}: its IOPub rate limit was exceeded "
-                           "(the server's iopub_data_rate_limit / iopub_msg_rate_limit settings govern it)", "err")
 
     def _background_done(self, kernel: Kernel, req: s.Request | None) -> None:
         cell = next((c for c in reversed(kernel.cells) if c.request is req), None)

@@ -9,11 +9,17 @@ output on screen, and erases a cell's output for ``clear_output``.
 
 from __future__ import annotations
 
+import re
+
+from repl.cell import Cell
 from repl.protocol import session as s
 from repl.ui import mime, render
 from repl.ui.console import Console, terminal_size
 from repl.ui.lineedit import resolve_line_edits
 from repl.ui.sanitize import Sanitizer, clean
+
+
+RATE_LIMITED = re.compile(r"IOPub (data|message) rate exceeded")
 
 
 def tag_lines(text: str, tag: str) -> str:
@@ -68,6 +74,15 @@ class OutputView:
             self.console.write(stream, text)
         if display_id and start is not None:
             self._displays[display_id] = (start, self.console.rows)
+
+    def rate_limited(self, label: str, cell: Cell | None, ev: s.Stream) -> None:
+        """The server's IOPub rate limit dropped output: say so once per cell, and what governs it."""
+        if not RATE_LIMITED.search(ev.text) or (cell is not None and cell.rate_limited):
+            return
+        if cell is not None:
+            cell.rate_limited = True
+        self.line(f"repl: the server dropped output of {label}: its IOPub rate limit was exceeded "
+                  "(the server's iopub_data_rate_limit / iopub_msg_rate_limit settings govern it)", "err")
 
     def place(self, key: str, text: str, tag: str | None = None) -> None:
         """Text of our own making (a widget) that ``replace`` may redraw in place; tagged, it is not."""
