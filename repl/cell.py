@@ -52,6 +52,15 @@ class Cell:
                 return bool(p.get("keepkernel", False))
         return None
 
+    @property
+    def edit_asked(self) -> tuple[str, int | None] | None:
+        """IPython's ``%edit`` payload: the file (on the kernel's machine) and the line to open."""
+        for p in self.request.payload:
+            if p.get("source") == "edit_magic" and isinstance(p.get("filename"), str):
+                line = p.get("line_number")
+                return p["filename"], line if isinstance(line, int) else None
+        return None
+
     def finish(self) -> None:
         if not self.done.done():
             self.done.set_result(self.request)

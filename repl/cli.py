@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     kernel = p.add_argument_group("kernel")
     which = kernel.add_mutually_exclusive_group()
     which.add_argument("--kernel", metavar="SPEC", help="start a kernel of this kernelspec (default: the server's default)")
-    which.add_argument("--attach", metavar="ID", help="attach to a running kernel by id or unique id prefix")
+    which.add_argument("--attach", metavar="TARGET", help="attach to a running kernel: id or unique id prefix, alias, or its notebook's name or path")
     kernel.add_argument("-c", dest="code", metavar="CODE", help="run CODE, print its output and exit (1 if it raised)")
     kernel.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="KERNEL_* variable for kernels started on Enterprise Gateway (repeatable)")

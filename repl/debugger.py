@@ -163,22 +163,11 @@ class Debugger:
 
     # ------------------------------------------------------------ breakpoints
 
-    async def code_of(self, count: int) -> str:
-        """The code of ``In [count]`` on this kernel: ours, else the kernel's own history."""
-        for cell in reversed(self.kernel.cells):
-            if cell.execution_count == count:
-                return cell.code
-        reply = await self.kernel.ask("history", ANSWER_WAIT, start=count, stop=count + 1)
-        for entry in (reply or {}).get("history", []):
-            if isinstance(entry, list) and len(entry) == 3 and entry[1] == count and isinstance(entry[2], str):
-                return entry[2]
-        raise DebugError(f"no cell In [{count}] on {self.kernel.label}")
-
     async def add(self, cell: int | None, path: str, line: int, condition: str) -> Breakpoint:
         await self.start()
         b = Breakpoint(line, condition, cell=cell, path=path)
         if cell is not None:
-            b.code = await self.code_of(cell)
+            b.code = await self.kernel.code_of(cell)
             lines = b.code.count("\n") + (0 if b.code.endswith("\n") else 1)
             if not 1 <= line <= lines:
                 raise DebugError(f"In [{cell}] has {lines} line{'s' if lines != 1 else ''}; there is no line {line}")

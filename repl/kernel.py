@@ -219,6 +219,17 @@ class Kernel:
             self._asks.pop(req.msg_id, None)
             self.session.forget(req)
 
+    async def code_of(self, count: int) -> str:
+        """The code of ``In [count]`` on this kernel: a cell of ours, else the kernel's own history."""
+        for cell in reversed(self.cells):
+            if cell.execution_count == count:
+                return cell.code
+        reply = await self.ask("history", HANDSHAKE_WAIT * 3, start=count, stop=count + 1)
+        for entry in (reply or {}).get("history", []):
+            if isinstance(entry, list) and len(entry) == 3 and entry[1] == count and isinstance(entry[2], str):
+                return entry[2]
+        raise errors.UsageError(f"no cell In [{count}] on {self.label}")
+
     async def answer_input(self, value: str, request_header: dict) -> None:
         await self.channel.send(self.session.input_reply(value, request_header))
 

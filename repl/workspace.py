@@ -14,8 +14,19 @@ from repl import errors
 from repl.aliases import AliasStore
 from repl.gateway import urls
 from repl.gateway.channel import ChannelOptions
-from repl.gateway.rest import KernelModel, RestClient
+from repl.gateway.rest import KernelModel, RestClient, SessionModel
 from repl.kernel import Kernel, Listener
+
+
+def path_matches(path: str, target: str) -> bool:
+    """Whether ``target`` names the notebook at ``path``: the path, a tail of it that starts at a
+    directory, or the same without the file's extension (``proj/analysis`` for proj/analysis.ipynb)."""
+    want = target.strip().strip("/")
+    if not want:
+        return False
+    name = path.rsplit("/", 1)[-1]
+    stem = path[: len(path) - len(name)] + name.rsplit(".", 1)[0] if "." in name else path
+    return any(p == want or p.endswith("/" + want) for p in (path.strip("/"), stem.strip("/")))
 
 
 class Workspace:
@@ -38,12 +49,17 @@ class Workspace:
         self.aliases = aliases or AliasStore(rest.display_url)
         self.kernel_env = kernel_env  # KERNEL_* sent at start (Enterprise Gateway only)
         self.listing: list[KernelModel] = []  # the last /kernels answer, for index targets
+        self.sessions: dict[str, SessionModel] = {}  # kernel id -> its notebook session, from that answer
         self.kernels: dict[str, Kernel] = {}
         self.current: Kernel | None = None
         self._cleanups: set[asyncio.Future] = set()
 
-    async def start(self, spec: str | None = None) -> Kernel:
-        launch = asyncio.ensure_future(self.rest.start_kernel(spec, env=self.kernel_env))
+    async def start(self, spec: str | None = None, path: str | None = None) -> Kernel:
+        """Start a kernel (with ``path``: through a session for that notebook, Jupyter Server only)."""
+        if path is not None:
+            launch = asyncio.ensure_future(self.rest.start_session(path, spec))
+        else:
+            launch = asyncio.ensure_future(self.rest.start_kernel(spec, env=self.kernel_env))
         try:
             model = await asyncio.shield(launch)
         except asyncio.CancelledError:
@@ -65,7 +81,7 @@ class Workspace:
             await self.rest.shutdown(model.id)
 
     async def attach(self, target: str) -> Kernel:
-        model = await self.rest.resolve(target)
+        model = await self.resolve_target(target)
         if model.id in self.kernels:
             self.current = self.kernels[model.id]
             return self.current
@@ -98,12 +114,23 @@ class Workspace:
 
         Attached kernels missing from the server's list are marked gone.
         """
+        listing = asyncio.ensure_future(self.rest.kernels())
+        sessions = asyncio.ensure_future(self.rest.sessions())
         try:
-            models = await self.rest.kernels()
+            models = await listing
         except errors.ListingDisabled:
+            sessions.cancel()
             models = [k.model for k in self.kernels.values()]
             self.listing = models
             return models, True
+        except BaseException:
+            sessions.cancel()
+            raise
+        try:
+            found = await sessions
+        except errors.ReplError:
+            found = None
+        self.sessions = {x.kernel_id: x for x in found or []}
         present = {m.id for m in models}
         for k in list(self.kernels.values()):
             if k.id not in present:
@@ -136,7 +163,25 @@ class Workspace:
         attached = [k.model for k in self.kernels.values() if k.id.startswith(target)]
         if len(attached) == 1:
             return attached[0]
+        by_path = await self._by_path(target)
+        if by_path is not None:
+            return by_path
         return await self.rest.resolve(target)
+
+    async def _by_path(self, target: str) -> KernelModel | None:
+        """The kernel of the notebook ``target`` names (path, unique suffix, file name, without
+        .ipynb), on servers with sessions; None if no notebook matches."""
+        if not self.sessions:
+            with contextlib.suppress(errors.ReplError):
+                await self.list_kernels()
+        found = [x for x in self.sessions.values() if path_matches(x.path, target)]
+        if len({x.kernel_id for x in found}) > 1:
+            names = ", ".join(sorted(f"{x.path} ({x.kernel_id[:8]})" for x in found))
+            raise errors.NoSuchKernel(f"'{target}' names {len(found)} notebooks: {names}; give more of the path")
+        if not found:
+            return None
+        kid = found[0].kernel_id
+        return next((m for m in self.listing if m.id == kid), None) or await self.rest.kernel(kid)
 
     async def _by_number(self, target: str) -> KernelModel | None:
         """A digits-only target: an index from /kernels when it is one; None to try it as an id prefix."""

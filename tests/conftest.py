@@ -142,10 +142,11 @@ def term(gateway, tmp_path):
 
     terms = []
 
-    def make(*args, gw=None, rows=36, token_flag=False, url=None):
+    def make(*args, gw=None, rows=36, token_flag=False, url=None, extra_env=None):
         gw = gw or gateway
         env = gw.env()
         env["REPL_DATA_DIR"] = str(tmp_path / "data")
+        env.update(extra_env or {})
         argv = ["--url", url or gw.url]
         if token_flag:
             env.pop("JUPYTER_GATEWAY_AUTH_TOKEN")

@@ -44,6 +44,29 @@ class KernelModel:
         )
 
 
+@dataclass(frozen=True)
+class SessionModel:
+    """A Jupyter Server session: the notebook (or console, or file) a kernel belongs to."""
+
+    id: str
+    path: str
+    type: str
+    kernel_id: str
+
+    @classmethod
+    def from_json(cls, data: Any) -> "SessionModel | None":
+        if not isinstance(data, dict) or not isinstance(data.get("kernel"), dict):
+            return None
+        kid = data["kernel"].get("id")
+        path = data.get("path")
+        notebook = data.get("notebook")
+        if not isinstance(path, str) and isinstance(notebook, dict):
+            path = notebook.get("path")  # servers before 2.0 keep it here
+        if not isinstance(kid, str) or not isinstance(path, str):
+            return None
+        return cls(str(data.get("id", "")), path, str(data.get("type", "") or "notebook"), kid)
+
+
 async def speaks_plain_http(url: str, timeout: float = 3.0) -> bool:
     """Whether the https URL's host:port answers plain HTTP (a TLS server answers an alert, or nothing)."""
     parts = urlsplit(url)
@@ -90,6 +113,7 @@ class RestClient:
             transport=transport,
         )
         self._specs: dict | None = None
+        self._no_sessions = False  # the server has no /api/sessions (asked once)
         self.launch_timeout = launch_timeout
 
     def ws_headers(self) -> dict[str, str]:
@@ -215,6 +239,37 @@ class RestClient:
         if not isinstance(data, list):
             raise errors.ServerError("the server sent a malformed kernel list")
         return [KernelModel.from_json(k) for k in data]
+
+    async def sessions(self) -> list[SessionModel] | None:
+        """The server's sessions, or None where there are none (Kernel Gateway, Enterprise Gateway)."""
+        if self._no_sessions:
+            return None
+        r = await self._call("GET", "api/sessions")
+        if r.status_code in (404, 405, 403):
+            self._no_sessions = r.status_code != 403
+            return None
+        data = self._check(r, "listing sessions")
+        if not isinstance(data, list):
+            raise errors.ServerError("the server sent a malformed session list")
+        return [x for x in (SessionModel.from_json(d) for d in data) if x is not None]
+
+    async def start_session(self, path: str, name: str | None, timeout: float | None = None) -> KernelModel:
+        """A kernel for a notebook path, through a new session (so JupyterLab shows it by name)."""
+        specs = await self.kernelspecs()
+        spec = name or str(specs.get("default", ""))
+        if spec not in specs["kernelspecs"]:
+            have = ", ".join(sorted(specs["kernelspecs"])) or "none"
+            raise errors.NoSuchKernelspec(f"no kernelspec '{spec}' on {self.display_url} (available: {have})")
+        kind = "notebook" if path.endswith(".ipynb") else "console"
+        body = {"path": path, "type": kind, "name": path.rsplit("/", 1)[-1], "kernel": {"name": spec}}
+        r = await self._call("POST", "api/sessions", json=body, timeout=timeout or self.launch_timeout)
+        if r.status_code in (404, 405):
+            self._no_sessions = True
+            raise errors.UsageError(f"{self.display_url} has no sessions (a Kernel Gateway?): --path needs Jupyter Server")
+        data = self._check(r, f"starting a session for {path}")
+        if not isinstance(data, dict):
+            raise errors.ServerError("the server sent a malformed session")
+        return KernelModel.from_json(data.get("kernel"))
 
     async def kernel(self, kernel_id: str) -> KernelModel:
         r = await self._call("GET", f"api/kernels/{kernel_id}")

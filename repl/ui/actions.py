@@ -11,7 +11,7 @@ from typing import Callable
 
 from repl import errors, notebook
 from repl.kernel import Kernel
-from repl.ui import commands, debugwords, tables
+from repl.ui import commands, debugwords, editor, tables
 from repl.ui.trace import Tracer
 from repl.workspace import Workspace
 
@@ -36,10 +36,12 @@ async def progress(say: Callable[[str], None], what: str, every: float = 5.0):
 class Actions:
     """The /commands. Each ``do_NAME(arg)`` raises :class:`errors.ReplError` for a user mistake."""
 
-    def __init__(self, ws: Workspace, say: Callable[[str], None], tracer: Tracer) -> None:
+    def __init__(self, ws: Workspace, say: Callable[[str], None], tracer: Tracer,
+                 next_input: Callable[[str], None] = lambda text: None) -> None:
         self.ws = ws
         self.say = say
         self.tracer = tracer
+        self.next_input = next_input  # text the next prompt starts with
         self._task: asyncio.Future | None = None
 
     def _current(self) -> Kernel:
@@ -79,16 +81,28 @@ class Actions:
         current = self.ws.current.id if self.ws.current else None
         aliases = {k.id: k.alias for k in self.ws.kernels.values() if k.alias}
         aliases.update({kid: a for kid, a in self.ws.aliases.all().items() if kid not in aliases})
-        self.say(tables.kernels(models, current, aliases, set(self.ws.kernels)))
+        sessions = {kid: f"{x.path} ({x.type})" for kid, x in self.ws.sessions.items()} if not hidden else {}
+        self.say(tables.kernels(models, current, aliases, set(self.ws.kernels), sessions=sessions))
 
     async def do_specs(self, arg: str) -> None:
         self.say(tables.specs(await self.ws.rest.kernelspecs(refresh=True)))
 
     async def do_new(self, arg: str) -> None:
-        self.say(f"starting a {arg or 'default'} kernel… (Ctrl-C cancels)")
+        words = arg.split()
+        path = None
+        if "--path" in words:
+            at = words.index("--path")
+            if at + 1 >= len(words):
+                raise errors.UsageError("usage: /new [SPEC] [--path NOTEBOOK.ipynb]")
+            path = words[at + 1]
+            del words[at:at + 2]
+        if len(words) > 1:
+            raise errors.UsageError("usage: /new [SPEC] [--path NOTEBOOK.ipynb]")
+        spec = words[0] if words else None
+        self.say(f"starting a {spec or 'default'} kernel{f' for {path}' if path else ''}… (Ctrl-C cancels)")
         async with progress(self.say, "kernel"):
-            kernel = await self.ws.start(arg or None)
-        self.say(f"started {kernel.model.name} kernel {kernel.id[:8]}; it is now current")
+            kernel = await self.ws.start(spec, path=path)
+        self.say(f"started {kernel.model.name} kernel {kernel.id[:8]}{f' for {path}' if path else ''}; it is now current")
 
     async def do_use(self, arg: str) -> None:
         before = set(self.ws.kernels)
@@ -156,6 +170,18 @@ class Actions:
         except OSError as exc:
             raise errors.UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
         self.say(f"saved {len(kernel.cells)} cells of {kernel.label} to {path}")
+
+    async def do_edit(self, arg: str) -> None:
+        if not arg.strip().isdigit():
+            raise errors.UsageError("usage: /edit N (cell In [N] of the current kernel, in $VISUAL / $EDITOR)")
+        kernel = self._current()
+        code = await kernel.code_of(int(arg))
+        suffix = editor.suffix_for(kernel.language_info)
+        try:
+            edited = await asyncio.get_running_loop().run_in_executor(None, editor.edit, code, suffix)
+        except editor.EditorError as exc:
+            raise errors.UsageError(str(exc)) from None
+        self.next_input(edited)  # back at the prompt, ready to run with Enter
 
     # ------------------------------------------------------------ the kernel's debugger
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import time
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from repl.cell import Cell
 from repl.gateway.channel import ChannelState
 from repl.kernel import Kernel
 from repl.protocol import session as s
-from repl.ui import commands, render
+from repl.ui import commands, editor, render
 from repl.ui.actions import Actions
 from repl.ui.asking import Asking
 from repl.ui.cellinput import CellInput
@@ -146,7 +147,7 @@ class App:
     async def run(self, ws: Workspace) -> int:
         parts = PromptParts(ws, self.server_label, self.style)
         asking = Asking(lambda: ws.current, self.console, self.style.color)
-        actions = self._actions = Actions(ws, self.console.line, self.tracer)
+        actions = self._actions = Actions(ws, self.console.line, self.tracer, self._set_next_input)
         self.prompt = parts.session(asking, self.vi, self.pt_style)
         self._debugging = DebugPrompt(self.view.line, self.style, parts.toolbar)
         with contextlib.suppress(errors.ReplError):
@@ -201,6 +202,9 @@ class App:
             self.console.app = None
             self.console.flush_pending()
             self._own_signals(asyncio.get_running_loop())
+
+    def _set_next_input(self, text: str) -> None:
+        self._next_input = text
 
     def _may_exit(self, ws: Workspace) -> bool:
         """Ctrl-D: exit, unless cells still run in the background and this is the first warning."""
@@ -258,10 +262,28 @@ class App:
             self._next_input = self.view.payloads(fg.cell.request) or self._next_input
         self.console.ensure_newline()
         self.console.write("out", "\n")  # a blank line between cells, as in jupyter console
+        edit = fg.cell.edit_asked if fg is not None else None
+        if edit is not None:
+            return await self._edit_magic(kernel, *edit)
         keep = fg.cell.exit_asked if fg is not None else None
         if keep:
             kernel.started_here = False  # %exit -k style: leave the kernel running
         return keep is not None
+
+    async def _edit_magic(self, kernel: Kernel, path: str, line: int | None) -> bool:
+        """``%edit``: the file in the user's editor, then run, as IPython does."""
+        if not os.path.isfile(path):
+            self.view.line(f"repl: %edit: {path} is on the kernel's machine, not this one", "err")
+            return False
+        try:
+            argv = editor.command(os.environ)
+            await asyncio.get_running_loop().run_in_executor(None, editor.edit_file, argv, path, line)
+            with open(path, encoding="utf-8", errors="replace") as f:
+                code = f.read()
+        except (editor.EditorError, OSError) as exc:
+            self.view.line(f"repl: %edit: {exc}", "err")
+            return False
+        return await self.run_cell(kernel, code) if code.strip() else False
 
     # ------------------------------------------------------------ input() and debugger stops
 

@@ -15,7 +15,8 @@ import codeop
 import warnings
 from typing import Awaitable, Callable
 
-from prompt_toolkit.filters import Condition, completion_is_selected, has_completions
+from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.filters import Condition, completion_is_selected, emacs_mode, has_completions, vi_navigation_mode
 from prompt_toolkit.key_binding import KeyBindings, KeyPress
 from prompt_toolkit.keys import Keys
 
@@ -104,7 +105,8 @@ class Enter:
                 self.held.append(press)
 
 
-def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, inspect: Inspect) -> KeyBindings:
+def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, inspect: Inspect,
+                  edit: Callable[[Buffer], Awaitable[None]]) -> KeyBindings:
     kb = KeyBindings()
     enter = Enter(quick_verdict, kernel_verdict)
     waiting = Condition(lambda: enter.waiting)
@@ -124,5 +126,10 @@ def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, in
     async def _(event):
         doc = event.current_buffer.document
         await inspect(doc.text, doc.cursor_position)
+
+    @kb.add("c-x", "c-e", filter=emacs_mode)
+    @kb.add("v", filter=vi_navigation_mode)
+    async def _(event):
+        await edit(event.current_buffer)  # the cell in $VISUAL / $EDITOR
 
     return kb

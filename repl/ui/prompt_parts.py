@@ -6,14 +6,16 @@ from __future__ import annotations
 import sys
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.application import Application
+from prompt_toolkit.application import Application, run_in_terminal
+from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.document import Document
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.lexers import DynamicLexer, Lexer, PygmentsLexer, SimpleLexer
 from prompt_toolkit.output import ColorDepth
 
 from repl.ui import history as hist
-from repl.ui import render
+from repl.ui import editor, render
 from repl.ui.asking import Asking
 from repl.ui.elide import ElideLongLines
 from repl.ui.completion import ReplCompleter
@@ -53,13 +55,26 @@ class PromptParts:
             lexer=DynamicLexer(self.lexer), bottom_toolbar=self.toolbar,
             completer=ReplCompleter(self.arguments_for, asking.complete), complete_while_typing=False,
             complete_in_thread=False, prompt_continuation=self.continuation, multiline=True,
-            key_bindings=make_bindings(asking.quick_verdict, asking.kernel_verdict, asking.inspect),
+            key_bindings=make_bindings(asking.quick_verdict, asking.kernel_verdict, asking.inspect, self.edit),
             history=hist.open_history(), auto_suggest=AutoSuggestFromHistory(), enable_history_search=True,
             vi_mode=vi, style=pt_style, enable_suspend=True, include_default_pygments_style=pt_style is None,
             color_depth=None if self.style.color else ColorDepth.MONOCHROME,
         )
         self.app = session.app
         return session
+
+    async def edit(self, buffer: Buffer) -> None:
+        """Ctrl-X Ctrl-E / vi ``v``: the cell in the user's editor; back in the prompt, ready to run."""
+        k = self.ws.current
+        suffix = editor.suffix_for(k.language_info if k is not None else None)
+        text = buffer.text
+        try:
+            edited = await run_in_terminal(lambda: editor.edit(text, suffix), in_executor=True)
+        except editor.EditorError as exc:
+            message = f"repl: {exc}"
+            await run_in_terminal(lambda: print(message, file=sys.stderr, flush=True))
+            return
+        buffer.document = Document(edited, len(edited))
 
     @staticmethod
     def continuation(width: int, line_number: int, is_soft_wrap: int) -> str:

@@ -38,6 +38,7 @@ def kernels(
     aliases: dict[str, str],
     attached: set[str],
     now: datetime | None = None,
+    sessions: dict[str, str] | None = None,  # kernel id -> "path (type)", where the server has sessions
 ) -> str:
     if not models:
         return "no kernels running; /new starts one"
@@ -45,9 +46,10 @@ def kernels(
     for i, m in enumerate(models, 1):
         mark = "*" if m.id == current_id else ("+" if m.id in attached else "")
         conns = "" if m.connections is None else str(m.connections)
-        rows.append([f"{mark}{i}", m.id[:8], aliases.get(m.id, ""), m.name, m.execution_state, conns,
-                     ago(m.last_activity, now)])
-    table = grid(["#", "id", "alias", "spec", "state", "conns", "last activity"], rows)
+        row = [f"{mark}{i}", m.id[:8], aliases.get(m.id, ""), m.name, m.execution_state, conns, ago(m.last_activity, now)]
+        rows.append([*row, sessions.get(m.id, "")] if sessions else row)
+    header = ["#", "id", "alias", "spec", "state", "conns", "last activity"]
+    table = grid([*header, "session"] if sessions else header, rows)
     return table + "\n(* current, + attached in this session)"
 
 

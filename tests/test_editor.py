@@ -1,0 +1,89 @@
+"""Cells in the user's editor: Ctrl-X Ctrl-E, vi's v, /edit N, %edit; a failing editor loses nothing.
+The editor is a script that records what it was given and writes new code."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from repl.ui import editor
+
+SCRIPT = """
+import os, sys
+path = sys.argv[-1]
+with open(os.environ["ED_LOG"], "a") as log:
+    log.write(os.path.splitext(path)[1] + "|" + open(path).read() + "\\n---\\n")
+if os.environ.get("ED_WRITE"):
+    open(path, "w").write(os.environ["ED_WRITE"] + "\\n")
+"""
+
+
+@pytest.fixture
+def ed(tmp_path):
+    script = tmp_path / "ed.py"
+    script.write_text(SCRIPT)
+    log = tmp_path / "ed.log"
+    return {"VISUAL": f"{sys.executable} {script}", "ED_LOG": str(log), "ED_WRITE": "print('edited', 6 * 7)"}, log
+
+
+def test_editor_helpers(tmp_path):
+    assert editor.suffix_for({"file_extension": ".py"}) == ".py" and editor.suffix_for({"file_extension": "sh"}) == ".sh"
+    assert editor.suffix_for({}) == ".txt" and editor.suffix_for({"file_extension": "../x"}) == ".txt"
+    assert editor.command({"VISUAL": "code --wait", "EDITOR": "vi"}) == ["code", "--wait"]
+    with pytest.raises(editor.EditorError, match="exited with status 1"):
+        editor.edit("keep me", ".py", {"EDITOR": "false"})
+    with pytest.raises(editor.EditorError, match="cannot run the editor"):
+        editor.edit("keep me", ".py", {"EDITOR": str(tmp_path / "no-such-editor")})
+
+
+@pytest.mark.parametrize("mode", ["emacs", "vi"])
+def test_the_cell_goes_to_the_editor_and_back(term, ed, mode):
+    env, log = ed
+    t = term(*(["--vi"] if mode == "vi" else []), extra_env=env)
+    t.wait_prompt(1)
+    t.type("x = 'typed'")
+    if mode == "vi":
+        t.type("\x1b")  # to normal mode, then v
+        t.type("v")
+    else:
+        t.type("\x18\x05")  # Ctrl-X Ctrl-E
+    t.wait_for("In [1]: print('edited', 6 * 7)")
+    assert log.read_text() == ".py|x = 'typed'\n---\n"  # the cell, in a file named for the kernel's language
+    t.type("\r")
+    t.wait_for("edited 42")
+
+
+def test_edit_n_and_a_failing_editor(term, ed):
+    env, log = ed
+    t = term(extra_env=env)
+    t.wait_prompt(1)
+    t.enter("y = 1 + 1")
+    t.wait_prompt(2)
+    t.enter("/edit 1")
+    t.wait_for("In [2]: print('edited', 6 * 7)")
+    assert log.read_text() == ".py|y = 1 + 1\n---\n"
+    t.type("\r")
+    t.wait_for("edited 42")
+    t.enter("/edit 9")
+    t.wait_for("no cell In [9]")
+    bad = term(extra_env={"VISUAL": "false"})
+    bad.wait_prompt(1)
+    bad.type("z = 'keep me'")
+    bad.type("\x18\x05")
+    bad.wait_for("exited with status 1; the text is unchanged")
+    bad.wait_for("In [1]: z = 'keep me'")
+    bad.type("\r")
+    bad.wait_prompt(2)
+    bad.enter("z")
+    bad.wait_for("Out[2]: 'keep me'")
+
+
+def test_percent_edit_opens_the_file_and_runs_it(term, ed, tmp_path):
+    env, log = ed
+    target = tmp_path / "work.py"
+    target.write_text("print('before')\n")
+    t = term(extra_env={**env, "ED_WRITE": "print('after', 2 * 21)"})
+    t.wait_prompt(1)
+    t.enter(f"%edit {target}")
+    t.wait_for("after 42")
+    assert target.read_text() == "print('after', 2 * 21)\n" and "print('before')" in log.read_text()
