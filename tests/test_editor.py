@@ -87,3 +87,12 @@ def test_percent_edit_opens_the_file_and_runs_it(term, ed, tmp_path):
     t.enter(f"%edit {target}")
     t.wait_for("after 42")
     assert target.read_text() == "print('after', 2 * 21)\n" and "print('before')" in log.read_text()
+
+
+def test_jupyter_repl_is_repl():
+    import os
+    import subprocess
+
+    env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    out = subprocess.run(["jupyter", "repl", "--version"], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0 and out.stdout.startswith("repl "), out.stderr
