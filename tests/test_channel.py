@@ -157,9 +157,9 @@ async def test_buffers_round_trip_through_a_real_kernel(kernel, protocol):
         await ch.channel.send(msg)
         while True:
             ev = await asyncio.wait_for(rec.arrivals.get(), 30)
-            if isinstance(ev, s.Unhandled) and ev.msg.get("header", {}).get("msg_type") == "comm_msg":
+            if isinstance(ev, s.CommEvent) and ev.kind == "comm_msg":
                 break
-        assert ev.msg["content"]["data"] == {"n": 2}
-        assert [bytes(b) for b in ev.msg["buffers"]] == payload
+        assert ev.content["data"] == {"n": 2}
+        assert [bytes(b) for b in ev.buffers] == payload
     finally:
         await ch.close()

@@ -141,8 +141,8 @@ def test_a_restart_while_stopped_ends_the_dbg_prompt_and_breakpoints_are_set_aga
     headers = {"Authorization": f"token {gateway.token}"}
     (full,) = [k["id"] for k in httpx.get(f"{gateway.url}/api/kernels", headers=headers).json() if k["id"].startswith(kid)]
     assert httpx.post(f"{gateway.url}/api/kernels/{full}/restart", headers=headers, timeout=60).status_code == 200
-    t.wait_for("execution went on", timeout=30)  # the (dbg) prompt goes away by itself
-    t.wait_for("1 breakpoint(s) set again on the restarted python3", timeout=60)
+    t.wait_for(lambda t: "execution went on" in t.plain(), timeout=30)  # the (dbg) prompt goes away by itself
+    t.wait_for(lambda t: "1 breakpoint(s) set again on the restarted python3" in t.plain(), timeout=60)
     t.wait_for(lambda t: "In [1]:" in after(t, "set again"))
     paste(t, DEF)  # the same code in the new kernel: its breakpoint holds
     t.wait_prompt(2)
