@@ -96,3 +96,16 @@ def test_jupyter_repl_is_repl():
     env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
     out = subprocess.run(["jupyter", "repl", "--version"], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0 and out.stdout.startswith("repl "), out.stderr
+
+
+def test_percent_load_puts_the_file_in_the_next_prompt(term, tmp_path):
+    source = tmp_path / "snippet.py"
+    source.write_text("answer = 6 * 7\n")
+    t = term()
+    t.wait_prompt(1)
+    t.enter(f"%load {source}")
+    t.wait_for(lambda t: "answer = 6 * 7" in t.text().split("In [2]:")[-1] if "In [2]:" in t.text() else False)
+    t.type("\r")
+    t.wait_prompt(3)
+    t.enter("answer")
+    t.wait_for("Out[3]: 42")
