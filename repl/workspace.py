@@ -163,17 +163,19 @@ class Workspace:
         attached = [k.model for k in self.kernels.values() if k.id.startswith(target)]
         if len(attached) == 1:
             return attached[0]
-        by_path = await self._by_path(target)
-        if by_path is not None:
+        try:
+            return await self.rest.resolve(target)  # an id prefix: one request, as before sessions
+        except errors.NoSuchKernel:
+            by_path = await self._by_path(target)
+            if by_path is None:
+                raise
             return by_path
-        return await self.rest.resolve(target)
 
     async def _by_path(self, target: str) -> KernelModel | None:
         """The kernel of the notebook ``target`` names (path, unique suffix, file name, without
         .ipynb), on servers with sessions; None if no notebook matches."""
-        if not self.sessions:
-            with contextlib.suppress(errors.ReplError):
-                await self.list_kernels()
+        with contextlib.suppress(errors.ReplError):
+            await self.list_kernels()  # fresh: a notebook may have been opened since
         found = [x for x in self.sessions.values() if path_matches(x.path, target)]
         if len({x.kernel_id for x in found}) > 1:
             names = ", ".join(sorted(f"{x.path} ({x.kernel_id[:8]})" for x in found))
