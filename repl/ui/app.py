@@ -28,7 +28,7 @@ from repl.ui.asking import Asking
 from repl.ui.cellinput import CellInput
 from repl.ui.console import Console
 from repl.ui.foreground import Do, Foreground
-from repl.ui.output import OutputView
+from repl.ui.output import RATE_LIMITED, OutputView
 from repl.ui.prompt_parts import PromptParts
 from repl.ui.debugging import DebugPrompt
 from repl.ui.questions import Ask, Item, Questions
@@ -119,8 +119,8 @@ class App:
             self._draw(fg.kernel, ev, None)
 
     def _draw(self, kernel: Kernel, ev: s.Event, tag: str | None) -> None:
-        if isinstance(ev, s.Stream):
-            self.view.rate_limited(kernel.label, next((c for c in reversed(kernel.cells) if c.request is ev.request), None), ev)
+        if isinstance(ev, s.Stream) and RATE_LIMITED.search(ev.text):
+            self.view.rate_limited(kernel.label, next((c for c in reversed(kernel.cells) if c.request is ev.request), None))
         if not self.widgets.show(kernel, ev, tag):
             self.view.show(kernel.id, ev, tag)
 
@@ -254,6 +254,7 @@ class App:
         finally:
             self._fg = None
             self._keyboard = None
+            self.questions.cell_ended()
             if self.prompt is not None:
                 keyboard.hand_to(self.prompt.input)
         if fg is not None:
@@ -311,6 +312,8 @@ class App:
             self._early_sigint = True  # between the prompt and the cell: it is meant for the cell
             return
         self.console.write("out", "\n")  # after the terminal's ^C echo
+        if self.questions.ctrl_c_for_the_debugger():
+            return  # typed before pdb's next prompt showed: it leaves pdb there
         do = fg.machine.ctrl_c(time.time(), fg.kernel.session.clock_offset)
         if do is Do.GIVE_UP:
             self.view.line("repl: no longer waiting for this cell; it goes on in the background", "err")

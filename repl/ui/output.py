@@ -75,9 +75,9 @@ class OutputView:
         if display_id and start is not None:
             self._displays[display_id] = (start, self.console.rows)
 
-    def rate_limited(self, label: str, cell: Cell | None, ev: s.Stream) -> None:
+    def rate_limited(self, label: str, cell: Cell | None) -> None:
         """The server's IOPub rate limit dropped output: say so once per cell, and what governs it."""
-        if not RATE_LIMITED.search(ev.text) or (cell is not None and cell.rate_limited):
+        if cell is not None and cell.rate_limited:
             return
         if cell is not None:
             cell.rate_limited = True

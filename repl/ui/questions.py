@@ -14,6 +14,7 @@ from typing import Awaitable, Callable
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.key_binding import KeyBindings
 
 from repl import errors
 from repl.kernel import Kernel
@@ -23,6 +24,7 @@ from repl.ui.cellinput import CellInput
 from repl.ui.console import Console
 
 DEBUGGER_PROMPT = re.compile(r"^(\x1b\[[0-9;]*m)*(ipdb> |\(Pdb\) |\(Pdb\+\+\) |ipdb\+?> )")
+PDB_GOES_ON = {"c", "cont", "continue", "q", "quit", "exit", "run", "restart"}  # pdb does not ask again soon
 Ask = Callable[[PromptSession, str], Awaitable[str]]
 Item = s.InputRequest | dap.Stopped
 
@@ -47,8 +49,18 @@ class Questions:
         self.debug = debug
         self._queue: deque[tuple[Kernel, Item]] = deque()
         self._answering: asyncio.Task | None = None
-        self._typeahead: CellInput | None = None
+        self._in_pdb = False  # the last answer went to pdb's prompt, which will ask again
         self._answers = InMemoryHistory()
+        self._early_ctrl_c = False
+        self._keys = KeyBindings()
+        self._keys.add("c-c", eager=True)(self._ctrl_c)
+
+    def _ctrl_c(self, event) -> None:
+        app = event.app
+        if app.is_running and not app.future.done():
+            app.exit(exception=KeyboardInterrupt(), style="class:aborting")
+        else:  # this prompt was answered already: the key is for the next one
+            self._early_ctrl_c = True
 
     def add(self, kernel: Kernel, ev: Item, start: bool) -> None:
         """Queue a question; ``start`` answering now unless a prompt must step aside first."""
@@ -74,32 +86,45 @@ class Questions:
             self._answering = None
 
     async def _answer(self, kernel: Kernel, item: Item) -> None:
+        self.console.ensure_newline()
+        if isinstance(item, dap.Stopped):
+            await self.debug(kernel, self._prompt)
+        else:
+            await self._input(kernel, item)
+
+    async def _prompt(self, session: PromptSession, question: str, password: bool = False) -> str:
+        """One prompt, output going above it; raises KeyboardInterrupt (Ctrl-C), EOFError (Ctrl-D).
+        What was typed while no prompt showed is given to it; once it is answered the running
+        cell's keyboard takes over at once, so keys typed before the next prompt are kept (never
+        echoed). A Ctrl-C typed right after Enter, before this prompt showed, is for this one."""
+        if self._early_ctrl_c:
+            self._early_ctrl_c = False
+            raise KeyboardInterrupt
         keyboard = self.keyboard()
         if keyboard is not None:
             keyboard.pause()
-        self.console.ensure_newline()
-        self._typeahead = keyboard  # what was typed ahead goes to the first prompt
-        try:
-            if isinstance(item, dap.Stopped):
-                await self.debug(kernel, self._prompt)
-            else:
-                await self._input(kernel, item)
-        finally:
-            if keyboard is not None and self.keyboard() is keyboard:
-                keyboard.resume()
-
-    async def _prompt(self, session: PromptSession, question: str, password: bool = False) -> str:
-        """One prompt, output going above it; raises KeyboardInterrupt (Ctrl-C), EOFError (Ctrl-D)."""
-        keyboard, self._typeahead = self._typeahead, None
-        if keyboard is not None:
             keyboard.hand_to(session.input)
         try:
             self.console.app = session.app
             self.before_prompt()
-            return await session.prompt_async(question, is_password=password)
+            return await session.prompt_async(question, is_password=password, key_bindings=self._keys)
         finally:
             self.console.app = None
             self.after_prompt()
+            if keyboard is not None and self.keyboard() is keyboard:
+                keyboard.resume()
+
+    def ctrl_c_for_the_debugger(self) -> bool:
+        """Ctrl-C while a cell runs, just after a pdb command that pdb answers with its prompt
+        again: it is for that prompt (to leave pdb), not an interrupt. True if taken so."""
+        if not self._in_pdb:
+            return False
+        self._in_pdb = False  # once: a second press interrupts, whatever pdb does
+        self._early_ctrl_c = True
+        return True
+
+    def cell_ended(self) -> None:
+        self._in_pdb = self._early_ctrl_c = False
 
     async def _input(self, kernel: Kernel, ev: s.InputRequest) -> None:
         # Answers share a history (pdb's commands come back with Up); a password is never kept.
@@ -114,6 +139,8 @@ class Questions:
             value = "q"  # pdb takes an interrupt and asks again: Ctrl-C leaves it, as q does
         except EOFError:
             value = ""
+        pdb = bool(DEBUGGER_PROMPT.match(ev.prompt)) and self.is_foreground(ev.request)
+        self._in_pdb = pdb and value.strip().split(" ")[0] not in PDB_GOES_ON
         try:
             await kernel.answer_input(value, ev.header)
         except errors.ReplError as exc:

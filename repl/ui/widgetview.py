@@ -29,6 +29,7 @@ class Root:
     request: s.Request | None  # the request that displayed it
     last: str = ""
     stale: bool = False  # changed since it was last drawn, and not redrawn in place
+    known: bool = False  # drawn from its model (not only its text/plain: the state had not come yet)
 
 
 def widget_of(ev: s.Event) -> str | None:
@@ -58,6 +59,7 @@ class WidgetView:
         self._roots = [r for r in self._roots if r.model_id != model_id or r.kernel is not kernel][-50:]
         self._roots.append(root)
         root.last = self._text(root)
+        root.known = bool(kernel.comms.models.get(model_id, None) and kernel.comms.models[model_id].state)
         self.view.place(self._key(root), root.last, tag)
         return True
 
@@ -84,6 +86,9 @@ class WidgetView:
                 continue
             in_place = False
             root.stale = True
+            if not root.known:  # its state came after it was shown as text: draw it now
+                root.known = True
+                self._again(root)
         return in_place
 
     def detach(self, request: s.Request, tag: str) -> None:
