@@ -115,7 +115,9 @@ class App:
             asyncio.ensure_future(self._interrupt(fg.kernel))
         elif do in (Do.CLEAR, Do.CLEAR_THEN_DRAW):
             self.view.clear()
-        if do in (Do.DRAW, Do.CLEAR_THEN_DRAW):
+        if do is Do.NEWLINE_THEN_DRAW:
+            self.console.ensure_newline()
+        if do in (Do.DRAW, Do.CLEAR_THEN_DRAW, Do.NEWLINE_THEN_DRAW):
             self._draw(fg.kernel, ev, None)
 
     def _draw(self, kernel: Kernel, ev: s.Event, tag: str | None) -> None:

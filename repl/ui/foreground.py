@@ -32,6 +32,7 @@ class Do(enum.Enum):
     SKIP = "skip"  # backlog after an interrupt: counted, not drawn
     CLEAR = "clear"
     CLEAR_THEN_DRAW = "clear then draw"
+    NEWLINE_THEN_DRAW = "newline then draw"  # the first output after skipped backlog, which may end mid-line
     INTERRUPT = "interrupt"
     DETACH = "detach"  # Ctrl-Z: to the background
     GIVE_UP = "give up"  # the third Ctrl-C: stop waiting, leave it in the background
@@ -48,6 +49,7 @@ class Foreground:
     clear_pending: bool = False
     detached: bool = False
     skipped: int = 0
+    line_cut: bool = False  # output was skipped since the last drawn
     tail: deque = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
 
     def ctrl_c(self, now: float, clock_offset: float | None) -> Do:
@@ -90,12 +92,16 @@ class Foreground:
             return Do.NOTHING
         if self.presses and isinstance(ev, (s.Stream, s.DisplayData)) and self._backlog(ev.date):
             self.skipped += 1
+            self.line_cut = True
             if isinstance(ev, s.Stream):
                 self.tail.extend(line for line in ev.text.splitlines() if line.strip())
             return Do.SKIP
         if self.clear_pending:
             self.clear_pending = False
             return Do.CLEAR_THEN_DRAW
+        if self.line_cut:
+            self.line_cut = False
+            return Do.NEWLINE_THEN_DRAW
         return Do.DRAW
 
     def _backlog(self, date: str) -> bool:
