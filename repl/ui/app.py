@@ -150,7 +150,7 @@ class App:
         parts = PromptParts(ws, self.server_label, self.style)
         asking = Asking(lambda: ws.current, self.console, self.style.color)
         actions = self._actions = Actions(ws, self.console.line, self.tracer, self._set_next_input)
-        self.prompt = parts.session(asking, self.vi, self.pt_style)
+        self.prompt = parts.session(asking, self.vi, self.pt_style, self._on_sigint)
         self._debugging = DebugPrompt(self.view.line, self.style, parts.toolbar)
         with contextlib.suppress(errors.ReplError):
             parts.specs = sorted((await ws.rest.kernelspecs())["kernelspecs"])

@@ -106,7 +106,7 @@ class Enter:
 
 
 def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, inspect: Inspect,
-                  edit: Callable[[Buffer], Awaitable[None]]) -> KeyBindings:
+                  edit: Callable[[Buffer], Awaitable[None]], late_ctrl_c: Callable[[], None]) -> KeyBindings:
     kb = KeyBindings()
     enter = Enter(quick_verdict, kernel_verdict)
     waiting = Condition(lambda: enter.waiting)
@@ -121,6 +121,14 @@ def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, in
     @kb.add("escape", "enter")
     def _(event):
         event.current_buffer.insert_text("\n")
+
+    @kb.add("c-c", filter=~waiting, eager=True)
+    def _(event):
+        app = event.app
+        if app.is_running and not app.future.done():
+            app.exit(exception=KeyboardInterrupt(), style="class:aborting")  # clears the line
+        else:
+            late_ctrl_c()  # read with the Enter that ended the prompt: meant for the cell it sent
 
     @kb.add("s-tab")
     async def _(event):

@@ -4,6 +4,7 @@ and the arguments /commands complete with. Each reads the workspace; none change
 from __future__ import annotations
 
 import sys
+from typing import Callable
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.application import Application, run_in_terminal
@@ -48,14 +49,14 @@ class PromptParts:
         return FormattedText([("ansicyan", label), ("ansigreen", "In ["), ("ansibrightgreen bold", str(n)),
                               ("ansigreen", "]: ")])
 
-    def session(self, asking: Asking, vi: bool, pt_style) -> PromptSession:
+    def session(self, asking: Asking, vi: bool, pt_style, late_ctrl_c: Callable[[], None]) -> PromptSession:
         """The prompt, wired to these parts and to the kernel questions of ``asking``."""
         session: PromptSession = PromptSession(
             input=FastInput(sys.stdin), input_processors=[ElideLongLines()],
             lexer=DynamicLexer(self.lexer), bottom_toolbar=self.toolbar,
             completer=ReplCompleter(self.arguments_for, asking.complete), complete_while_typing=False,
             complete_in_thread=False, prompt_continuation=self.continuation, multiline=True,
-            key_bindings=make_bindings(asking.quick_verdict, asking.kernel_verdict, asking.inspect, self.edit),
+            key_bindings=make_bindings(asking.quick_verdict, asking.kernel_verdict, asking.inspect, self.edit, late_ctrl_c),
             history=hist.open_history(), auto_suggest=AutoSuggestFromHistory(), enable_history_search=True,
             vi_mode=vi, style=pt_style, enable_suspend=True, include_default_pygments_style=pt_style is None,
             color_depth=None if self.style.color else ColorDepth.MONOCHROME,
