@@ -46,6 +46,7 @@ KEYS = [
 
 
 ALIASES = {"exit": "quit"}
+HELP_COLUMN = 30  # synopses longer than this go on a line of their own in /help
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,9 @@ def parse(line: str) -> Command | Unknown | str:
 
 def help_text() -> str:
     rows = [(f"/{name} {syn}".rstrip(), text) for name, (syn, text) in COMMANDS.items()] + KEYS
-    width = max(len(a) for a, _ in rows) + 2
-    return "\n".join(f"  {a:<{width}}{b}" for a, b in rows)
+    width = max(len(a) for a, _ in rows if len(a) <= HELP_COLUMN) + 2
+    # a long synopsis gets its own line, so the descriptions stay in one column
+    return "\n".join(f"  {a:<{width}}{b}" if len(a) <= HELP_COLUMN else f"  {a}\n  {'':<{width}}{b}" for a, b in rows)
 
 
 ArgSource = Callable[[str], Iterable[tuple[str, str]]]
