@@ -80,6 +80,16 @@ def _place_buffers(state: dict, paths: Any, buffers: list) -> None:
 class Comms:
     models: dict[str, Model] = field(default_factory=dict)
     others: set[str] = field(default_factory=set)  # open comms of other targets (not drawn)
+    _capture: dict[str, str] = field(default_factory=dict)  # msg_id -> the Output widget capturing it
+
+    def _index(self, model: Model) -> None:
+        """Keep the Output widgets' ``msg_id`` findable at once: every output event asks."""
+        for mid, cid in list(self._capture.items()):
+            if cid == model.comm_id:
+                del self._capture[mid]
+        msg_id = model.state.get("msg_id")
+        if model.name == "OutputModel" and isinstance(msg_id, str) and msg_id:
+            self._capture[msg_id] = model.comm_id
 
     def receive(self, kind: str, content: Any, buffers: list | None = None) -> CommChange | None:
         comm_id = m.field(content, "comm_id", str, "")
@@ -94,6 +104,7 @@ class Comms:
             state = dict(m.field(data, "state", dict, {}))
             _place_buffers(state, data.get("buffer_paths"), buffers or [])
             opened = self.models[comm_id] = Model(comm_id, state)
+            self._index(opened)
             return Opened(opened, target)
         if kind == "comm_msg":
             model = self.models.get(comm_id)
@@ -103,11 +114,16 @@ class Comms:
             update = dict(m.field(data, "state", dict, {}))
             _place_buffers(update, data.get("buffer_paths"), buffers or [])
             model.state.update(update)
+            if "msg_id" in update or "_model_name" in update:
+                self._index(model)
             return Changed(model)
         if kind == "comm_close":
             self.others.discard(comm_id)
-            if self.models.pop(comm_id, None) is None:
+            closed = self.models.pop(comm_id, None)
+            if closed is None:
                 return None
+            closed.state.pop("msg_id", None)
+            self._index(closed)
             return Closed(comm_id)
         return None
 
@@ -137,14 +153,11 @@ class Comms:
 
     def capturing(self, msg_id: str) -> Model | None:
         """The Output widget that captures what the request ``msg_id`` prints (``with out:``)."""
-        if not msg_id:
-            return None
-        for model in self.models.values():
-            if model.name == "OutputModel" and model.state.get("msg_id") == msg_id:
-                return model
-        return None
+        cid = self._capture.get(msg_id) if msg_id else None
+        return self.models.get(cid) if cid is not None else None
 
     def reset(self) -> None:
         """The kernel is gone: so are its comms."""
         self.models.clear()
         self.others.clear()
+        self._capture.clear()
