@@ -33,6 +33,7 @@ HANDSHAKE_WAIT = 5.0  # connect() waits this long for kernel_info, then the answ
 WATCH_AFTER = 3.0  # a cell not acknowledged after this long: does the kernel still exist?
 WATCH_EVERY = 10.0
 GONE_CHECKS = (0.3, 1.0, 3.0)  # after a shutdown_reply: when to ask whether the kernel was deleted
+LEARN_WAIT = 1.0  # a cell sent while we ask for the widgets made before we came waits this long
 RESTART_WAIT = 30.0  # after a restart, cells wait this long for the new kernel to show itself
 
 
@@ -85,6 +86,7 @@ class Kernel:
         self._tasks: set[asyncio.Task] = set()
         self.debugger = Debugger(self)
         self.comms = Comms()  # widget models, kept as the kernel changes them
+        self._learning: asyncio.Task | None = None  # asking for the widgets made before we came
 
     # ------------------------------------------------------------ what it is
 
@@ -146,8 +148,10 @@ class Kernel:
 
     def learn_widgets(self) -> None:
         """Widgets another client's cells made before we attached: ask which widget comms are
-        open, and their state (widget protocol: ``request_state``), in the background."""
-        self._spawn(self._learn_widgets())
+        open, and their state (widget protocol: ``request_state``), in the background. A cell sent
+        meanwhile waits (up to LEARN_WAIT) so the states are asked first: the kernel answers in
+        order, so a widget the cell displays has its state when it comes."""
+        self._learning = self._spawn(self._learn_widgets())
 
     async def _learn_widgets(self) -> None:
         with contextlib.suppress(errors.ReplError):
@@ -183,6 +187,8 @@ class Kernel:
         if not self._ready.is_set():  # a message sent while the kernel restarts may never reach it
             with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
                 await asyncio.wait_for(self._ready.wait(), RESTART_WAIT)
+        if self._learning is not None and not self._learning.done():
+            await asyncio.wait([self._learning], timeout=LEARN_WAIT)
         msg, req = self.session.execute(code, silent=silent, store_history=store_history, allow_stdin=allow_stdin)
         cell = Cell(req, msg, asyncio.get_running_loop().create_future(), count_before=self.session.last_count)
         self._live[req.msg_id] = cell

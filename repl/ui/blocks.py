@@ -90,11 +90,11 @@ def draw(data: bytes, cols: int, max_rows: int, true: bool) -> str:
     source = Image.open(io.BytesIO(data)).convert("RGBA")
     w, h = cell_size(source.width, source.height, cols, max_rows)
     img = source.resize((w, h), Image.Resampling.BOX if w < source.width else Image.Resampling.NEAREST)
-    px = list(img.getdata())
+    raw = img.tobytes()  # RGBA, 4 bytes a pixel, row by row (getdata is deprecated in Pillow 12)
     rows: list[list[Pixel]] = []
     for y in range(h):
         row: list[Pixel] = []
-        for r, g, b, a in px[y * w:(y + 1) * w]:
-            row.append(None if a < 128 else (r, g, b))
+        for i in range(y * w * 4, (y + 1) * w * 4, 4):
+            row.append(None if raw[i + 3] < 128 else (raw[i], raw[i + 1], raw[i + 2]))
         rows.append(row)
     return render_pixels(rows, true)
