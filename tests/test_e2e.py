@@ -170,12 +170,13 @@ def test_embedded_gateway_leaves_no_process(way_out):
     t = Term([], env=_local_env())
     try:
         t.wait_prompt(1, timeout=90)
+        t.wait_for("started python3 kernel", timeout=90)  # the prompt comes first, the kernel behind it
         tree = descendants(t.child.pid)
         cmdlines = []
         for pid in tree:
             with contextlib.suppress(OSError):
                 cmdlines.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
-        assert any("kernel_gateway" in c for c in cmdlines) and any("ipykernel" in c for c in cmdlines), cmdlines
+        assert any("repl.gateway.launch" in c for c in cmdlines) and any("ipykernel" in c for c in cmdlines), cmdlines
         if way_out == "ctrl-d":
             t.ctrl("d")
         elif way_out == "/quit":

@@ -20,18 +20,20 @@ import sys
 import tempfile
 import time
 
-import httpx
-
 from repl.scrub import scrub
 from repl.errors import LocalGatewayError
 
 INSTALL_HINT = "pip install 'repl[local]'"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _reserve_port() -> socket.socket:
+    """A free loopback port, held until the gateway listens on it: bound with SO_REUSEADDR and
+    not listening, so the gateway (tornado binds with SO_REUSEADDR) can bind it too, while no
+    other program is handed it meanwhile."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -82,12 +84,15 @@ def _alive(pid: int) -> bool:
 
 
 class LocalGateway:
-    def __init__(self, proc: subprocess.Popen, port: int, token: str, log_path: str) -> None:
+    """Made by :meth:`spawn` (the process starts at once), ready after :meth:`ready`."""
+
+    def __init__(self, proc: subprocess.Popen, reserved: socket.socket, token: str, log_path: str) -> None:
         self.proc = proc
-        self.port = port
+        self._reserved: socket.socket | None = reserved
+        self.port = reserved.getsockname()[1]
         self.token = token
         self.log_path = log_path
-        self.url = f"http://127.0.0.1:{port}/"
+        self.url = f"http://127.0.0.1:{self.port}/"
 
     @staticmethod
     def available() -> bool:
@@ -95,27 +100,25 @@ class LocalGateway:
 
     @classmethod
     async def start(cls, timeout: float = 60.0, extra_args: list[str] | None = None) -> "LocalGateway":
+        """Spawn the gateway and wait until it answers."""
+        gw = cls.spawn(extra_args)
+        try:
+            await gw.ready(timeout)
+        except BaseException:
+            await gw.stop()
+            raise
+        return gw
+
+    @classmethod
+    def spawn(cls, extra_args: list[str] | None = None) -> "LocalGateway":
+        """Start the gateway process now (it takes a while to answer: see :meth:`ready`)."""
         if not cls.available():
             raise LocalGatewayError(
                 f"no gateway URL given and the embedded gateway is not installed: run {INSTALL_HINT}, "
                 "or pass --url (or set JUPYTER_GATEWAY_URL)"
             )
-        last_error = ""
-        for _ in range(3):  # a port taken between our probe and the gateway's bind: try another
-            gw = cls._spawn(extra_args or [])
-            try:
-                await gw._wait_ready(timeout)
-                return gw
-            except LocalGatewayError as exc:
-                last_error = str(exc)
-                await gw.stop()
-                if "in use" not in gw.log_tail() and "Errno 98" not in gw.log_tail():
-                    break
-        raise LocalGatewayError(last_error)
-
-    @classmethod
-    def _spawn(cls, extra_args: list[str]) -> "LocalGateway":
-        port = _free_port()
+        reserved = _reserve_port()
+        port = reserved.getsockname()[1]
         token = secrets.token_urlsafe(24)
         fd, log_path = tempfile.mkstemp(prefix="repl-gateway-", suffix=".log")
         env = dict(os.environ)
@@ -124,26 +127,31 @@ class LocalGateway:
         argv = [
             sys.executable,
             "-m",
-            "kernel_gateway",
+            "repl.gateway.launch",
             "--KernelGatewayApp.ip=127.0.0.1",
             f"--KernelGatewayApp.port={port}",
             "--KernelGatewayApp.port_retries=0",
             "--JupyterWebsocketPersonality.list_kernels=True",
             "--ZMQChannelsWebsocketConnection.iopub_data_rate_limit=0",
             "--ZMQChannelsWebsocketConnection.iopub_msg_rate_limit=0",
-            *extra_args,
+            *(extra_args or []),
         ]
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=fd,
-            stderr=fd,
-            env=env,
-            start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-        )
-        os.close(fd)
-        return cls(proc, port, token, log_path)
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=fd,
+                stderr=fd,
+                env=env,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            )
+        except BaseException:
+            reserved.close()
+            raise
+        finally:
+            os.close(fd)
+        return cls(proc, reserved, token, log_path)
 
     def log_tail(self, lines: int = 5) -> str:
         try:
@@ -153,7 +161,11 @@ class LocalGateway:
             return ""
         return scrub("\n".join(text.strip().splitlines()[-lines:]), self.token)
 
-    async def _wait_ready(self, timeout: float) -> None:
+    async def ready(self, timeout: float = 60.0) -> dict:
+        """Wait until the gateway answers; its /api answer. Raises LocalGatewayError if it exits
+        or does not answer in ``timeout`` seconds (it is left running: :meth:`stop` it)."""
+        import httpx
+
         deadline = time.monotonic() + timeout
         headers = {"Authorization": f"token {self.token}"}
         async with httpx.AsyncClient(headers=headers, timeout=2.0, trust_env=False) as http:
@@ -164,15 +176,22 @@ class LocalGateway:
                 try:
                     r = await http.get(f"{self.url}api")
                     if r.status_code == 200:
-                        return
-                except httpx.HTTPError:
+                        self._release()
+                        return r.json()
+                except (httpx.HTTPError, ValueError):
                     pass
                 if time.monotonic() > deadline:
                     raise LocalGatewayError(f"the embedded gateway did not answer within {timeout:.0f} s")
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.02)
+
+    def _release(self) -> None:
+        if self._reserved is not None:
+            self._reserved.close()
+            self._reserved = None
 
     async def stop(self, grace: float = 8.0) -> None:
         """Stop the gateway and every process it started; idempotent."""
+        self._release()
         tree = descendants(self.proc.pid)
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
