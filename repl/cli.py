@@ -15,18 +15,16 @@ import signal
 import ssl
 import sys
 import tokenize
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from repl import __version__, errors
-from repl.config import ENV_CONFIG, ENV_TOKEN, ENV_URL, Settings, config_path, kernel_env_for
-from repl.protocol.messages import USERNAME
-from repl.gateway import tls, urls
-from repl.gateway.channel import ChannelOptions
+from repl.config import ENV_CONFIG, ENV_TOKEN, ENV_URL, Settings, config_path
 from repl.gateway.local import LocalGateway
-from repl.gateway.rest import RestClient
-from repl.kernel import Kernel
-from repl.ui import images, render
-from repl.workspace import Workspace
+from repl.timing import StartupProfile
+from repl.ui import images
+
+if TYPE_CHECKING:
+    from repl.oneshot import OneShot
 
 
 EXAMPLES = f"""examples:
@@ -83,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     debugging = p.add_argument_group("debugging")
     debugging.add_argument("--debug", action="store_true", help="start with the message trace on")
     debugging.add_argument("--log-traffic", metavar="FILE", help="append every message and event to FILE as JSON lines")
+    debugging.add_argument("--profile-startup", action="store_true",
+                           help="print where the start-up time went (launch to prompt, to kernel ready)")
     return p
 
 
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         print("repl: standard output is not a terminal; use -c CODE or pipe code in", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_amain(settings, interactive))
+        return asyncio.run(_amain(settings, interactive, StartupProfile(args.profile_startup)))
     except errors.ReplError as exc:
         _say(f"repl: {exc}")
         return 2
@@ -147,7 +147,7 @@ def _say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
 
-async def _amain(settings: Settings, interactive: bool) -> int:
+async def _amain(settings: Settings, interactive: bool, profile: StartupProfile) -> int:
     loop = asyncio.get_running_loop()
     main_task = asyncio.current_task()
     assert main_task is not None
@@ -159,11 +159,30 @@ async def _amain(settings: Settings, interactive: bool) -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, on_signal, signum)
 
-    from repl.oneshot import OneShot
+    async with contextlib.AsyncExitStack() as stack:
+        # The embedded gateway takes longest to come up: it starts first, and comes up while
+        # the rest of repl is imported and the prompt is drawn.
+        gateway = LocalGateway.spawn() if not settings.url else None
+        if gateway is not None:
+            stack.push_async_callback(gateway.stop)
+            profile.mark("embedded gateway spawned")
+        return await _run(settings, interactive, profile, gateway, stack)
+    return 0
+
+
+async def _run(settings: Settings, interactive: bool, profile: StartupProfile, gateway: LocalGateway | None,
+               stack: contextlib.AsyncExitStack) -> int:
+    from repl.gateway import urls
+    from repl.gateway.options import ChannelOptions
+    from repl.gateway.rest import RestClient
+    from repl.opening import Opening
+    from repl.ui import render
     from repl.ui.app import App
     from repl.ui.console import Console
     from repl.ui.trace import Tracer
+    from repl.workspace import Workspace
 
+    profile.mark("repl imported")
     dumb = os.environ.get("TERM") == "dumb"
     color = interactive and not os.environ.get("NO_COLOR") and not dumb
     drawing = images.choose(settings.images, os.environ, color, max(settings.image_rows, 2)) if interactive and not dumb \
@@ -176,59 +195,44 @@ async def _amain(settings: Settings, interactive: bool) -> int:
         tracer = Tracer(emit, color=style.color, log_path=settings.log_traffic, mode="on" if settings.debug else "off")
     except OSError as exc:
         raise errors.UsageError(f"cannot open the traffic log {settings.log_traffic}: {exc.strerror}") from None
-    async with contextlib.AsyncExitStack() as stack:
-        stack.callback(tracer.close)
-        if settings.url:
-            url, token = settings.url, settings.token
-        else:
-            if interactive:
-                _say("repl: starting a local Kernel Gateway…")
-            gateway = await LocalGateway.start()
-            stack.push_async_callback(gateway.stop)
-            url, token = gateway.url, gateway.token
-        tracer.set_token(token)
-        ssl_context = _ssl_context(settings, url)
-        rest = RestClient(url, token, trace=tracer, verify=ssl_context if ssl_context is not None else True,
-                          headers=settings.headers, launch_timeout=settings.launch_timeout)
-        stack.push_async_callback(rest.aclose)
-        api_info = await rest.api_info()
-        await rest.kernelspecs()  # /api may be open to all; this one needs the token
-        front = (App(console, rest.display_url, style, tracer, vi=settings.vi, pt_style=pt_style)
-                 if interactive else OneShot())
-        ping = settings.ping_interval or None
-        options = ChannelOptions(protocol=settings.protocol, open_timeout=settings.launch_timeout, ssl_context=ssl_context,
-                                 ping_interval=ping, ping_timeout=(settings.ping_timeout or None) if ping else None)
-        kernel_env = kernel_env_for(api_info, settings.kernel_env, USERNAME)
-        if settings.kernel_env and kernel_env is None:
-            _say("repl: --env ignored: only Enterprise Gateway takes kernel environment variables")
-        ws = Workspace(rest, front, options=options, trace=tracer, kernel_env=kernel_env,
-                       ws_base=urls.ws_base_from(settings.ws_url) if settings.ws_url else None)
-        tracer.labels = lambda kid: ws.kernels[kid].label if kid in ws.kernels else kid[:8]
-        stack.push_async_callback(ws.aclose)
-        if settings.attach:
-            kernel = await ws.attach(settings.attach)
-        else:
-            if interactive:
-                _say(f"repl: starting a {settings.kernel or 'default'} kernel on {rest.display_url}… (Ctrl-C cancels)")
-            kernel = await ws.start(settings.kernel)
-        if isinstance(front, OneShot):
-            return await front.run(kernel, settings.code or "")
-        _say(_greeting(kernel, "attached to" if settings.attach else "started", rest.display_url))
-        return await front.run(ws)
-    return 0
+    stack.callback(tracer.close)
+    url, token = (gateway.url, gateway.token) if gateway is not None else (settings.url or "", settings.token)
+    tracer.set_token(token)
+    ssl_context = _ssl_context(settings, url)
+    rest = RestClient(url, token, trace=tracer, verify=ssl_context if ssl_context is not None else True,
+                      headers=settings.headers, launch_timeout=settings.launch_timeout)
+    stack.push_async_callback(rest.aclose)
+    if interactive:
+        front: App | OneShot = App(console, rest.display_url, style, tracer, vi=settings.vi, pt_style=pt_style,
+                                   profile=profile)
+    else:
+        from repl.oneshot import OneShot
+
+        front = OneShot()
+    ping = settings.ping_interval or None
+    options = ChannelOptions(protocol=settings.protocol, open_timeout=settings.launch_timeout, ssl_context=ssl_context,
+                             ping_interval=ping, ping_timeout=(settings.ping_timeout or None) if ping else None)
+    ws = Workspace(rest, front, options=options, trace=tracer,
+                   ws_base=urls.ws_base_from(settings.ws_url) if settings.ws_url else None)
+    tracer.labels = lambda kid: ws.kernels[kid].label if kid in ws.kernels else kid[:8]
+    stack.push_async_callback(ws.aclose)
+    opening = Opening(ws, gateway=gateway, attach=settings.attach, spec=settings.kernel, env=settings.kernel_env,
+                      warn=(lambda line: console.line(line, "err")) if interactive else _say, mark=profile.mark)
+    stack.push_async_callback(opening.cancel)  # first of all: stop bringing a kernel up
+    if not isinstance(front, App):
+        opening.start()
+        kernel = await opening.task
+        if profile.on:
+            _say("\n".join(profile.lines()))
+        return await front.run(kernel, settings.code or "")
+    return await front.run(ws, opening)
 
 
 def _ssl_context(settings: Settings, url: str) -> ssl.SSLContext | None:
     if not (url.startswith("https") or settings.ca_cert or settings.client_cert or settings.insecure):
         return None
+    from repl.gateway import tls
+
     if settings.insecure:
         _say("repl: warning: --insecure: TLS certificates are not checked; the token can be intercepted")
     return tls.context(settings.ca_cert, settings.client_cert, settings.client_key, settings.insecure)
-
-
-def _greeting(kernel: Kernel, verb: str, where: str) -> str:
-    lang = kernel.language_info
-    what = f"{kernel.model.name} kernel {kernel.id[:8]}"
-    if lang.get("name"):
-        what += f" ({lang.get('name')} {lang.get('version', '')})".replace(" )", ")")
-    return f"repl {__version__}: {verb} {what} on {where}. /help for commands, Ctrl-D to exit."

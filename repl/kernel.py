@@ -187,8 +187,8 @@ class Kernel:
         if not self._ready.is_set():  # a message sent while the kernel restarts may never reach it
             with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
                 await asyncio.wait_for(self._ready.wait(), RESTART_WAIT)
-        if self._learning is not None and not self._learning.done():
-            await asyncio.wait([self._learning], timeout=LEARN_WAIT)
+        if self._learning is not None and not self._learning.done() and self.session.state != "busy":
+            await asyncio.wait([self._learning], timeout=LEARN_WAIT)  # (busy: both wait their turn anyway)
         msg, req = self.session.execute(code, silent=silent, store_history=store_history, allow_stdin=allow_stdin)
         cell = Cell(req, msg, asyncio.get_running_loop().create_future(), count_before=self.session.last_count)
         self._live[req.msg_id] = cell

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 from repl import errors
 from repl.aliases import AliasStore
 from repl.gateway import urls
-from repl.gateway.channel import ChannelOptions
-from repl.gateway.rest import KernelModel, RestClient, SessionModel
-from repl.kernel import Kernel, Listener
+
+if TYPE_CHECKING:  # the kernel machinery is imported with the first kernel, after the first prompt
+    from repl.gateway.options import ChannelOptions
+    from repl.gateway.rest import KernelModel, RestClient, SessionModel
+    from repl.kernel import Kernel, Listener
 
 
 def path_matches(path: str, target: str) -> bool:
@@ -43,7 +46,7 @@ class Workspace:
     ) -> None:
         self.rest = rest
         self.listener = listener
-        self.options = options or ChannelOptions()
+        self.options = options
         self.ws_base = ws_base or urls.ws_base(rest.base_url)
         self.trace = trace
         self.aliases = aliases or AliasStore(rest.display_url)
@@ -80,8 +83,9 @@ class Workspace:
             model = await launch
             await self.rest.shutdown(model.id)
 
-    async def attach(self, target: str) -> Kernel:
-        model = await self.resolve_target(target)
+    async def attach(self, target: str | KernelModel) -> Kernel:
+        """Attach to a kernel named by ``target`` (or to the kernel ``target`` describes)."""
+        model = await self.resolve_target(target) if isinstance(target, str) else target
         if model.id in self.kernels:
             self.current = self.kernels[model.id]
             return self.current
@@ -91,7 +95,10 @@ class Workspace:
         return kernel
 
     async def _connect(self, model: KernelModel, started_here: bool) -> Kernel:
-        kernel = Kernel(model, self.rest, self.ws_base, self.options, self.listener, started_here=started_here,
+        from repl.gateway.options import ChannelOptions
+        from repl.kernel import Kernel
+
+        kernel = Kernel(model, self.rest, self.ws_base, self.options or ChannelOptions(), self.listener, started_here=started_here,
                         alias=self.aliases.get(model.id), trace=self.trace)
         self.kernels[model.id] = kernel
         try:
@@ -206,7 +213,7 @@ class Workspace:
         model = await self.resolve_target(target)
         kernel = self.kernels.get(model.id)
         if kernel is None:
-            return await self.attach(model.id)
+            return await self.attach(model)
         if kernel.gone or not await kernel.check():
             raise kernel.gone_error()
         self.current = kernel

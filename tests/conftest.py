@@ -64,7 +64,23 @@ def bash_kernelspec_dir(tmp_path_factory) -> str:
         slow.mkdir(parents=True)
         argv = ["sh", "-c", f"sleep 30; exec {sys.executable} -m ipykernel_launcher -f \"$0\"", "{connection_file}"]
         (slow / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Slow", "language": "python"}))
+    gated = share / "kernels" / "gated"
+    if not gated.exists():  # a kernel that comes up when a test says so: see the gate fixture
+        gated.mkdir(parents=True)
+        opened = share / "gate.open"
+        argv = ["sh", "-c", f"while [ ! -e '{opened}' ]; do sleep 0.05; done; exec {sys.executable} -m ipykernel_launcher "
+                "-f \"$0\"", "{connection_file}"]
+        (gated / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Gated", "language": "python"}))
     return str(share)
+
+
+@pytest.fixture
+def gate(tmp_path_factory):
+    """Open it (``gate.touch()``) and kernels of the ``gated`` spec start; closed again after the test."""
+    path = Path(bash_kernelspec_dir(tmp_path_factory)) / "gate.open"
+    path.unlink(missing_ok=True)
+    yield path
+    path.unlink(missing_ok=True)
 
 
 def start_gateway(tmp_path_factory, *extra: str, list_kernels: bool = True, port: int | None = None,

@@ -97,7 +97,14 @@ class Term:
         raise AssertionError(f"{text!r} not on screen:\n{self.text()}")
 
     def wait_prompt(self, n: int, timeout: float = 60.0) -> None:
-        self.wait_for(f"In [{n}]:", timeout)
+        """``In [n]:`` with the kernel up (the first prompt comes before it: its toolbar says
+        "type ahead" until then)."""
+        def up(t) -> bool:
+            text = t.text()
+            bar = [line for line in text.splitlines() if line.count("│") >= 2]
+            return f"In [{n}]:" in text and bool(bar) and "type ahead:" not in bar[-1]
+
+        self.wait_for(up, timeout)
 
     # ------------------------------------------------------------ typing
 

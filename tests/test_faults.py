@@ -157,7 +157,7 @@ def test_embedded_gateway_listens_on_loopback_only(tmp_path):
                 if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
                     listening.append(local.rsplit(":", 1)[0])
         assert listening == ["0100007F"], listening  # 127.0.0.1, nothing else
-        gw = [p for p in descendants(t.child.pid) if b"kernel_gateway" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        gw = [p for p in descendants(t.child.pid) if b"repl.gateway.launch" in Path(f"/proc/{p}/cmdline").read_bytes()]
         assert gw
         cmdline = Path(f"/proc/{gw[0]}/cmdline").read_bytes().decode(errors="replace")
         assert "auth_token" not in cmdline  # the token is not visible in ps

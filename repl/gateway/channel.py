@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
-import ssl
 import time
 from dataclasses import dataclass
 from enum import IntEnum
@@ -23,6 +22,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from repl import errors
 from repl.gateway import tls, urls
+from repl.gateway.options import ChannelOptions as ChannelOptions  # where it lived before
 from repl.protocol import wire
 import contextlib
 
@@ -42,17 +42,6 @@ class ChannelState(IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower()
-
-
-@dataclass(frozen=True)
-class ChannelOptions:
-    """How to open kernel websockets; the same for every kernel of one REPL session."""
-
-    protocol: str = "auto"  # auto / v1 / legacy
-    open_timeout: float = 90.0
-    ping_interval: float | None = 20.0
-    ping_timeout: float | None = 20.0
-    ssl_context: ssl.SSLContext | None = None
 
 
 @dataclass(frozen=True)

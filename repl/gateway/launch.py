@@ -10,6 +10,6 @@ import sys
 
 if __name__ == "__main__":
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None: "import it" fails fast
-    from kernel_gateway.gatewayapp import launch_instance
+    from kernel_gateway.gatewayapp import launch_instance  # type: ignore[import-untyped]
 
     launch_instance()

@@ -11,13 +11,14 @@ import os
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-from typing import Any, Callable
-
-import httpx
+from typing import TYPE_CHECKING, Any, Callable
 
 from repl import errors
 from repl.scrub import scrub
 from repl.gateway import tls, urls
+
+if TYPE_CHECKING:  # httpx is imported at the first request: after the first prompt is drawn
+    import httpx
 
 TraceHook = Callable[[dict], None]
 
@@ -104,17 +105,27 @@ class RestClient:
             all_headers["Authorization"] = f"token {token}"
         self.auth_headers = all_headers
         self.trace = trace
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers=all_headers,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            verify=verify,
-            trust_env=not urls.is_loopback(self.base_url),  # HTTP(S)_PROXY, except for loopback
-            transport=transport,
-        )
+        self._client: httpx.AsyncClient | None = None
+        self._client_args = {"timeout": timeout, "verify": verify, "transport": transport}
         self._specs: dict | None = None
         self._no_sessions = False  # the server has no /api/sessions (asked once)
         self.launch_timeout = launch_timeout
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            import httpx
+
+            args = self._client_args
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url,
+                headers=self.auth_headers,
+                timeout=httpx.Timeout(args["timeout"], connect=min(args["timeout"], 10.0)),
+                verify=args["verify"],
+                trust_env=not urls.is_loopback(self.base_url),  # HTTP(S)_PROXY, except for loopback
+                transport=args["transport"],
+            )
+        return self._client
 
     def ws_headers(self) -> dict[str, str]:
         """Headers for a websocket handshake: ours, and the cookies the server set (sticky load
@@ -123,7 +134,8 @@ class RestClient:
         return {**self.auth_headers, **({"Cookie": "; ".join(pairs)} if pairs else {})}
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def __aenter__(self) -> "RestClient":
         return self
@@ -137,6 +149,8 @@ class RestClient:
         return scrub(text, self._token)
 
     async def _call(self, method: str, path: str, *, json: Any = None, timeout: float | None = None) -> httpx.Response:
+        import httpx
+
         started = time.perf_counter()
         status: int | None = None
         try:

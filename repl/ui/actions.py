@@ -7,13 +7,15 @@ import contextlib
 import json
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TYPE_CHECKING
 
 from repl import errors, notebook
-from repl.kernel import Kernel
 from repl.ui import commands, debugwords, editor, tables
 from repl.ui.trace import Tracer
-from repl.workspace import Workspace
+
+if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
+    from repl.kernel import Kernel
+    from repl.workspace import Workspace
 
 
 @contextlib.asynccontextmanager

@@ -8,6 +8,8 @@ is asked one question at a time, never over the prompt: the prompt steps aside, 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import asyncio
 import contextlib
 import os
@@ -18,9 +20,6 @@ from dataclasses import dataclass
 from prompt_toolkit import PromptSession
 
 from repl import errors
-from repl.cell import Cell
-from repl.gateway.channel import ChannelState
-from repl.kernel import Kernel
 from repl.protocol import session as s
 from repl.ui import commands, editor, render
 from repl.ui.actions import Actions
@@ -33,7 +32,14 @@ from repl.ui.prompt_parts import PromptParts
 from repl.ui.debugging import DebugPrompt
 from repl.ui.questions import Ask, Item, Questions
 from repl.ui.widgetview import WidgetView
-from repl.workspace import Workspace
+from repl.timing import StartupProfile
+
+if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
+    from repl.cell import Cell
+    from repl.gateway.channel import ChannelState
+    from repl.kernel import Kernel
+    from repl.opening import Opening
+    from repl.workspace import Workspace
 
 
 class _StepAside(Exception):  # the prompt makes way for a kernel's question (input() in the background)
@@ -50,7 +56,7 @@ class Running:  # the foreground cell while the app waits for it
 
 class App:
     def __init__(self, console: Console, server_label: str, style: render.Style, tracer,
-                 vi: bool = False, pt_style=None) -> None:
+                 vi: bool = False, pt_style=None, profile: StartupProfile | None = None) -> None:
         self.console = console
         self.server_label = server_label
         self.style = style
@@ -71,6 +77,9 @@ class App:
         self._early_sigint = False
         self._actions: Actions | None = None
         self._exit_warned = False
+        self.profile = profile or StartupProfile(False)
+        self._failed: BaseException | None = None  # the first kernel could not be brought up
+        self._waiting: asyncio.Future | None = None  # a cell typed early, waiting for that kernel
 
     # ------------------------------------------------------------ from the kernels
 
@@ -146,14 +155,28 @@ class App:
 
     # ------------------------------------------------------------ the loop
 
-    async def run(self, ws: Workspace) -> int:
+    async def run(self, ws: Workspace, opening: Opening | None = None) -> int:
+        """The prompt loop, until the user leaves. With ``opening``, the prompt is up while the
+        first kernel comes; if it cannot come, its error is raised once the prompt is gone."""
         parts = PromptParts(ws, self.server_label, self.style)
-        asking = Asking(lambda: ws.current, self.console, self.style.color)
+        parts.opening = opening
+        asking = Asking(lambda: ws.current, self.console, self.style.color,
+                        lambda: opening)
         actions = self._actions = Actions(ws, self.console.line, self.tracer, self._set_next_input)
         self.prompt = parts.session(asking, self.vi, self.pt_style, self._on_sigint)
+        def drawn(_app) -> None:  # the first kernel is brought up once the prompt is on screen
+            self.profile.mark("prompt drawn")
+            if opening is not None:
+                opening.start()
+
+        self.prompt.app.after_render += drawn
         self._debugging = DebugPrompt(self.view.line, self.style, parts.toolbar)
-        with contextlib.suppress(errors.ReplError):
-            parts.specs = sorted((await ws.rest.kernelspecs())["kernelspecs"])
+        if opening is None:
+            self._learn_specs(ws, parts)
+        else:
+            opening.task.add_done_callback(lambda task: self._opened(ws, parts, opening))
+            ticker = asyncio.ensure_future(self._tick(opening))
+            opening.task.add_done_callback(lambda task: ticker.cancel())
         loop = asyncio.get_running_loop()
         self._own_signals(loop)
         loop.add_signal_handler(signal.SIGCONT, ws.resumed)  # back from Ctrl-Z: are the links alive?
@@ -166,16 +189,77 @@ class App:
                     if self._may_exit(ws):
                         return 0
                     continue
-                if text and text.strip() and await self._handle(text, ws, actions):
+                if self._failed is None and text and text.strip() and await self._handle(text, ws, actions, opening):
                     return 0
+                if self._failed is not None:
+                    raise self._failed
         finally:
             for signum in (signal.SIGINT, signal.SIGTSTP, signal.SIGCONT):
                 loop.remove_signal_handler(signum)
 
-    async def _handle(self, text: str, ws: Workspace, actions: Actions) -> bool:
+    # ------------------------------------------------------------ the first kernel, behind the prompt
+
+    def _opened(self, ws: Workspace, parts: PromptParts, opening: Opening) -> None:
+        task = opening.task
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self._failed = exc
+            if self.prompt is not None and self.prompt.app.is_running and self.console.app is self.prompt.app:
+                self.prompt.app.erase_when_done = True
+                self.prompt.app.exit(exception=_StepAside())
+            return
+        self.view.line(opening.greeting(task.result()))
+        if self.profile.on:
+            for line in self.profile.lines():
+                self.view.dim(line)
+
+        def announced() -> None:
+            opening.announced = True
+            self._refresh()
+
+        self.console.when_shown(announced)
+        self._learn_specs(ws, parts)
+
+    @staticmethod
+    def _learn_specs(ws: Workspace, parts: PromptParts) -> None:
+        async def learn() -> None:  # for /new completion
+            with contextlib.suppress(errors.ReplError):
+                parts.specs = sorted((await ws.rest.kernelspecs())["kernelspecs"])
+        asyncio.ensure_future(learn())
+
+    async def _tick(self, opening: Opening) -> None:
+        while opening.showing:  # the toolbar counts the seconds of a slow start
+            await asyncio.sleep(1.0)
+            self._refresh()
+
+    async def _wait_for(self, opening: Opening) -> bool:
+        """Input typed before the first kernel came waits for it; False if the user gave up
+        (Ctrl-C) or it could not come."""
+        opening.start()
+        if opening.pending:
+            self.view.dim(f"repl: waiting: {opening.status()} (Ctrl-C cancels)")
+            waiting = self._waiting = asyncio.ensure_future(asyncio.wait([opening.task]))
+            try:
+                await waiting
+            except asyncio.CancelledError:
+                if not waiting.cancelled():
+                    raise
+                self.view.line("repl: cancelled; the kernel is still on its way", "err")
+                return False
+            finally:
+                self._waiting = None
+        return self._failed is None and not opening.task.cancelled()
+
+    async def _handle(self, text: str, ws: Workspace, actions: Actions, opening: Opening | None) -> bool:
         """Carry out one input: a /command or a cell. True means exit."""
         self._exit_warned = False
         parsed = commands.parse(text)
+        early = not isinstance(parsed, commands.Unknown) and not (
+            isinstance(parsed, commands.Command) and parsed.name in ("quit", "help"))
+        if early and opening is not None and not await self._wait_for(opening):
+            return False
         if isinstance(parsed, commands.Unknown):
             self.view.line(f"repl: unknown command /{parsed.name} — /help lists them", "err")
         elif isinstance(parsed, commands.Command):
@@ -308,6 +392,10 @@ class App:
         """Ctrl-C while no prompt is showing (the prompt handles its own as a key)."""
         fg = self._fg
         if fg is None:
+            if self._waiting is not None and not self._waiting.done():  # a cell waiting for the first kernel
+                self.console.write("out", "\n")
+                self._waiting.cancel()
+                return
             if self._actions is not None and self._actions.cancel():  # e.g. a kernel launch taking too long
                 self.console.write("out", "\n")
                 return

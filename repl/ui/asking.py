@@ -6,34 +6,53 @@ harmless answer (run the cell, no completions, one line saying there is no docum
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, TYPE_CHECKING
 
 from repl import errors
-from repl.kernel import Kernel
 from repl.ui import mime
 from repl.ui.completion import TIMEOUT as COMPLETE_TIMEOUT
 from repl.ui.console import Console, terminal_size
-from repl.ui.keys import INSPECT_TIMEOUT, IS_COMPLETE_TIMEOUT, python_verdict, verdict_of
+from repl.ui.keys import (INSPECT_TIMEOUT, IS_COMPLETE_TIMEOUT, offline_python_verdict, python_indent, python_verdict,
+                          verdict_of)
 from repl.ui.sanitize import clean
+
+if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
+    from repl.kernel import Kernel
+    from repl.opening import Opening
+
+LANGUAGE_WAIT = 5.0  # Enter typed before the kernel's language is known waits this long for it
 
 
 class Asking:
-    def __init__(self, current: Callable[[], Kernel | None], console: Console, color: bool) -> None:
+    def __init__(self, current: Callable[[], Kernel | None], console: Console, color: bool,
+                 coming: Callable[[], Opening | None] = lambda: None) -> None:
         self.current = current
         self.console = console
         self.color = color
+        self.coming = coming  # the first kernel, while it is on its way
+
+    def _early(self, code: str, language: str | None) -> str:
+        """A verdict for code typed before the kernel is up: Python's own for a Python kernel."""
+        return offline_python_verdict(code) if language == "python" else "complete"
 
     def quick_verdict(self, code: str) -> str | None:
         """A verdict without a round trip, when one can be had: keeps fast typists' keys in order."""
         kernel = self.current()
         if kernel is None:
-            return "complete"
+            opening = self.coming()
+            if opening is not None and opening.pending and not opening.language_known.is_set():
+                return None  # the kernel's language is not known yet: wait for it (keys wait too)
+            return self._early(code, opening.language if opening is not None else None)
         if kernel.language_info.get("name") == "python":
             return python_verdict(code)  # complete, incomplete, or None: ask the kernel
         return None
 
     async def kernel_verdict(self, code: str) -> tuple[str, str]:
         kernel = self.current()
+        opening = self.coming()
+        if kernel is None and opening is not None and opening.pending:
+            verdict = self._early(code, await opening.language_soon(LANGUAGE_WAIT))
+            return verdict, python_indent(code) if verdict == "incomplete" else ""
         if kernel is None:
             return "complete", ""
         # keys wait meanwhile, so a far kernel gets time: a few of its round trips, within bounds

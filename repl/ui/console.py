@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 import time
-from typing import TextIO
+from typing import Callable, TextIO
 
 from prompt_toolkit.application import Application, run_in_terminal
 from prompt_toolkit.utils import get_cwidth
@@ -55,6 +55,7 @@ class Console:
         self.app: Application | None = None  # the prompt's application while it is showing
         self.batch_delay = batch_delay
         self._pending: list[tuple[str, str]] = []
+        self._shown: list[Callable[[], None]] = []  # to call once the pending text is out
         self._scheduled = False
         self.rows = 0  # rows moved down by direct writes: lets us erase recent output
         self.redrawable = True  # False once output went above a prompt (positions unknown)
@@ -109,8 +110,16 @@ class Console:
         if not self.at_line_start:
             self.write("out", "\n")
 
+    def when_shown(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` once what was written so far is on the screen."""
+        if self._pending:
+            self._shown.append(fn)
+        else:
+            fn()
+
     def flush_pending(self) -> None:
         pending, self._pending = self._pending, []
+        shown, self._shown = self._shown, []
         if pending:
             self.redrawable = False
         for stream, text in pending:
@@ -122,6 +131,8 @@ class Console:
                 self.at_line_start = True
             self.out.flush()
             self.err.flush()
+        for fn in shown:
+            fn()
 
     def _flush_above_prompt(self) -> None:
         self._scheduled = False

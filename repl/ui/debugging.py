@@ -7,7 +7,7 @@ evaluated in the current frame. The prompt has its own history and completes fro
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, TYPE_CHECKING
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import Completer, Completion
@@ -16,12 +16,14 @@ from pygments import highlight
 from pygments.formatters import TerminalFormatter
 
 from repl import errors
-from repl.debugger import Debugger
-from repl.kernel import Kernel
 from repl.protocol import dap
 from repl.ui import render
 from repl.ui.debugwords import HELP, dbg_line
 from repl.ui.lexer import pygments_lexer_for
+
+if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
+    from repl.debugger import Debugger
+    from repl.kernel import Kernel
 
 PAGE = 50  # variables shown at once
 AROUND = 2  # lines either side of the current one when execution stops (``l``: 5)

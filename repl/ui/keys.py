@@ -48,6 +48,24 @@ def python_verdict(code: str) -> str | None:
     return "complete" if compiled is not None else "incomplete"
 
 
+def offline_python_verdict(code: str) -> str:
+    """IPython's verdict, without a kernel to ask (code typed before it is up): a block goes on
+    until a blank line; what does not compile goes to the kernel, which shows the error."""
+    quick = python_verdict(code)
+    if quick is not None:
+        return quick
+    last = code.rsplit("\n", 1)[-1]
+    if not last.strip():
+        return "complete"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled = codeop.compile_command(code, symbol="exec")
+    except (SyntaxError, ValueError, OverflowError):
+        return "complete"
+    return "incomplete" if compiled is None or last[:1] in (" ", "\t") else "complete"
+
+
 def verdict_of(reply: dict | None) -> tuple[str, str]:
     """(status, indent) from an is_complete_reply; ('complete', '') when there is none."""
     if not isinstance(reply, dict):

@@ -4,7 +4,7 @@ and the arguments /commands complete with. Each reads the workspace; none change
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from typing import Callable, TYPE_CHECKING
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.application import Application, run_in_terminal
@@ -23,7 +23,10 @@ from repl.ui.completion import ReplCompleter
 from repl.ui.fastinput import FastInput
 from repl.ui.keys import make_bindings
 from repl.ui.lexer import pygments_lexer_for
-from repl.workspace import Workspace
+
+if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
+    from repl.opening import Opening
+    from repl.workspace import Workspace
 
 
 HUGE = 64 * 1024  # characters in the prompt beyond which it is not highlighted
@@ -37,16 +40,20 @@ class PromptParts:
         self.specs: list[str] = []  # kernelspec names, for /new completion
         self._lexers: dict[str, Lexer] = {}
         self.app: Application | None = None  # the prompt's application, once made
+        self.opening: Opening | None = None  # the first kernel, while it comes
 
     def message(self):
         k = self.ws.current
         if k is None:
+            if self.opening is not None and self.opening.pending:  # a new kernel's first cell is 1
+                return self._in("", "1" if self.opening.fresh else " ")
             return "[no kernel] > "
-        n = k.next_count
-        label = f"{k.label} " if len(self.ws.kernels) > 1 else ""
+        return self._in(f"{k.label} " if len(self.ws.kernels) > 1 else "", str(k.next_count))
+
+    def _in(self, label: str, n: str):
         if not self.style.color:
             return f"{label}In [{n}]: "
-        return FormattedText([("ansicyan", label), ("ansigreen", "In ["), ("ansibrightgreen bold", str(n)),
+        return FormattedText([("ansicyan", label), ("ansigreen", "In ["), ("ansibrightgreen bold", n),
                               ("ansigreen", "]: ")])
 
     def session(self, asking: Asking, vi: bool, pt_style, late_ctrl_c: Callable[[], None]) -> PromptSession:
@@ -83,6 +90,8 @@ class PromptParts:
 
     def toolbar(self) -> str:
         k = self.ws.current
+        if self.opening is not None and self.opening.showing:
+            return f" {self.server_label} │ {self.opening.status()} │ type ahead: it runs when the kernel is up "
         if k is None:
             return f" {self.server_label} │ no kernel │ /new [SPEC] or /use TARGET "
         rtt = f"{k.last_rtt_ms:.0f} ms" if k.last_rtt_ms is not None else "–"

@@ -10,18 +10,20 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import deque
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, TYPE_CHECKING
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings
 
 from repl import errors
-from repl.kernel import Kernel
 from repl.protocol import dap
 from repl.protocol import session as s
 from repl.ui.cellinput import CellInput
 from repl.ui.console import Console
+
+if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
+    from repl.kernel import Kernel
 
 DEBUGGER_PROMPT = re.compile(r"^(\x1b\[[0-9;]*m)*(ipdb> |\(Pdb\) |\(Pdb\+\+\) |ipdb\+?> )")
 PDB_GOES_ON = {"c", "cont", "continue", "q", "quit", "exit", "run", "restart"}  # pdb does not ask again soon

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from repl.gateway.rest import KernelModel
+if TYPE_CHECKING:
+    from repl.gateway.rest import KernelModel
 
 
 def ago(iso: str, now: datetime | None = None) -> str:

@@ -9,13 +9,17 @@ of its kernel ends, so its end is never missing. Output widgets capture what ``w
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
-from repl.kernel import Kernel
 from repl.protocol import session as s
 from repl.protocol.comms import Model
 from repl.ui.output import OutputView
 from repl.ui.widgets import Drawer
+
+if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
+    from repl.kernel import Kernel
 
 MIME = "application/vnd.jupyter.widget-view+json"
 

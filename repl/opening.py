@@ -1,0 +1,158 @@
+"""The first kernel, brought up behind the prompt: the embedded gateway (if any), the server's
+API, then the kernel started or attached. The prompt is drawn and takes typing meanwhile; the
+toolbar shows :attr:`Opening.what`; a cell entered early waits for :attr:`Opening.task`.
+
+Independent requests go together (``/api`` with the kernelspecs or the kernel lookup); the
+websocket opens as soon as the kernel's id is known.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Callable
+
+from typing import TYPE_CHECKING
+
+from repl import __version__, errors
+from repl.config import kernel_env_for
+from repl.protocol.messages import USERNAME
+
+if TYPE_CHECKING:
+    from repl.gateway.local import LocalGateway
+    from repl.kernel import Kernel
+    from repl.workspace import Workspace
+
+
+class Opening:
+    def __init__(self, ws: Workspace, *, gateway: LocalGateway | None, attach: str | None, spec: str | None,
+                 env: dict[str, str], warn: Callable[[str], None], mark: Callable[[str], None] = lambda what: None) -> None:
+        self.ws = ws
+        self.attach = attach
+        self.fresh = attach is None  # a new kernel: its first cell is In [1]
+        self.language: str | None = None  # of the kernel to come, once its spec is known
+        self.language_known = asyncio.Event()  # (set when the opening ends too, known or not)
+        self.announced = False  # its greeting is on screen: the prompt may show the kernel
+        self.what = "starting the local gateway" if gateway is not None else f"connecting to {ws.rest.display_url}"
+        self.since = time.monotonic()
+        self._warn = warn
+        self._mark = mark
+        self._how = (gateway, spec, env)
+        self._runner: asyncio.Task | None = None
+        self.task: asyncio.Future[Kernel] = asyncio.get_running_loop().create_future()  # done when it is up
+
+    def start(self) -> None:
+        """Go (once): after the first prompt is drawn, as the imports it begins with hold the loop."""
+        if self._runner is None and not self.task.done():
+            self.since = time.monotonic()
+            self._runner = asyncio.ensure_future(self._run(*self._how))
+            self._runner.add_done_callback(self._ended)
+
+    async def language_soon(self, wait: float) -> str | None:
+        """The language of the kernel to come, waiting up to ``wait`` s for its spec to be known."""
+        with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
+            await asyncio.wait_for(self.language_known.wait(), wait)
+        return self.language
+
+    def _ended(self, runner: asyncio.Task) -> None:
+        self.language_known.set()
+        if self.task.done():
+            return
+        if runner.cancelled():
+            self.task.cancel()
+        elif runner.exception() is not None:
+            self.task.set_exception(runner.exception())  # type: ignore[arg-type]
+        else:
+            self.task.set_result(runner.result())
+
+    @property
+    def pending(self) -> bool:
+        return not self.task.done()
+
+    @property
+    def showing(self) -> bool:
+        """For the toolbar: on its way, or up and not announced yet (the kernel shows after its greeting)."""
+        return self.pending or (not self.announced and not self.task.cancelled() and self.task.exception() is None)
+
+    def status(self) -> str:
+        """For the toolbar: what is going on, and for how long once it is slow."""
+        took = time.monotonic() - self.since
+        return f"{self.what}…" + (f" {took:.0f} s" if took >= 3 else "")
+
+    def greeting(self, kernel: Kernel) -> str:
+        lang = kernel.language_info
+        what = f"{kernel.model.name} kernel {kernel.id[:8]}"
+        if lang.get("name"):
+            what += f" ({lang.get('name')} {lang.get('version', '')})".replace(" )", ")")
+        verb = "attached to" if self.attach else "started"
+        return f"repl {__version__}: {verb} {what} on {self.ws.rest.display_url}. /help for commands, Ctrl-D to exit."
+
+    async def cancel(self) -> None:
+        """Stop bringing the kernel up (the user left first); a kernel half launched is shut
+        down by the workspace when its launch ends."""
+        runner = self._runner
+        if runner is not None and not runner.done():
+            runner.cancel()
+            with contextlib.suppress(BaseException):
+                await runner
+        self.task.cancel()
+
+    async def _run(self, gateway: LocalGateway | None, spec: str | None, env: dict[str, str]) -> Kernel:
+        rest = self.ws.rest
+        # the kernelspecs (a spec is checked before its launch, and says the language of what is
+        # typed meanwhile) and the kernel, asked with /api; of our own gateway, once it answers
+        api = asyncio.ensure_future(gateway.ready() if gateway is not None else rest.api_info())
+        if gateway is not None:
+            await asyncio.wait([api])
+        specs = asyncio.ensure_future(_after(api, rest.kernelspecs()))
+        lookup = asyncio.ensure_future(_after(api, self.ws.resolve_target(self.attach))) if self.attach else specs
+        try:
+            api_info = await api  # its error (not a gateway, unreachable, not TLS) says most
+        except BaseException:
+            specs.cancel()
+            lookup.cancel()
+            raise
+        self._mark("server answered")
+        if gateway is not None:
+            self.what = "starting a kernel" if spec is None else f"starting a {spec} kernel"
+        try:
+            found = await lookup
+        except BaseException:
+            specs.cancel()
+            raise
+        await asyncio.wait([specs])  # sent with the lookup: about as quick
+        name = (spec or str(found.get("default", ""))) if self.attach is None else found.name
+        if not specs.cancelled() and specs.exception() is None:
+            self.language = _language(specs.result(), name)
+        self.language_known.set()
+        kernel_env = kernel_env_for(api_info, env, USERNAME)
+        if env and kernel_env is None:
+            self._warn("repl: --env ignored: only Enterprise Gateway takes kernel environment variables")
+        self.ws.kernel_env = kernel_env
+        if self.attach is None:
+            self.what = f"starting a {name or 'default'} kernel"
+            kernel = await self.ws.start(spec)
+        else:
+            self.what = f"attaching to {found.name} kernel {found.id[:8]}"
+            kernel = await self.ws.attach(found)
+        self._mark("kernel connected")
+        return kernel
+
+
+def _language(specs: dict, name: str | None) -> str | None:
+    entry = specs.get("kernelspecs", {}).get(name or "") or {}
+    language = (entry.get("spec") or {}).get("language") if isinstance(entry, dict) else None
+    return str(language).lower() if language else None
+
+
+async def _after(first: asyncio.Future, coro):
+    """``coro``, sent at once; its error is kept back until ``first`` succeeded (whose error,
+    if any, is the one the user should see)."""
+    try:
+        result = await coro
+    except errors.ReplError:
+        with contextlib.suppress(errors.ReplError):
+            await asyncio.shield(first)
+        raise
+    return result

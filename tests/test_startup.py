@@ -1,0 +1,163 @@
+"""Start-up: the prompt comes first, the kernel behind it (issue #15).
+
+The ``gated`` kernelspec starts its kernel only when the test opens the gate, so "before the
+kernel is up" is a state the test holds, not a race it hopes to win.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+
+import httpx
+import pytest
+
+from repl.opening import _after
+from repl.timing import StartupProfile, process_age
+from tests.conftest import wait_until
+from tests.term import Term
+
+
+def _kernels(gw) -> list[dict]:
+    return httpx.get(f"{gw.url}/api/kernels", headers={"Authorization": f"token {gw.token}"}).json()
+
+
+def test_typing_ahead_runs_when_the_kernel_is_up(term, gate, gateway):
+    t = term("--kernel", "gated")
+    t.wait_for(lambda t: "In [1]:" in t.text() and "starting a gated kernel" in t.text())
+    t.enter("if True:")  # the spec says python: Python's verdict holds the line open
+    t.wait_for("...:")
+    t.enter("    print(6 * 7)")
+    t.enter("")
+    t.wait_for("repl: waiting: starting a gated kernel")
+    assert "42" not in t.text()
+    gate.touch()
+    t.wait_for("started gated kernel", timeout=60)
+    t.wait_for(lambda t: re.search(r"^42$", t.text(), re.M))
+    t.wait_prompt(2)
+    screen = t.text()
+    assert screen.index("started gated kernel") < screen.index("\n42")  # it ran on the kernel, once up
+
+
+def test_ctrl_c_cancels_a_cell_waiting_for_the_kernel_and_ctrl_d_leaves_nothing_behind(term, gate, gateway):
+    before = {k["id"] for k in _kernels(gateway)}
+    t = term("--kernel", "gated")
+    t.wait_for(lambda t: "In [1]:" in t.text() and "starting a gated kernel" in t.text())
+    wait_until(lambda: any(k["name"] == "gated" for k in _kernels(gateway)), 30, 0.1, "the gated kernel launched")
+    t.enter("'typed early'")
+    t.wait_for("repl: waiting")
+    t.ctrl("c")
+    t.wait_for("repl: cancelled; the kernel is still on its way")
+    t.wait_for(lambda t: t.text().rstrip().endswith("type ahead: it runs when the kernel is up"))
+    t.ctrl("d")
+    assert t.wait_exit(timeout=60) == 0
+    assert "Traceback" not in t.text() and "typed early'\n" not in t.text().split("cancelled")[1]
+    wait_until(lambda: {k["id"] for k in _kernels(gateway)} <= before, 60, 0.2, "the half-started kernel shut down")
+
+
+def test_a_start_that_fails_behind_the_prompt_is_one_line_and_status_2(term, gateway):
+    t = term(url=gateway.url + "/nothing-here")
+    status = t.wait_exit(timeout=60)
+    screen = t.text()
+    assert status == 2
+    assert "has no Jupyter API at /api" in screen and "Traceback" not in screen
+    assert gateway.token not in screen
+
+
+def test_bad_token_behind_the_prompt(term, gateway):
+    t = term(extra_env={"JUPYTER_GATEWAY_AUTH_TOKEN": "wrong-token"})
+    assert t.wait_exit(timeout=60) == 2
+    assert "rejected the token" in t.text() and "Traceback" not in t.text()
+
+
+def test_profile_startup_says_where_the_time_went(term, gate):
+    t = term("--kernel", "gated", "--profile-startup")
+    t.wait_for(lambda t: "In [1]:" in t.text() and "starting a gated kernel" in t.text())
+    gate.touch()
+    t.wait_for("kernel connected", timeout=60)
+    t.wait_prompt(1)
+    rows = {m.group(2): int(m.group(1)) for m in re.finditer(r"^\s*(\d+) ms\s+\(\+\s*\d+\)\s+(.+?)\s*$", t.text(), re.M)}
+    for step in ("repl imported", "prompt drawn", "server answered", "kernel connected"):
+        assert step in rows, (step, t.text())
+    assert rows["repl imported"] <= rows["prompt drawn"] < rows["kernel connected"]  # the gate held the kernel
+
+
+def test_embedded_start_ctrl_d_before_the_kernel_leaves_no_process():
+    from repl.gateway.local import descendants
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_GATEWAY")}
+    t = Term([], env=env)
+    try:
+        t.wait_for(lambda t: "In [1]:" in t.text() and "type ahead" in t.text(), timeout=60)
+        tree = descendants(t.child.pid)
+        assert tree  # the gateway was spawned first of all
+        t.ctrl("d")
+        assert t.wait_exit(timeout=60) == 0
+        wait_until(lambda: not any(os.path.exists(f"/proc/{pid}") and _state(pid) != "Z" for pid in tree),
+                   30, 0.1, f"processes {tree} to exit")
+    finally:
+        t.close()
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
+# ------------------------------------------------------------ pure parts
+
+
+def test_the_profile_orders_steps_and_counts_from_the_process_start():
+    p = StartupProfile(True)
+    p.mark("b")
+    p.mark("b")  # the first time counts
+    lines = p.lines()
+    assert lines[0].startswith("start-up") and len(lines) == 3 and lines[2].endswith("b")
+    assert 0 < process_age() < 3600
+    off = StartupProfile(False)
+    off.mark("x")
+    assert off.marks == []
+
+
+def test_a_lookup_error_waits_for_the_api_answer_whose_error_says_more():
+    async def go():
+        from repl import errors
+
+        async def api_fails():
+            await asyncio.sleep(0.01)
+            raise errors.ServerError("not a gateway")
+
+        async def lookup_fails():
+            raise errors.NoSuchKernel("no kernel x")
+
+        api = asyncio.ensure_future(api_fails())
+        with pytest.raises(Exception) as caught:
+            await _after(api, lookup_fails())
+        assert api.done()  # it waited for /api before giving its own error
+        return caught.value
+
+    exc = asyncio.run(go())
+    assert "no kernel x" in str(exc)
+
+
+def test_keys_typed_before_the_kernels_language_is_known_wait_for_it(term, gateway):
+    from tests.proxy import CutProxy
+
+    slow = CutProxy(int(gateway.url.rsplit(":", 1)[1]), delay=0.3)  # /api and the specs: 0.6 s at least
+    try:
+        t = term(url=slow.url)
+        t.wait_for(lambda t: "In [1]:" in t.text() and "connecting to" in t.text())
+        t.enter("if True:")  # Enter before anyone knows the kernel is Python: it waits to know
+        t.enter("y = 4")
+        t.enter("")
+        t.enter("y * 2")
+        t.wait_for("Out[2]: 8", timeout=60)
+        screen = t.text()
+        assert "SyntaxError" not in screen and "NameError" not in screen
+        assert screen.index("   ...:     y = 4") < screen.index("repl: waiting")  # one cell, in order
+    finally:
+        slow.close()
