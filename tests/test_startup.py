@@ -161,3 +161,17 @@ def test_keys_typed_before_the_kernels_language_is_known_wait_for_it(term, gatew
         assert screen.index("   ...:     y = 4") < screen.index("repl: waiting")  # one cell, in order
     finally:
         slow.close()
+
+
+def test_pictures_widgets_and_their_libraries_are_imported_only_when_used(term):
+    t = term(extra_env={"PYTHONPROFILEIMPORTTIME": "1"})  # python lists every import on stderr
+    t.wait_prompt(1)
+    t.enter("'up'")
+    t.wait_prompt(2)
+    imported = set(re.findall(r"\|\s+([\w.]+)\s*$", t.plain(), re.M))
+    assert "prompt_toolkit" in imported and "repl.kernel" in imported  # (the list is there)
+    lazy = {"PIL", "html2text", "rich", "repl.ui.blocks", "repl.ui.widgets", "repl.ui.widgetview"}
+    assert not lazy & imported, lazy & imported
+    t.enter("from IPython.display import Markdown; Markdown('# Title')")
+    t.wait_prompt(3)
+    assert "rich" in set(re.findall(r"\|\s+([\w.]+)\s*$", t.plain(), re.M))  # loaded when first needed

@@ -21,7 +21,7 @@ from prompt_toolkit import PromptSession
 
 from repl import errors
 from repl.protocol import session as s
-from repl.ui import commands, editor, render
+from repl.ui import commands, editor, mime, render
 from repl.ui.actions import Actions
 from repl.ui.asking import Asking
 from repl.ui.cellinput import CellInput
@@ -31,10 +31,10 @@ from repl.ui.output import RATE_LIMITED, OutputView
 from repl.ui.prompt_parts import PromptParts
 from repl.ui.debugging import DebugPrompt
 from repl.ui.questions import Ask, Item, Questions
-from repl.ui.widgetview import WidgetView
 from repl.timing import StartupProfile
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
+    from repl.ui.widgetview import WidgetView
     from repl.cell import Cell
     from repl.gateway.channel import ChannelState
     from repl.kernel import Kernel
@@ -64,7 +64,7 @@ class App:
         self.vi = vi
         self.pt_style = pt_style
         self.view = OutputView(console, style)
-        self.widgets = WidgetView(self.view)
+        self._widget_view: WidgetView | None = None  # made with the first widget
         self.prompt: PromptSession | None = None
         self._fg: Running | None = None
         self._keyboard: CellInput | None = None
@@ -83,13 +83,21 @@ class App:
 
     # ------------------------------------------------------------ from the kernels
 
+    @property
+    def widgets(self) -> WidgetView:
+        if self._widget_view is None:
+            from repl.ui.widgetview import WidgetView  # (and the widget drawing): with the first widget
+
+            self._widget_view = WidgetView(self.view)
+        return self._widget_view
+
     def kernel_events(self, kernel: Kernel, events: list[s.Event]) -> None:
         fg = self._fg
         for ev in events:
-            if self._not_output(kernel, ev) or self.widgets.capture(kernel, ev):
+            if self._not_output(kernel, ev) or (kernel.comms.models and self.widgets.capture(kernel, ev)):
                 continue
-            if isinstance(ev, s.RequestDone):
-                self.widgets.flush(kernel)  # widgets its cells changed out of place, as they end
+            if isinstance(ev, s.RequestDone) and self._widget_view is not None:
+                self._widget_view.flush(kernel)  # widgets its cells changed out of place, as they end
             if fg is not None and ev.request is fg.cell.request:
                 self._foreground(fg, ev)
             elif isinstance(ev, s.RequestDone):
@@ -132,7 +140,8 @@ class App:
     def _draw(self, kernel: Kernel, ev: s.Event, tag: str | None) -> None:
         if isinstance(ev, s.Stream) and RATE_LIMITED.search(ev.text):
             self.view.rate_limited(kernel.label, next((c for c in reversed(kernel.cells) if c.request is ev.request), None))
-        if not self.widgets.show(kernel, ev, tag):
+        data = ev.data if isinstance(ev, (s.DisplayData, s.ExecuteResult)) else None
+        if not (data and mime.WIDGET_VIEW in data and self.widgets.show(kernel, ev, tag)):
             self.view.show(kernel.id, ev, tag)
 
     def _background_done(self, kernel: Kernel, req: s.Request | None) -> None:
@@ -420,7 +429,8 @@ class App:
 
     def _detach(self, fg: Running) -> None:
         fg.cell.background, self._fg = True, None
-        self.widgets.detach(fg.cell.request, f"[{fg.kernel.label}] ")
+        if self._widget_view is not None:
+            self._widget_view.detach(fg.cell.request, f"[{fg.kernel.label}] ")
         if not fg.wake.done():
             fg.wake.set_result(None)
 

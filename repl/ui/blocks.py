@@ -10,7 +10,6 @@ pixels show the terminal's own background.
 from __future__ import annotations
 
 import io
-from typing import Mapping
 
 UPPER = "▀"
 LOWER = "▄"
@@ -18,10 +17,6 @@ RESET = "\x1b[0m"
 _CUBE = (0, 95, 135, 175, 215, 255)
 
 Pixel = tuple[int, int, int] | None  # None: transparent
-
-
-def truecolor(env: Mapping[str, str]) -> bool:
-    return env.get("COLORTERM", "").lower() in ("truecolor", "24bit")
 
 
 def _cube_index(v: int) -> int:

@@ -18,7 +18,9 @@ import tempfile
 from dataclasses import dataclass
 from typing import Mapping
 
-from repl.ui import blocks
+def truecolor(env: Mapping[str, str]) -> bool:
+    return env.get("COLORTERM", "").lower() in ("truecolor", "24bit")
+
 
 PROTOCOLS = ("auto", "kitty", "iterm", "sixel", "blocks", "file", "off")
 _SIXEL_TERMS = ("foot", "mlterm", "yaft", "contour", "sixel")
@@ -60,7 +62,7 @@ def choose(setting: str, env: Mapping[str, str], color: bool = True, rows: int =
     protocol = setting
     if setting == "auto":
         protocol = detect(env) or ("blocks" if color else "off")
-    return Drawing(protocol, rows, blocks.truecolor(env), multiplexer(env) if protocol in GRAPHICS else "")
+    return Drawing(protocol, rows, truecolor(env), multiplexer(env) if protocol in GRAPHICS else "")
 
 
 def wrap(seq: str, passthrough: str) -> str:
@@ -193,6 +195,8 @@ def draw(mime: str, b64: str, how: Drawing, cols: int) -> str:
 def _drawn(mime: str, data: bytes, how: Drawing, cols: int) -> str | None:
     seq: str | None = None
     if how.protocol == "blocks":
+        from repl.ui import blocks  # (and Pillow, within): when a first image comes
+
         return blocks.draw(data, max(cols - 1, 1), how.rows, how.truecolor)
     if how.protocol == "kitty":
         png = _as_png(mime, data)

@@ -14,6 +14,8 @@ import re
 
 from repl.ui import images
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"  # drawn by repl.ui.widgetview
+
 _DEFAULT_REPR = re.compile(r"^<[\w.]+ object( at 0x[0-9a-f]+)?>$")
 IMAGE_TYPES = ("image/png", "image/jpeg")
 

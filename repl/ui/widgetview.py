@@ -15,13 +15,14 @@ from dataclasses import dataclass
 
 from repl.protocol import session as s
 from repl.protocol.comms import Model
+from repl.ui.mime import WIDGET_VIEW
 from repl.ui.output import OutputView
 from repl.ui.widgets import Drawer
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.kernel import Kernel
 
-MIME = "application/vnd.jupyter.widget-view+json"
+MIME = WIDGET_VIEW
 
 
 @dataclass
