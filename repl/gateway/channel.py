@@ -29,6 +29,7 @@ import contextlib
 TraceHook = Callable[[dict], None]
 
 _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+YIELD_EVERY = 256 * 1024  # bytes of frames read back to back before the loop runs other work
 
 
 class ChannelState(IntEnum):
@@ -248,9 +249,14 @@ class KernelChannel:
             ws = self._ws
             assert ws is not None
             try:
+                taken = 0
                 async for frame in ws:
                     self._quickack()
                     self.feed(frame)
+                    taken += len(frame)
+                    if taken > YIELD_EVERY:  # frames queued up (a flood): let the keyboard and the screen in
+                        taken = 0
+                        await asyncio.sleep(0)
             except ConnectionClosed:
                 pass
             if self._closing:

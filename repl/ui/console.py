@@ -16,6 +16,9 @@ from repl.ui.lineedit import resolve_line
 from repl.ui.render import strip_ansi
 
 
+PIECE = 64 * 1024  # output written above the prompt at a time, between reads of the keyboard
+
+
 def display_rows(text: str, columns: int) -> int:
     """How many terminal rows ``text`` moves the cursor down (wrapped lines count as many)."""
     lines = text.split("\n")[:-1]
@@ -119,7 +122,10 @@ class Console:
 
     def flush_pending(self) -> None:
         pending, self._pending = self._pending, []
-        shown, self._shown = self._shown, []
+        self._write_out(pending)
+
+    def _write_out(self, pending: list[tuple[str, str]]) -> None:
+        shown, self._shown = (self._shown, []) if not self._pending else ([], self._shown)
         if pending:
             self.redrawable = False
         for stream, text in pending:
@@ -134,11 +140,56 @@ class Console:
         for fn in shown:
             fn()
 
+    def _take(self, limit: int) -> list[tuple[str, str]]:
+        """Pending output up to about ``limit`` characters, cut after a line's end."""
+        taken: list[tuple[str, str]] = []
+        size = 0
+        while self._pending and size < limit:
+            stream, text = self._pending[0]
+            if size + len(text) > limit:
+                cut = text.rfind("\n", 0, limit - size) + 1
+                if cut == 0 and taken:
+                    break
+                if 0 < cut < len(text):
+                    taken.append((stream, text[:cut]))
+                    self._pending[0] = (stream, text[cut:])
+                    break
+            taken.append(self._pending.pop(0))
+            size += len(text)
+        return taken
+
     def _flush_above_prompt(self) -> None:
         self._scheduled = False
         if not self._pending:
             return
-        if self.app is not None and self.app.is_running:
-            run_in_terminal(self.flush_pending, in_executor=False)
-        else:
+        if self.app is None or not self.app.is_running:
             self.flush_pending()
+        elif not self._print_above(self.app):
+            run_in_terminal(self.flush_pending, in_executor=False)
+
+    def _print_above(self, app: Application) -> bool:
+        """Write pending output above the running prompt, a piece at a time: erase the prompt,
+        write, draw it again (telling its renderer how far down the output pushed it), and the
+        next piece after the keyboard has been read and the prompt drawn. False when that cannot
+        be done here (the renderer does not know where the prompt is, or is suspended).
+
+        run_in_terminal does more each time: it waits for the answer to its last cursor-position
+        question, detaches the keyboard, switches the terminal to cooked mode and back, and asks
+        where the cursor is again; and megabytes written at once (a flood of output) sit between
+        a keystroke and its echo. Both held keystrokes for up to ~100 ms (bench/all.py: echo)."""
+        renderer = app.renderer
+        below = getattr(renderer, "_min_available_height", None)  # rows from the prompt's top to the bottom
+        if not isinstance(below, int) or below <= 0 or getattr(app, "_running_in_terminal", True):
+            return False
+        piece = self._take(PIECE)
+        columns = terminal_size()[0]
+        rows = sum(display_rows(text, columns) for _, text in piece)
+        rows += 0 if piece[-1][1].endswith("\n") else 1  # _write_out ends the line
+        renderer.erase(leave_alternate_screen=False)
+        self._write_out(piece)
+        renderer._min_available_height = max(below - rows, 1)  # (at the bottom: the terminal scrolls)
+        app.invalidate()
+        if self._pending and not self._scheduled:  # the rest after the prompt is drawn again
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_above_prompt)
+        return True
