@@ -175,3 +175,14 @@ def test_pictures_widgets_and_their_libraries_are_imported_only_when_used(term):
     t.enter("from IPython.display import Markdown; Markdown('# Title')")
     t.wait_prompt(3)
     assert "rich" in set(re.findall(r"\|\s+([\w.]+)\s*$", t.plain(), re.M))  # loaded when first needed
+
+
+def test_the_ipython3_lexer_name_does_not_import_ipython():
+    import subprocess
+    import sys
+
+    code = ("import sys; from repl.ui.lexer import pygments_lexer_for; "
+            "c = pygments_lexer_for({'name': 'python', 'pygments_lexer': 'ipython3'}); "
+            "print(c.__name__, 'IPython' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["PythonLexer", "False"]  # (IPython's own lexer costs ~300 ms at the first key)

@@ -6,7 +6,9 @@ from pygments.lexer import Lexer
 from pygments.lexers import TextLexer, find_lexer_class_by_name, find_lexer_class_for_filename
 from pygments.util import ClassNotFound
 
-# Lexers kernels name that pygments only has when IPython is installed locally.
+# Lexers kernels name that pygments only has when IPython is installed locally: pygments' own
+# Python lexer is tried first, as looking the IPython one up imports IPython (~300 ms, at the
+# first key typed).
 _FALLBACKS = {"ipython3": "python3", "ipython": "python", "ipython2": "python2"}
 
 
@@ -23,9 +25,9 @@ def _candidates(info: dict) -> list[str]:
         names.append(mode)
     out: list[str] = []
     for name in names:
-        out.append(name)
         if name.lower() in _FALLBACKS:
             out.append(_FALLBACKS[name.lower()])
+        out.append(name)
     return out
 
 
