@@ -24,7 +24,7 @@ from repl.scrub import scrub
 
 COLORS = {"shell": "34", "iopub": "32", "stdin": "35", "control": "33", "http": "36", "ws": "2"}
 RING_RECORDS = 4000
-RING_BYTES = 32 * 1024 * 1024
+RING_BYTES = 8 * 1024 * 1024
 LONG_STRING = 240
 
 
