@@ -186,3 +186,10 @@ def test_the_ipython3_lexer_name_does_not_import_ipython():
             "print(c.__name__, 'IPython' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["PythonLexer", "False"]  # (IPython's own lexer costs ~300 ms at the first key)
+
+
+def test_a_dumb_terminal_gets_its_kernel_too(term):
+    t = term(extra_env={"TERM": "dumb"})  # prompt_toolkit draws no layout there: no "drawn" hook
+    t.wait_for("started python3 kernel", timeout=60)
+    t.enter("6 * 7")
+    t.wait_for("Out[1]: 42")

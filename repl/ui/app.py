@@ -8,7 +8,7 @@ is asked one question at a time, never over the prompt: the prompt steps aside, 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import asyncio
 import contextlib
@@ -18,22 +18,23 @@ import time
 from dataclasses import dataclass
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.utils import is_dumb_terminal
 
 from repl import errors
 from repl.protocol import session as s
 from repl.ui import commands, editor, mime, render
-from repl.ui.actions import Actions
 from repl.ui.asking import Asking
 from repl.ui.cellinput import CellInput
 from repl.ui.console import Console
 from repl.ui.foreground import Do, Foreground
 from repl.ui.output import RATE_LIMITED, OutputView
 from repl.ui.prompt_parts import PromptParts
-from repl.ui.debugging import DebugPrompt
 from repl.ui.questions import Ask, Item, Questions
 from repl.timing import StartupProfile
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
+    from repl.ui.actions import Actions
+    from repl.ui.debugging import DebugPrompt
     from repl.ui.widgetview import WidgetView
     from repl.cell import Cell
     from repl.gateway.channel import ChannelState
@@ -73,6 +74,7 @@ class App:
                                    self._prompting, lambda: self._own_signals(asyncio.get_running_loop()),
                                    self._interrupt, self._debug)
         self._debugging: DebugPrompt | None = None
+        self._toolbar: Callable[[], str] = lambda: ""
         self._next_input = ""
         self._early_sigint = False
         self._actions: Actions | None = None
@@ -171,7 +173,6 @@ class App:
         parts.opening = opening
         asking = Asking(lambda: ws.current, self.console, self.style.color,
                         lambda: opening)
-        actions = self._actions = Actions(ws, self.console.line, self.tracer, self._set_next_input)
         self.prompt = parts.session(asking, self.vi, self.pt_style, self._on_sigint)
         def drawn(_app) -> None:  # the first kernel is brought up once the prompt is on screen
             self.profile.mark("prompt drawn")
@@ -179,7 +180,9 @@ class App:
                 opening.start()
 
         self.prompt.app.after_render += drawn
-        self._debugging = DebugPrompt(self.view.line, self.style, parts.toolbar)
+        if opening is not None and is_dumb_terminal():  # its prompt is another application: no hook
+            opening.start()
+        self._toolbar = parts.toolbar
         if opening is None:
             self._learn_specs(ws, parts)
         else:
@@ -198,7 +201,7 @@ class App:
                     if self._may_exit(ws):
                         return 0
                     continue
-                if self._failed is None and text and text.strip() and await self._handle(text, ws, actions, opening):
+                if self._failed is None and text and text.strip() and await self._handle(text, ws, opening):
                     return 0
                 if self._failed is not None:
                     raise self._failed
@@ -261,7 +264,14 @@ class App:
                 self._waiting = None
         return self._failed is None and not opening.task.cancelled()
 
-    async def _handle(self, text: str, ws: Workspace, actions: Actions, opening: Opening | None) -> bool:
+    def _actions_for(self, ws: Workspace) -> Actions:
+        if self._actions is None:  # (imported with the first /command)
+            from repl.ui.actions import Actions
+
+            self._actions = Actions(ws, self.console.line, self.tracer, self._set_next_input)
+        return self._actions
+
+    async def _handle(self, text: str, ws: Workspace, opening: Opening | None) -> bool:
         """Carry out one input: a /command or a cell. True means exit."""
         self._exit_warned = False
         parsed = commands.parse(text)
@@ -274,7 +284,7 @@ class App:
         elif isinstance(parsed, commands.Command):
             if parsed.name == "quit":
                 return True
-            await actions.run(parsed, lambda text: self.view.line(text, "err"))
+            await self._actions_for(ws).run(parsed, lambda text: self.view.line(text, "err"))
         elif ws.current is None:
             self.view.line("repl: no current kernel: /new [SPEC] starts one, /use TARGET attaches", "err")
         else:
@@ -384,8 +394,11 @@ class App:
     # ------------------------------------------------------------ input() and debugger stops
 
     async def _debug(self, kernel: Kernel, ask: Ask) -> None:
-        if self._debugging is not None:
-            await self._debugging.run(kernel, ask)
+        if self._debugging is None:  # (imported with the first stop)
+            from repl.ui.debugging import DebugPrompt
+
+            self._debugging = DebugPrompt(self.view.line, self.style, self._toolbar)
+        await self._debugging.run(kernel, ask)
 
     def _ask(self, kernel: Kernel, ev: Item) -> None:
         showing = self.prompt is not None and self.prompt.app.is_running and self.console.app is self.prompt.app
