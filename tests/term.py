@@ -101,8 +101,11 @@ class Term:
         "type ahead" until then)."""
         def up(t) -> bool:
             text = t.text()
-            bar = [line for line in text.splitlines() if line.count("│") >= 2]
-            return f"In [{n}]:" in text and bool(bar) and "type ahead:" not in bar[-1]
+            if f"In [{n}]:" not in text or "type ahead:" in text:
+                return False
+            # the very first prompt may be drawn before its toolbar (which says whether the
+            # kernel is up); later ones come after cells ran, and may be gone again at once
+            return n > 1 or any(line.count("│") >= 2 for line in text.splitlines())
 
         self.wait_for(up, timeout)
 
