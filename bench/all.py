@@ -399,7 +399,7 @@ def main() -> None:
     started = time.perf_counter()
     try:
         round_trips(rows, env, url, token, 8 if quick else 25)
-        stream(rows, env, url, token, 1 if quick else 3)
+        stream(rows, env, url, token, 2 if quick else 5)
         start_up(rows, env, url, token, 2 if quick else 5)
         completion(rows, env, 4 if quick else 10)
         echo(rows, env, 8 if quick else 24)
