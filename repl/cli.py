@@ -225,7 +225,7 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
         if profile.on:
             _say("\n".join(profile.lines()))
         return await front.run(kernel, settings.code or "")
-    return await front.run(ws, opening)
+    return await front.run(ws)
 
 
 def _ssl_context(settings: Settings, url: str) -> ssl.SSLContext | None:

@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from typing import TYPE_CHECKING
-
-from repl import __version__, errors
+from repl import __version__
 from repl.config import kernel_env_for
 from repl.protocol.messages import USERNAME
 
@@ -29,8 +27,8 @@ class Opening:
     def __init__(self, ws: Workspace, *, gateway: LocalGateway | None, attach: str | None, spec: str | None,
                  env: dict[str, str], warn: Callable[[str], None], mark: Callable[[str], None] = lambda what: None) -> None:
         self.ws = ws
+        ws.opening = self  # the workspace's first kernel: the prompt and the keys read it there
         self.attach = attach
-        self.fresh = attach is None  # a new kernel: its first cell is In [1]
         self.language: str | None = None  # of the kernel to come, once its spec is known
         self.language_known = asyncio.Event()  # (set when the opening ends too, known or not)
         self.announced = False  # its greeting is on screen: the prompt may show the kernel
@@ -65,6 +63,11 @@ class Opening:
             self.task.set_exception(runner.exception())  # type: ignore[arg-type]
         else:
             self.task.set_result(runner.result())
+
+    @property
+    def fresh(self) -> bool:
+        """A new kernel (not attached): its first cell is In [1]."""
+        return self.attach is None
 
     @property
     def pending(self) -> bool:
@@ -105,37 +108,35 @@ class Opening:
         api = asyncio.ensure_future(gateway.ready() if gateway is not None else rest.api_info())
         if gateway is not None:
             await asyncio.wait([api])
-        specs = asyncio.ensure_future(_after(api, rest.kernelspecs()))
-        lookup = asyncio.ensure_future(_after(api, self.ws.resolve_target(self.attach))) if self.attach else specs
+        specs = asyncio.ensure_future(rest.kernelspecs())
+        lookup = asyncio.ensure_future(self.ws.resolve_target(self.attach)) if self.attach else None
         try:
-            api_info = await api  # its error (not a gateway, unreachable, not TLS) says most
+            api_info = await api  # first: its error (not a gateway, unreachable, not TLS) says most
+            self._mark("server answered")
+            if gateway is not None:
+                self.what = "starting a kernel" if spec is None else f"starting a {spec} kernel"
+            if lookup is None:
+                model, known = None, await specs  # (the spec is checked before its launch)
+            else:
+                model = await lookup
+                await asyncio.wait([specs])  # sent with the lookup: about as quick; only for the language
+                known = specs.result() if not specs.cancelled() and specs.exception() is None else {}
         except BaseException:
-            specs.cancel()
-            lookup.cancel()
+            _drop(specs, *([lookup] if lookup is not None else []))
             raise
-        self._mark("server answered")
-        if gateway is not None:
-            self.what = "starting a kernel" if spec is None else f"starting a {spec} kernel"
-        try:
-            found = await lookup
-        except BaseException:
-            specs.cancel()
-            raise
-        await asyncio.wait([specs])  # sent with the lookup: about as quick
-        name = (spec or str(found.get("default", ""))) if self.attach is None else found.name
-        if not specs.cancelled() and specs.exception() is None:
-            self.language = _language(specs.result(), name)
+        name = model.name if model is not None else spec or str(known.get("default", ""))
+        self.language = _language(known, name)
         self.language_known.set()
         kernel_env = kernel_env_for(api_info, env, USERNAME)
         if env and kernel_env is None:
             self._warn("repl: --env ignored: only Enterprise Gateway takes kernel environment variables")
         self.ws.kernel_env = kernel_env
-        if self.attach is None:
+        if model is None:
             self.what = f"starting a {name or 'default'} kernel"
             kernel = await self.ws.start(spec)
         else:
-            self.what = f"attaching to {found.name} kernel {found.id[:8]}"
-            kernel = await self.ws.attach(found)
+            self.what = f"attaching to {model.name} kernel {model.id[:8]}"
+            kernel = await self.ws.attach(model)
         self._mark("kernel connected")
         return kernel
 
@@ -146,13 +147,8 @@ def _language(specs: dict, name: str | None) -> str | None:
     return str(language).lower() if language else None
 
 
-async def _after(first: asyncio.Future, coro):
-    """``coro``, sent at once; its error is kept back until ``first`` succeeded (whose error,
-    if any, is the one the user should see)."""
-    try:
-        result = await coro
-    except errors.ReplError:
-        with contextlib.suppress(errors.ReplError):
-            await asyncio.shield(first)
-        raise
-    return result
+def _drop(*futures: asyncio.Future) -> None:
+    """Cancel requests no longer wanted; an error they already met is not reported again."""
+    for f in futures:
+        f.cancel()
+        f.add_done_callback(lambda f: f.cancelled() or f.exception())

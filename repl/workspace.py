@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 from repl import errors
 from repl.aliases import AliasStore
 from repl.gateway import urls
+from repl.gateway.options import ChannelOptions
 
 if TYPE_CHECKING:  # the kernel machinery is imported with the first kernel, after the first prompt
-    from repl.gateway.options import ChannelOptions
     from repl.gateway.rest import KernelModel, RestClient, SessionModel
     from repl.kernel import Kernel, Listener
+    from repl.opening import Opening
 
 
 def path_matches(path: str, target: str) -> bool:
@@ -46,7 +47,7 @@ class Workspace:
     ) -> None:
         self.rest = rest
         self.listener = listener
-        self.options = options
+        self.options = options or ChannelOptions()
         self.ws_base = ws_base or urls.ws_base(rest.base_url)
         self.trace = trace
         self.aliases = aliases or AliasStore(rest.display_url)
@@ -55,6 +56,7 @@ class Workspace:
         self.sessions: dict[str, SessionModel] = {}  # kernel id -> its notebook session, from that answer
         self.kernels: dict[str, Kernel] = {}
         self.current: Kernel | None = None
+        self.opening: Opening | None = None  # the first kernel, brought up behind the prompt
         self._cleanups: set[asyncio.Future] = set()
 
     async def start(self, spec: str | None = None, path: str | None = None) -> Kernel:
@@ -95,10 +97,9 @@ class Workspace:
         return kernel
 
     async def _connect(self, model: KernelModel, started_here: bool) -> Kernel:
-        from repl.gateway.options import ChannelOptions
         from repl.kernel import Kernel
 
-        kernel = Kernel(model, self.rest, self.ws_base, self.options or ChannelOptions(), self.listener, started_here=started_here,
+        kernel = Kernel(model, self.rest, self.ws_base, self.options, self.listener, started_here=started_here,
                         alias=self.aliases.get(model.id), trace=self.trace)
         self.kernels[model.id] = kernel
         try:

@@ -13,7 +13,6 @@ import re
 import httpx
 import pytest
 
-from repl.opening import _after
 from repl.timing import StartupProfile, process_age
 from tests.conftest import wait_until
 from tests.term import Term
@@ -124,24 +123,47 @@ def test_the_profile_orders_steps_and_counts_from_the_process_start():
 
 
 def test_a_lookup_error_waits_for_the_api_answer_whose_error_says_more():
-    async def go():
-        from repl import errors
+    """/api and the kernel lookup go out together; the user sees /api's error when both fail,
+    even though the lookup failed first, and the lookup's own error when /api is fine."""
+    from repl import errors
+    from repl.opening import Opening
 
-        async def api_fails():
+    class Rest:
+        display_url = "http://gw"
+
+        def __init__(self, api_ok: bool) -> None:
+            self.api_ok = api_ok
+            self.api_done = False
+
+        async def api_info(self):
             await asyncio.sleep(0.01)
-            raise errors.ServerError("not a gateway")
+            self.api_done = True
+            if not self.api_ok:
+                raise errors.ServerError("not a gateway")
+            return {"version": "2"}
 
-        async def lookup_fails():
+        async def kernelspecs(self):
+            return {"default": "python3", "kernelspecs": {}}
+
+    class Ws:
+        def __init__(self, rest) -> None:
+            self.rest = rest
+            self.opening = None
+
+        async def resolve_target(self, target):
             raise errors.NoSuchKernel("no kernel x")
 
-        api = asyncio.ensure_future(api_fails())
+    async def go(api_ok: bool):
+        rest = Rest(api_ok)
+        opening = Opening(Ws(rest), gateway=None, attach="x", spec=None, env={}, warn=print)  # type: ignore[arg-type]
+        opening.start()
         with pytest.raises(Exception) as caught:
-            await _after(api, lookup_fails())
-        assert api.done()  # it waited for /api before giving its own error
+            await opening.task
+        assert rest.api_done  # it waited for /api before giving an error
         return caught.value
 
-    exc = asyncio.run(go())
-    assert "no kernel x" in str(exc)
+    assert "not a gateway" in str(asyncio.run(go(False)))
+    assert "no kernel x" in str(asyncio.run(go(True)))
 
 
 def test_keys_typed_before_the_kernels_language_is_known_wait_for_it(term, gateway):
@@ -165,15 +187,15 @@ def test_keys_typed_before_the_kernels_language_is_known_wait_for_it(term, gatew
 
 def test_pictures_widgets_and_their_libraries_are_imported_only_when_used(term):
     t = term(extra_env={"PYTHONPROFILEIMPORTTIME": "1"})  # python lists every import on stderr
-    t.wait_prompt(1)
+    t.wait_for(lambda t: "started python3 kernel" in t.plain(), timeout=60)  # (the list scribbles over the screen)
     t.enter("'up'")
-    t.wait_prompt(2)
+    t.wait_for(lambda t: "Out[1]: 'up'" in t.plain())
     imported = set(re.findall(r"\|\s+([\w.]+)\s*$", t.plain(), re.M))
     assert "prompt_toolkit" in imported and "repl.kernel" in imported  # (the list is there)
     lazy = {"PIL", "html2text", "rich", "repl.ui.blocks", "repl.ui.widgets", "repl.ui.widgetview"}
     assert not lazy & imported, lazy & imported
     t.enter("from IPython.display import Markdown; Markdown('# Title')")
-    t.wait_prompt(3)
+    t.wait_for(lambda t: "In [3]:" in t.plain())
     assert "rich" in set(re.findall(r"\|\s+([\w.]+)\s*$", t.plain(), re.M))  # loaded when first needed
 
 

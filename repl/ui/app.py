@@ -166,13 +166,12 @@ class App:
 
     # ------------------------------------------------------------ the loop
 
-    async def run(self, ws: Workspace, opening: Opening | None = None) -> int:
-        """The prompt loop, until the user leaves. With ``opening``, the prompt is up while the
+    async def run(self, ws: Workspace) -> int:
+        """The prompt loop, until the user leaves. With ``ws.opening``, the prompt is up while the
         first kernel comes; if it cannot come, its error is raised once the prompt is gone."""
+        opening = ws.opening
         parts = PromptParts(ws, self.server_label, self.style)
-        parts.opening = opening
-        asking = Asking(lambda: ws.current, self.console, self.style.color,
-                        lambda: opening)
+        asking = Asking(lambda: ws.current, self.console, self.style.color, lambda: ws.opening)
         self.prompt = parts.session(asking, self.vi, self.pt_style, self._on_sigint)
         def drawn(_app) -> None:  # the first kernel is brought up once the prompt is on screen
             self.profile.mark("prompt drawn")

@@ -25,7 +25,6 @@ from repl.ui.keys import make_bindings
 from repl.ui.lexer import pygments_lexer_for
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
-    from repl.opening import Opening
     from repl.workspace import Workspace
 
 
@@ -40,13 +39,13 @@ class PromptParts:
         self.specs: list[str] = []  # kernelspec names, for /new completion
         self._lexers: dict[str, Lexer] = {}
         self.app: Application | None = None  # the prompt's application, once made
-        self.opening: Opening | None = None  # the first kernel, while it comes
 
     def message(self):
         k = self.ws.current
         if k is None:
-            if self.opening is not None and self.opening.pending:  # a new kernel's first cell is 1
-                return self._in("", "1" if self.opening.fresh else " ")
+            opening = self.ws.opening
+            if opening is not None and opening.pending:  # a new kernel's first cell is 1
+                return self._in("", "1" if opening.fresh else " ")
             return "[no kernel] > "
         return self._in(f"{k.label} " if len(self.ws.kernels) > 1 else "", str(k.next_count))
 
@@ -90,8 +89,9 @@ class PromptParts:
 
     def toolbar(self) -> str:
         k = self.ws.current
-        if self.opening is not None and self.opening.showing:
-            return f" {self.server_label} │ {self.opening.status()} │ type ahead: it runs when the kernel is up "
+        opening = self.ws.opening
+        if opening is not None and opening.showing:
+            return f" {self.server_label} │ {opening.status()} │ type ahead: it runs when the kernel is up "
         if k is None:
             return f" {self.server_label} │ no kernel │ /new [SPEC] or /use TARGET "
         rtt = f"{k.last_rtt_ms:.0f} ms" if k.last_rtt_ms is not None else "–"
