@@ -217,9 +217,7 @@ class App:
         exc = task.exception()
         if exc is not None:
             self._failed = exc
-            if self.prompt is not None and self.prompt.app.is_running and self.console.app is self.prompt.app:
-                self.prompt.app.erase_when_done = True
-                self.prompt.app.exit(exception=_StepAside())
+            self._step_aside()
             return
         self.view.line(opening.greeting(task.result()))
         if self.profile.on:
@@ -400,12 +398,17 @@ class App:
         await self._debugging.run(kernel, ask)
 
     def _ask(self, kernel: Kernel, ev: Item) -> None:
-        showing = self.prompt is not None and self.prompt.app.is_running and self.console.app is self.prompt.app
-        self.questions.add(kernel, ev, start=not showing)
-        if showing and self.prompt is not None:
-            self._next_input = self.prompt.default_buffer.text  # the half-typed line survives
-            self.prompt.app.erase_when_done = True  # and is not left on screen twice
-            self.prompt.app.exit(exception=_StepAside())
+        self.questions.add(kernel, ev, start=not self._step_aside())
+
+    def _step_aside(self) -> bool:
+        """End the prompt if it is showing, keeping its half-typed line for the next one (and
+        not leaving it on screen twice); False if no prompt was showing."""
+        if self.prompt is None or not self.prompt.app.is_running or self.console.app is not self.prompt.app:
+            return False
+        self._next_input = self.prompt.default_buffer.text
+        self.prompt.app.erase_when_done = True
+        self.prompt.app.exit(exception=_StepAside())
+        return True
 
     # ------------------------------------------------------------ keys while a cell runs
 

@@ -4,6 +4,7 @@ prompt (through prompt_toolkit's run_in_terminal, batched per tick) while one is
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 import os
 import sys
 import time
@@ -57,7 +58,7 @@ class Console:
         self.at_line_start = True
         self.app: Application | None = None  # the prompt's application while it is showing
         self.batch_delay = batch_delay
-        self._pending: list[tuple[str, str]] = []
+        self._pending: deque[tuple[str, str]] = deque()  # taken from the front a piece at a time
         self._shown: list[Callable[[], None]] = []  # to call once the pending text is out
         self._scheduled = False
         self.rows = 0  # rows moved down by direct writes: lets us erase recent output
@@ -121,7 +122,7 @@ class Console:
             fn()
 
     def flush_pending(self) -> None:
-        pending, self._pending = self._pending, []
+        pending, self._pending = list(self._pending), deque()
         self._write_out(pending)
 
     def _write_out(self, pending: list[tuple[str, str]]) -> None:
@@ -154,7 +155,7 @@ class Console:
                     taken.append((stream, text[:cut]))
                     self._pending[0] = (stream, text[cut:])
                     break
-            taken.append(self._pending.pop(0))
+            taken.append(self._pending.popleft())
             size += len(text)
         return taken
 
