@@ -215,3 +215,31 @@ def test_a_dumb_terminal_gets_its_kernel_too(term):
     t.wait_for("started python3 kernel", timeout=60)
     t.enter("6 * 7")
     t.wait_for("Out[1]: 42")
+
+
+@pytest.mark.parametrize("how", ["start", "attach"])
+def test_start_up_asks_the_server_nothing_twice(term, gateway, tmp_path, how):
+    import json
+
+    args: list[str] = []
+    if how == "attach":
+        kid = httpx.post(f"{gateway.url}/api/kernels", json={"name": "python3"},
+                         headers={"Authorization": f"token {gateway.token}"}).json()["id"]
+        args = ["--attach", kid[:8]]
+    log = tmp_path / "traffic.jsonl"
+    t = term("--log-traffic", str(log), *args)
+    t.wait_prompt(1)
+    t.enter("/specs")  # (the kernelspecs are cached, /specs refreshes them: after the start-up)
+
+    def http_calls() -> list[tuple[str, str]]:
+        return [(r["method"], r["path"]) for r in map(json.loads, log.read_text().splitlines()) if r.get("event") == "http"]
+
+    wait_until(lambda: http_calls().count(("GET", "/api/kernelspecs")) >= 2, 30, 0.1, "/specs")
+    asked = http_calls()
+    start_up = asked[:asked.index(("GET", "/api/kernelspecs"), asked.index(("GET", "/api/kernelspecs")) + 1)]
+    assert len(start_up) == len(set(start_up)), asked  # each request once
+    assert ("GET", "/api") in start_up and ("GET", "/api/kernelspecs") in start_up
+    if how == "attach":
+        assert start_up.count(("GET", "/api/kernels")) == 1  # the id prefix is resolved once
+    else:
+        assert ("POST", "/api/kernels") in start_up
