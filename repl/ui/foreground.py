@@ -3,7 +3,8 @@
 Pure: no asyncio, no terminal. The prompt loop feeds it and carries out what it returns.
 
 - Ctrl-C interrupts the cell, but only once the kernel has started it (busy or execute_input
-  seen): a signal to a kernel that has not started the cell would be lost. The third Ctrl-C stops
+  seen): a signal to a kernel that has not started the cell would be lost. A press from before
+  the start is sent when execute_input comes (ipykernel still ignores SIGINT just after busy). The third Ctrl-C stops
   waiting and leaves the cell running in the background. Ctrl-Z detaches it at once.
 - After Ctrl-C, output the kernel produced before the press is the backlog of a flood: it is
   counted and skipped (its last lines kept to show). Output produced after it (an
@@ -77,11 +78,16 @@ class Foreground:
         """What to do with one event of this cell."""
         if isinstance(ev, s.RequestDone):
             return Do.FINISH
-        if not self.started and (isinstance(ev, s.ExecuteInput) or (isinstance(ev, s.Status) and ev.state == "busy")):
+        if isinstance(ev, s.Status) and ev.state == "busy" and not self.started:
             self.started = True
-            if self.interrupt_on_start:
-                self.interrupt_on_start = False
-                return Do.INTERRUPT
+            return Do.NOTHING
+        if isinstance(ev, s.ExecuteInput) and self.interrupt_on_start:
+            # not at busy: ipykernel says busy before it stops ignoring SIGINT for the cell, and a
+            # signal in between is lost (seen under load); execute_input comes once it listens
+            self.started, self.interrupt_on_start = True, False
+            return Do.INTERRUPT
+        if isinstance(ev, s.ExecuteInput) and not self.started:
+            self.started = True
             return Do.NOTHING
         if isinstance(ev, s.ClearOutput):
             if ev.wait:
