@@ -91,13 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # what the terminal's encoding cannot show is replaced, not lost
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors="replace")  # type: ignore[union-attr]
+    if os.environ.get(ENV_CONFIG) and not config_path().exists():
+        _say(f"repl: {ENV_CONFIG} points at {config_path()}, which does not exist; no config file is used")
     try:
         settings = Settings.resolve(args)
     except errors.ReplError as exc:
         _say(f"repl: {exc}")
         return 2
-    if os.environ.get(ENV_CONFIG) and not config_path().exists():
-        _say(f"repl: {ENV_CONFIG} points at {config_path()}, which does not exist; no config file is used")
     interactive = settings.code is None
     if interactive and not sys.stdin.isatty():
         settings.code = source_text(sys.stdin.buffer.read())
@@ -212,12 +212,16 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
     ping = settings.ping_interval or None
     options = ChannelOptions(protocol=settings.protocol, open_timeout=settings.launch_timeout, ssl_context=ssl_context,
                              ping_interval=ping, ping_timeout=(settings.ping_timeout or None) if ping else None)
-    ws = Workspace(rest, front, options=options, trace=tracer,
-                   ws_base=urls.ws_base_from(settings.ws_url) if settings.ws_url else None)
+    try:
+        ws_base = urls.ws_base_from(settings.ws_url) if settings.ws_url else None
+    except errors.UsageError as exc:
+        raise errors.UsageError(f"{settings.source('ws_url', '--ws-url')}: {exc}") from None
+    ws = Workspace(rest, front, options=options, trace=tracer, ws_base=ws_base)
     tracer.labels = lambda kid: ws.kernels[kid].label if kid in ws.kernels else kid[:8]
     stack.push_async_callback(ws.aclose)
     opening = Opening(ws, gateway=gateway, attach=settings.attach, spec=settings.kernel, env=settings.kernel_env,
-                      warn=(lambda line: console.line(line, "err")) if interactive else _say, mark=profile.mark)
+                      warn=(lambda line: console.line(line, "err")) if interactive else _say, mark=profile.mark,
+                      env_source=settings.source("kernel_env", "--env"))
     stack.push_async_callback(opening.cancel)  # first of all: stop bringing a kernel up
     if not isinstance(front, App):
         opening.start()
@@ -235,4 +239,5 @@ def _ssl_context(settings: Settings, url: str) -> ssl.SSLContext | None:
 
     if settings.insecure:
         _say("repl: warning: --insecure: TLS certificates are not checked; the token can be intercepted")
-    return tls.context(settings.ca_cert, settings.client_cert, settings.client_key, settings.insecure)
+    return tls.context(settings.ca_cert, settings.client_cert, settings.client_key, settings.insecure,
+                       ca_source=settings.source("ca_cert", "--ca-cert"))

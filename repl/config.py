@@ -6,7 +6,6 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from typing import Mapping
 
 from repl import paths
@@ -44,25 +43,26 @@ def load_file(path: Path) -> dict:
     return data
 
 
-def server_entry(data: dict, name: str | None, path: Path) -> dict:
+def server_entry(data: dict, name: str | None, path: Path) -> tuple[dict, str | None]:
+    """The config file's entry for server ``name`` (or the file's ``default``), and its name."""
     found = data.get("servers")
     servers: dict = found if isinstance(found, dict) else {}
     name = name or (data.get("default") if isinstance(data.get("default"), str) else None)
     if name is None:
-        return {}
+        return {}, None
     entry = servers.get(name)
     if not isinstance(entry, dict):
         have = ", ".join(sorted(servers)) or "none"
         raise UsageError(f"no server '{name}' in {path} (servers: {have})")
-    return entry
+    return entry, name
 
 
-def parse_env(items: list[str]) -> dict[str, str]:
+def parse_env(items: list[str], source: str = "--env") -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise UsageError(f"--env wants KEY=VALUE, not {key[:40]!r}")
+            raise UsageError(f"{source} wants KEY=VALUE, not {key[:40]!r}")
         out[key] = value
     return out
 
@@ -104,25 +104,15 @@ def _typed(entry: dict, key: str, kind: type, where: str):
     raise UsageError(f"{where}: {key} must be {_KINDS[kind]}, not {type(value).__name__} ({key} = {value!r:.40})")
 
 
-def token_from_url(url: str | None) -> tuple[str | None, str | None]:
-    """(url without ``?token=…``, the token): Jupyter Server prints such URLs at start."""
-    if not url or "token=" not in url:
-        return url, None
-    parts = urlsplit(url)
-    query = parse_qs(parts.query)
-    token = (query.pop("token", [None]) or [None])[0]
-    rest = urlencode({k: v[0] for k, v in query.items()})
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), token
-
-
-def parse_headers(items: list[str]) -> dict[str, str]:
+def parse_headers(items: list[str], source: str = "--header") -> dict[str, str]:
+    """'Name: value' items as a dict; ``source`` says where they came from in an error."""
     headers: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition(":")
         if not sep or not name.strip() or any(c in name for c in " \t\r\n") or "\n" in value or "\r" in value:
-            raise UsageError(f"--header wants 'Name: value', not {item.split(':')[0][:40]!r}…")
+            raise UsageError(f"{source} wants 'Name: value', not {item.split(':')[0][:40]!r}…")
         if not (name + value).isascii():
-            raise UsageError(f"--header {name.strip()[:40]}: HTTP headers are ASCII; this one is not")
+            raise UsageError(f"{source} {name.strip()[:40]}: HTTP headers are ASCII; this one is not")
         headers[name.strip()] = value.strip()
     return headers
 
@@ -157,39 +147,84 @@ class Settings:
     protocol: str = "auto"
     launch_timeout: float = 120.0
 
+    sources: dict = field(default_factory=dict)  # setting -> where its value came from, for errors
+
+    def source(self, name: str, flag: str) -> str:
+        """Where setting ``name`` came from: its flag, an environment variable or a config key."""
+        return self.sources.get(name, flag)
+
     @classmethod
     def resolve(cls, args, env: Mapping[str, str] | None = None, file: dict | None = None,
                 path: Path | None = None) -> "Settings":
         """Flags override the environment, which overrides the config file's server entry."""
         env = os.environ if env is None else env
         path = path or config_path()
-        entry = server_entry(file if file is not None else load_file(path), args.server, path)
-        where = f"{path}, server '{args.server or 'default'}'"
+        entry, name = server_entry(file if file is not None else load_file(path), args.server, path)
+        where = f"{path}, server '{name}'"
         if args.attach is not None and not args.attach.strip():
             raise UsageError("--attach wants a kernel id, id prefix or alias, not an empty string")
-        url = args.url or env.get(ENV_URL) or _typed(entry, "url", str, where) or None
-        url, url_token = token_from_url(url)
+        pick = _Picker(entry, where)
+        url = pick.first("url", (args.url, "--url"), (env.get(ENV_URL), ENV_URL))
+        url, url_token = _server_url(url, pick.sources.get("url", "--url"))
         token = _ascii_token(args.token, "--token")
         if token is None and args.token_file:
             token = _ascii_token(_read_token(args.token_file, "--token-file"), "--token-file")
         token = token or _ascii_token(env.get(ENV_TOKEN), ENV_TOKEN) or _ascii_token(url_token, "the URL") or None
         token_file = _typed(entry, "token_file", str, where)
         if token is None and token_file:
-            token = _ascii_token(_read_token(token_file, f"token_file of {where}"), where)
+            token = _ascii_token(_read_token(token_file, f"token_file of {where}"), f"token_file of {where}")
         if token is None:
-            token = _ascii_token(_typed(entry, "token", str, where), where)
+            token = _ascii_token(_typed(entry, "token", str, where), f"token of {where}")
         headers = {str(k): str(v) for k, v in (_typed(entry, "headers", dict, where) or {}).items()}
-        headers = parse_headers([f"{k}: {v}" for k, v in headers.items()])
+        headers = parse_headers([f"{k}: {v}" for k, v in headers.items()], f"headers of {where}:")
         headers.update(parse_headers(args.header))
         kernel_env = {str(k): str(v) for k, v in (_typed(entry, "env", dict, where) or {}).items()}
+        if kernel_env and not args.env:
+            pick.sources["kernel_env"] = f"env of {where}"
         kernel_env.update(parse_env(args.env))
         return cls(
             url=url,
             token=token,
             kernel=args.kernel or (_typed(entry, "kernel", str, where) if not args.attach else None),
             kernel_env=kernel_env,
-            ca_cert=args.ca_cert or _typed(entry, "ca_cert", str, where),
+            ca_cert=pick.first("ca_cert", (args.ca_cert, "--ca-cert")),
             headers=headers,
             **{name: getattr(args, name) for name in _FROM_FLAGS_ONLY},
-            ws_url=args.ws_url or env.get(ENV_WS_URL) or _typed(entry, "ws_url", str, where) or None,
+            ws_url=pick.first("ws_url", (args.ws_url, "--ws-url"), (env.get(ENV_WS_URL), ENV_WS_URL)),
+            sources=pick.sources,
         )
+
+
+class _Picker:
+    """The first value given, from flags and environment variables in order, else the config
+    entry's key; remembers where each came from."""
+
+    def __init__(self, entry: dict, where: str) -> None:
+        self.entry = entry
+        self.where = where
+        self.sources: dict[str, str] = {}
+
+    def first(self, key: str, *given: tuple[str | None, str]) -> str | None:
+        for value, source in given:
+            if value:
+                self.sources[key] = source
+                return value
+        value = _typed(self.entry, key, str, self.where)
+        if value:
+            self.sources[key] = f"{key} of {self.where}"
+        return value or None
+
+
+def _server_url(url: str | None, source: str) -> tuple[str | None, str | None]:
+    """The server's base URL (checked) and a token found in it, from what the user gave: also a
+    URL copied from the browser or from ``jupyter server list``."""
+    if url is None:
+        return None, None
+    from repl.gateway import urls
+
+    base, token = urls.server_base(url)
+    try:
+        urls.normalise(base)
+    except UsageError as exc:
+        raise UsageError(f"{source}: {exc}") from None
+    return base, token

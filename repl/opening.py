@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 class Opening:
     def __init__(self, ws: Workspace, *, gateway: LocalGateway | None, attach: str | None, spec: str | None,
-                 env: dict[str, str], warn: Callable[[str], None], mark: Callable[[str], None] = lambda what: None) -> None:
+                 env: dict[str, str], warn: Callable[[str], None], mark: Callable[[str], None] = lambda what: None,
+                 env_source: str = "--env") -> None:
         self.ws = ws
         ws.opening = self  # the workspace's first kernel: the prompt and the keys read it there
         self.attach = attach
@@ -36,6 +37,7 @@ class Opening:
         self.since = time.monotonic()
         self._warn = warn
         self._mark = mark
+        self._env_source = env_source  # where the kernel env came from (a flag or the config file)
         self._how = (gateway, spec, env)
         self._runner: asyncio.Task | None = None
         self.task: asyncio.Future[Kernel] = asyncio.get_running_loop().create_future()  # done when it is up
@@ -129,7 +131,7 @@ class Opening:
         self.language_known.set()
         kernel_env = kernel_env_for(api_info, env, USERNAME)
         if env and kernel_env is None:
-            self._warn("repl: --env ignored: only Enterprise Gateway takes kernel environment variables")
+            self._warn(f"repl: {self._env_source} ignored: only Enterprise Gateway takes kernel environment variables")
         self.ws.kernel_env = kernel_env
         if model is None:
             self.what = f"starting a {name or 'default'} kernel"

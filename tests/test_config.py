@@ -203,3 +203,48 @@ def test_output_the_terminal_cannot_encode_is_replaced(gateway):
     env = {**gateway.env(), "PYTHONIOENCODING": "ascii"}
     r = run_repl(["-c", "print('caf\\u00e9 ok')"], env)
     assert r.returncode == 0 and r.stdout == b"caf? ok\n", r.stderr
+
+
+def test_errors_name_where_a_setting_came_from(gateway, tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'default = "s"\n[servers.s]\nurl = "{gateway.url}"\ntoken = "{gateway.token}"\n'
+                   'headers = { "X-Ingress-Auth" = "\u2026" }\n')
+    base = {**_base_env(), "REPL_CONFIG": str(cfg)}
+    err = one_line(run_repl(["-c", "1"], base), f"headers of {cfg}, server 's'", "X-Ingress-Auth", "ASCII")
+    assert "--header" not in err
+    cfg.write_text(f'[servers.s]\nurl = "{gateway.url}"\ntoken = "{gateway.token}"\nca_cert = "{tmp_path}/no-ca.pem"\n'
+                   'env = { KERNEL_X = "1" }\n')
+    err = one_line(run_repl(["--server", "s", "-c", "1"], base), f"ca_cert of {cfg}, server 's'", "no-ca.pem")
+    assert "--ca-cert" not in err
+    cfg.write_text(f'[servers.s]\nurl = "{gateway.url}"\ntoken = "{gateway.token}"\nenv = {{ KERNEL_X = "1" }}\n')
+    r = run_repl(["--server", "s", "-c", "print('env ok')"], base)
+    assert r.returncode == 0 and r.stdout == b"env ok\n", r.stderr
+    assert f"env of {cfg}, server 's' ignored" in r.stderr.decode() and "--env" not in r.stderr.decode()
+    one_line(run_repl(["-c", "1"], {**_base_env(), "JUPYTER_GATEWAY_URL": "ftp://x/"}), "JUPYTER_GATEWAY_URL", "http://")
+    one_line(run_repl(["--url", "ftp://x/", "-c", "1"], _base_env()), "--url", "http://")
+    one_line(run_repl(["--url", gateway.url, "--ws-url", "ftp://x/", "--token", gateway.token, "-c", "1"], _base_env()),
+             "--ws-url")
+
+
+@pytest.mark.parametrize("tail", ["/lab?token={t}", "/tree?token={t}", "/notebooks/x.ipynb?token={t}",
+                                  "/lab/tree/dir/x.ipynb?token={t}", "/?token={t} :: /root", "/lab/workspaces/auto-a?token={t}#x"])
+def test_a_url_copied_from_the_browser_or_server_list_works(gateway, tail):
+    r = run_repl(["--url", gateway.url + tail.format(t=gateway.token), "-c", "print('browser ok')"], _base_env())
+    assert r.returncode == 0 and r.stdout == b"browser ok\n", r.stderr
+    assert gateway.token.encode() not in r.stderr + r.stdout
+
+
+def test_a_jupyterhub_style_browser_url_keeps_its_user_base(jupyter_server):
+    url = f"{jupyter_server.url}/lab/tree/x.ipynb"
+    r = run_repl(["--url", url, "--token", jupyter_server.token, "-c", "print('hub path ok')"], _base_env())
+    assert r.returncode == 0 and r.stdout == b"hub path ok\n", r.stderr
+
+
+def test_server_base_of_urls_users_copy():
+    assert urls.server_base("http://h:8888/lab?token=abc") == ("http://h:8888/", "abc")
+    assert urls.server_base("https://hub/user/lab/lab/tree/x.ipynb") == ("https://hub/user/lab/", None)
+    assert urls.server_base("https://hub/jh/user/alice/gpu/notebooks/a.ipynb") == ("https://hub/jh/user/alice/gpu/", None)
+    assert urls.server_base("http://h:8888/tree/user/x.ipynb") == ("http://h:8888/", None)
+    assert urls.server_base("http://localhost:8888/?token=t :: /srv") == ("http://localhost:8888/", "t")
+    assert urls.server_base("http://gw:8888/base") == ("http://gw:8888/base", None)  # not a page: as given
+    assert urls.server_base("gw:8888/tree") == ("gw:8888/", None)

@@ -8,11 +8,12 @@ from repl.errors import UsageError
 
 
 def context(ca_cert: str | None = None, client_cert: str | None = None, client_key: str | None = None,
-            insecure: bool = False) -> ssl.SSLContext:
+            insecure: bool = False, ca_source: str = "--ca-cert") -> ssl.SSLContext:
+    """``ca_source`` names where the CA bundle was given (a flag or a config key), for errors."""
     try:
         ctx = ssl.create_default_context(cafile=ca_cert)
     except (OSError, ssl.SSLError) as exc:
-        raise UsageError(f"cannot use --ca-cert {ca_cert}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise UsageError(f"cannot use {ca_source} {ca_cert}: {getattr(exc, 'strerror', None) or exc}") from None
     if client_cert:
         try:
             ctx.load_cert_chain(client_cert, client_key)

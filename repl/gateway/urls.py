@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 from repl.errors import UsageError
 
@@ -24,6 +24,35 @@ def normalise(url: str) -> str:
         raise UsageError(f"gateway URL has no host: {display(url)}")
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+# The first path segment of a page of Jupyter's web front ends (and of its REST API): what comes
+# before it is the server's base URL. JupyterHub's /user/NAME/ (and /user/NAME/SERVER/) is base.
+_PAGES = frozenset({"lab", "tree", "notebooks", "edit", "terminals", "consoles", "doc", "view", "files",
+                    "nbclassic", "retro", "voila", "api", "login", "logout"})
+
+
+def server_base(url: str) -> tuple[str, str | None]:
+    """(the server's base URL, a token in it) from a URL a user copies: the browser's address
+    (``…/lab?token=T``, ``…/tree``, ``…/notebooks/x.ipynb``, ``…/lab/tree/x.ipynb``,
+    ``…/user/alice/lab``) or a line of ``jupyter server list`` (``URL :: /dir``). Query strings
+    and fragments are dropped; the token never stays in the URL."""
+    raw = url.strip().split(" :: ", 1)[0].strip()
+    try:
+        parts = urlsplit(raw if "://" in raw else "http://" + raw)
+    except ValueError:
+        return raw, None
+    query = parse_qs(parts.query)
+    token = (query.pop("token", [None]) or [None])[0] or None
+    segments = parts.path.split("/")
+    first = next((i for i, seg in enumerate(segments) if seg == "user" or seg in _PAGES), None)
+    # JupyterHub: /[prefix/]user/NAME/ is the server's base (NAME may be "lab")
+    start = first + 2 if first is not None and segments[first] == "user" else 0
+    cut = next((i for i in range(start, len(segments)) if segments[i] in _PAGES), None)
+    if cut is None and token is None:
+        return raw, None  # not a page we know: leave it as the user gave it
+    path = parts.path if cut is None else "/".join(segments[:cut]) + "/"
+    return (parts.scheme + "://" if "://" in raw else "") + parts.netloc + path, token
 
 
 def display(url: str) -> str:

@@ -52,7 +52,10 @@ def kernels(
         rows.append([*row, sessions.get(m.id, "")] if sessions else row)
     header = ["#", "id", "alias", "spec", "state", "conns", "last activity"]
     table = grid([*header, "session"] if sessions else header, rows)
-    return table + "\n(* current, + attached in this session)"
+    marks = {row[0][0] for row in rows}
+    legend = [text for mark, text in (("*", "* current kernel"), ("+", "+ also open in this repl (started or attached here)"))
+              if mark in marks]
+    return table + (f"\n({'; '.join(legend)})" if legend else "")
 
 
 def specs(data: dict) -> str:
