@@ -20,6 +20,7 @@ from repl.protocol import dap
 from repl.ui import render
 from repl.ui.debugwords import HELP, dbg_line
 from repl.ui.lexer import pygments_lexer_for
+from repl.ui.sanitize import label
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.debugger import Debugger
@@ -159,7 +160,7 @@ class DebugPrompt:
     @staticmethod
     def _message(dbg) -> str:
         frame = dbg.dap.current
-        return f"(dbg) {frame.name}:{frame.line}> " if frame is not None else "(dbg) > "
+        return label(f"(dbg) {frame.name}:{frame.line}> ") if frame is not None else "(dbg) > "
 
     async def _do(self, kernel: Kernel, text: str) -> bool:
         """Carry out one line; True when execution goes on (the prompt ends)."""

@@ -16,14 +16,15 @@ from repl.protocol import session as s
 from repl.ui import mime, render
 from repl.ui.console import Console, terminal_size
 from repl.ui.lineedit import resolve_line_edits
-from repl.ui.sanitize import Sanitizer, clean
+from repl.ui.sanitize import Sanitizer, clean, label
 
 
 RATE_LIMITED = re.compile(r"IOPub (data|message) rate exceeded")
 
 
 def tag_lines(text: str, tag: str) -> str:
-    """Put ``tag`` at the start of every line of ``text``."""
+    """Put ``tag`` at the start of every line of ``text`` (a kernel's name: made a label)."""
+    tag = label(tag)
     body = text[:-1] if text.endswith("\n") else text
     return tag + body.replace("\n", "\n" + tag) + ("\n" if text.endswith("\n") else "")
 
