@@ -5,14 +5,19 @@ through every surface that shows them, and the raw bytes repl writes read back.
 Against a fake server (tests/fakeserver.py: kernel names, kernelspec display names and
 languages, session paths, error messages) and a real gateway and ipykernel (the debugger)."""
 
+import base64
 import os
+import re
+import struct
 import subprocess
 import sys
+import warnings
+import zlib
 
 import pytest
 
 from repl.gateway.rest import KernelModel
-from repl.ui import tables
+from repl.ui import images, tables
 from repl.ui.sanitize import clean, label
 from tests.fakeserver import BAD, HOSTILE, OTHER, FakeServer, raw_leaks
 from tests.term import Term
@@ -157,3 +162,41 @@ def test_the_debuggers_texts_are_sanitized(term):
     t.enter("q")
     t.wait_prompt(3, timeout=90)
     assert raw_leaks(t.transcript) == []
+
+
+# ------------------------------------------------------------ pictures
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that says it is ``width`` × ``height`` (its pixels are cut off)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    return b"\x89PNG\r\n\x1a\n" + chunk
+
+
+def test_an_image_too_large_to_decode_says_so_without_a_warning():
+    data = base64.b64encode(png_header(12000, 12000)).decode()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for how in (images.Drawing("blocks"), images.Drawing("sixel")):
+            assert images.draw("image/png", data, how, 80).startswith("[image/png 12000×12000, 0.0 KiB] (too large to draw)")
+    assert caught == []
+
+
+def test_a_huge_png_from_the_kernel_prints_no_pillow_warning(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter(f"from IPython.display import Image; Image(data={png_header(12000, 12000)!r})")
+    t.wait_for("image/png 12000×12000")
+    t.wait_prompt(2)
+    assert "too large to draw" in t.text()
+    assert "DecompressionBomb" not in t.plain()
+
+
+def test_a_dumb_terminal_shows_an_image_as_its_placeholder_line(term):
+    t = term(extra_env={"TERM": "dumb"})
+    t.wait_for("started python3 kernel", timeout=60)
+    t.enter(f"from IPython.display import Image; Image(data={png_header(3, 2)!r})")
+    t.wait_for("[image/png 3×2, 0.0 KiB]")
+    t.enter("import matplotlib.pyplot as plt; plt.plot([1, 3, 2]); plt.show()")
+    t.wait_for(lambda t: len(re.findall(r"\[image/png \d+×\d+, [\d.]+ KiB\]", t.text())) == 2, timeout=90)  # a plot

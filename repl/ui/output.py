@@ -59,8 +59,9 @@ class OutputView:
         is not the foreground cell's."""
         self.style.width = terminal_size()[0]
         pieces = self._safe(source, ev, render.render(ev, self.style))
-        if not self.style.escapes:
-            pieces = [(stream, render.strip_ansi(text)) for stream, text in pieces if stream != "image"]
+        if not self.style.escapes:  # (TERM=dumb draws no pictures: an image is its placeholder line)
+            pieces = [("out", render.strip_ansi(clean(text))) if stream == "image" else (stream, render.strip_ansi(text))
+                      for stream, text in pieces]
         if not pieces:
             return
         display_id = ev.display_id if isinstance(ev, s.DisplayData) else None
