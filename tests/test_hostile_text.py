@@ -59,6 +59,20 @@ def test_table_cells_are_labels_and_the_columns_still_line_up():
     assert spec.splitlines()[1].split() == ["x", "l<U+200B>", SHOWN]
 
 
+async def test_completions_from_the_kernel_show_as_labels():
+    from prompt_toolkit.document import Document
+    from prompt_toolkit.formatted_text import to_plain_text
+
+    from repl.ui.completion import ReplCompleter
+
+    async def ask(code, cursor):
+        return {"status": "ok", "matches": ["x" + HOSTILE], "cursor_start": 0,
+                "metadata": {"_jupyter_types_experimental": [{"text": "x" + HOSTILE, "type": "t" + HOSTILE}]}}
+
+    got = [c async for c in ReplCompleter(lambda name: [], ask).get_completions_async(Document("x"), None)]
+    assert [(to_plain_text(c.display), to_plain_text(c.display_meta)) for c in got] == [("x" + SHOWN, "t" + SHOWN)]
+
+
 # ------------------------------------------------------------ the server's words, in a pty
 
 
