@@ -73,6 +73,21 @@ async def test_completions_from_the_kernel_show_as_labels():
     assert [(to_plain_text(c.display), to_plain_text(c.display_meta)) for c in got] == [("x" + SHOWN, "t" + SHOWN)]
 
 
+def test_widget_descriptions_values_and_options_show_as_labels():
+    from repl.protocol.comms import Comms
+    from repl.ui.widgets import Drawer
+    from tests.test_widgets import opened
+
+    c = Comms()
+    opened(c, "s", "IntSliderModel", value=5, description="n" + HOSTILE + "\x1b[2A\x1b[J")
+    opened(c, "l", "LabelModel", value="v" + HOSTILE + "\r")
+    opened(c, "d", "DropdownModel", _options_labels=["o" + HOSTILE], index=0, description="pick")
+    opened(c, "col", "VBoxModel", children=["IPY_MODEL_s", "IPY_MODEL_l", "IPY_MODEL_d"])
+    drawn = Drawer(c, 200, False).draw("col").split("\n")
+    assert [d.split(" ")[0] for d in drawn] == ["n" + SHOWN, "v" + SHOWN + "<U+000D>", "pick"]
+    assert drawn[2] == f"pick [o{SHOWN} ▾]"
+
+
 # ------------------------------------------------------------ the server's words, in a pty
 
 
