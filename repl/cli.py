@@ -143,8 +143,10 @@ def _pt_style(name: str):
 
 
 def _say(line: str) -> None:
+    from repl.ui.sanitize import label  # (light: re only) an error's text may hold the server's words
+
     with contextlib.suppress(OSError, ValueError):
-        print(line, file=sys.stderr, flush=True)
+        print(label(line), file=sys.stderr, flush=True)
 
 
 async def _amain(settings: Settings, interactive: bool, profile: StartupProfile) -> int:

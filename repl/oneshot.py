@@ -19,7 +19,7 @@ from repl.gateway.channel import ChannelState
 from repl.kernel import Kernel
 from repl.protocol import session as s
 from repl.ui import render
-from repl.ui.sanitize import Sanitizer, clean
+from repl.ui.sanitize import Sanitizer, clean, label
 
 
 class OneShot:
@@ -55,7 +55,7 @@ class OneShot:
     def kernel_events(self, kernel: Kernel, events: list[s.Event]) -> None:
         for ev in events:
             if isinstance(ev, s.KernelLost):
-                self.err.write(f"repl: {render.kernel_lost(ev.state, kernel.label)}\n")
+                self.err.write(label(f"repl: {render.kernel_lost(ev.state, kernel.label)}") + "\n")
             elif ev.other:
                 continue
             elif isinstance(ev, s.Stream):
@@ -72,7 +72,7 @@ class OneShot:
 
     def kernel_notice(self, kernel: Kernel, text: str | None) -> None:
         if text:
-            self.err.write(f"repl: {text}\n")
+            self.err.write(label(f"repl: {text}") + "\n")
 
     async def run(self, kernel: Kernel, code: str) -> int:
         loop = asyncio.get_running_loop()

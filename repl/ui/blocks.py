@@ -82,8 +82,10 @@ def draw(data: bytes, cols: int, max_rows: int, true: bool) -> str:
     """A PNG or JPEG as half blocks (raises if Pillow cannot read it)."""
     from PIL import Image
 
-    source = Image.open(io.BytesIO(data)).convert("RGBA")
-    w, h = cell_size(source.width, source.height, cols, max_rows)
+    opened = Image.open(io.BytesIO(data))
+    w, h = cell_size(opened.width, opened.height, cols, max_rows)
+    opened.draft("RGB", (w * 2, h * 2))  # a JPEG is decoded near the size drawn (PNG cannot be)
+    source = opened.convert("RGBA")
     img = source.resize((w, h), Image.Resampling.BOX if w < source.width else Image.Resampling.NEAREST)
     raw = img.tobytes()  # RGBA, 4 bytes a pixel, row by row (getdata is deprecated in Pillow 12)
     rows: list[list[Pixel]] = []

@@ -11,6 +11,7 @@ from typing import Awaitable, Callable
 from prompt_toolkit.completion import Completer, Completion
 
 from repl.ui import commands
+from repl.ui.sanitize import label
 
 TIMEOUT = 2.0
 
@@ -40,7 +41,7 @@ class ReplCompleter(Completer):
     def _commands(self, text: str):
         partial = text.rsplit(" ", 1)[-1] if " " in text else text
         for value, meta in commands.complete(text, self.args_for):
-            yield Completion(value, start_position=-len(partial), display_meta=meta)
+            yield Completion(value, start_position=-len(partial), display=label(value), display_meta=label(meta))
 
     def get_completions(self, document, complete_event):
         text = document.text_before_cursor
@@ -58,4 +59,4 @@ class ReplCompleter(Completer):
         reply = await self.ask(document.text, document.cursor_position)
         matches, offset = kernel_matches(reply, document.cursor_position)
         for text_, kind in matches:
-            yield Completion(text_, start_position=offset, display_meta=kind)
+            yield Completion(text_, start_position=offset, display=label(text_), display_meta=label(kind))  # the kernel's words

@@ -15,6 +15,7 @@ from prompt_toolkit.utils import get_cwidth
 
 from repl.ui.lineedit import resolve_line
 from repl.ui.render import strip_ansi
+from repl.ui.sanitize import label
 
 
 PIECE = 64 * 1024  # output written above the prompt at a time, between reads of the keyboard
@@ -106,9 +107,10 @@ class Console:
         return True
 
     def line(self, text: str, stream: str = "out") -> None:
-        """A whole line of our own (notices, errors), starting on a fresh line."""
+        """A whole line of our own (notices, errors), starting on a fresh line. It may hold the
+        kernel's or the server's words (names, messages): only its colours reach the terminal."""
         self.ensure_newline()
-        self.write(stream, text + "\n")
+        self.write(stream, label(text) + "\n")
 
     def ensure_newline(self) -> None:
         if not self.at_line_start:

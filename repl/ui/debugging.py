@@ -20,6 +20,7 @@ from repl.protocol import dap
 from repl.ui import render
 from repl.ui.debugwords import HELP, dbg_line
 from repl.ui.lexer import pygments_lexer_for
+from repl.ui import sanitize
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.debugger import Debugger
@@ -90,7 +91,8 @@ class DebugCompleter(Completer):
             start = t.get("start")
             offset = start - len(text) if isinstance(start, int) and 0 <= start <= len(text) else -(len(text) - word)
             if label:
-                yield Completion(label, start_position=offset, display_meta=str(t.get("type", "")))
+                yield Completion(label, start_position=offset, display=sanitize.label(label),
+                                 display_meta=sanitize.label(str(t.get("type", ""))))
 
 
 class _WentOn(Exception):
@@ -159,7 +161,7 @@ class DebugPrompt:
     @staticmethod
     def _message(dbg) -> str:
         frame = dbg.dap.current
-        return f"(dbg) {frame.name}:{frame.line}> " if frame is not None else "(dbg) > "
+        return sanitize.label(f"(dbg) {frame.name}:{frame.line}> ") if frame is not None else "(dbg) > "
 
     async def _do(self, kernel: Kernel, text: str) -> bool:
         """Carry out one line; True when execution goes on (the prompt ends)."""

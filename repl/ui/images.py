@@ -15,6 +15,7 @@ import io
 import os
 import struct
 import tempfile
+import warnings
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -25,6 +26,9 @@ def truecolor(env: Mapping[str, str]) -> bool:
 PROTOCOLS = ("auto", "kitty", "iterm", "sixel", "blocks", "file", "off")
 _SIXEL_TERMS = ("foot", "mlterm", "yaft", "contour", "sixel")
 GRAPHICS = ("kitty", "iterm", "sixel")
+# Pillow's own bound (PIL.Image.MAX_IMAGE_PIXELS): an image beyond it is not decoded here (Pillow
+# would warn of a decompression bomb, and decoding it would take seconds and gigabytes).
+MAX_PIXELS = 89_478_485
 
 
 @dataclass(frozen=True)
@@ -185,11 +189,26 @@ def draw(mime: str, b64: str, how: Drawing, cols: int) -> str:
         data = base64.b64decode(b64, validate=False)
     except (ValueError, TypeError):
         return f"[{mime}: not valid base64]\n"
+    if _decoded(mime, how) and _too_large(data):
+        return placeholder(mime, data, " (too large to draw)", keep=how.protocol == "file")
     try:
-        text = _drawn(mime, data, how, cols)
-    except Exception:  # a broken image must not break the REPL
-        return placeholder(mime, data, " (could not be drawn)", keep=how.protocol == "file")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # Pillow's warnings (a decompression bomb) are not printed
+            text = _drawn(mime, data, how, cols)
+    except Exception as exc:  # a broken image must not break the REPL
+        note = " (too large to draw)" if "DecompressionBomb" in type(exc).__name__ else " (could not be drawn)"
+        return placeholder(mime, data, note, keep=how.protocol == "file")
     return text if text is not None else placeholder(mime, data, keep=how.protocol == "file")
+
+
+def _decoded(mime: str, how: Drawing) -> bool:
+    """Whether drawing decodes the image here (blocks, sixel, a JPEG for kitty)."""
+    return how.protocol in ("blocks", "sixel") or (how.protocol == "kitty" and mime != "image/png")
+
+
+def _too_large(data: bytes) -> bool:
+    size = size_of(data)
+    return size is not None and size[0] * size[1] > MAX_PIXELS
 
 
 def _drawn(mime: str, data: bytes, how: Drawing, cols: int) -> str | None:

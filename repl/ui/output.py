@@ -16,14 +16,15 @@ from repl.protocol import session as s
 from repl.ui import mime, render
 from repl.ui.console import Console, terminal_size
 from repl.ui.lineedit import resolve_line_edits
-from repl.ui.sanitize import Sanitizer, clean
+from repl.ui.sanitize import Sanitizer, clean, label
 
 
 RATE_LIMITED = re.compile(r"IOPub (data|message) rate exceeded")
 
 
 def tag_lines(text: str, tag: str) -> str:
-    """Put ``tag`` at the start of every line of ``text``."""
+    """Put ``tag`` at the start of every line of ``text`` (a kernel's name: made a label)."""
+    tag = label(tag)
     body = text[:-1] if text.endswith("\n") else text
     return tag + body.replace("\n", "\n" + tag) + ("\n" if text.endswith("\n") else "")
 
@@ -58,8 +59,9 @@ class OutputView:
         is not the foreground cell's."""
         self.style.width = terminal_size()[0]
         pieces = self._safe(source, ev, render.render(ev, self.style))
-        if not self.style.escapes:
-            pieces = [(stream, render.strip_ansi(text)) for stream, text in pieces if stream != "image"]
+        if not self.style.escapes:  # (TERM=dumb draws no pictures: an image is its placeholder line)
+            pieces = [("out", render.strip_ansi(clean(text))) if stream == "image" else (stream, render.strip_ansi(text))
+                      for stream, text in pieces]
         if not pieces:
             return
         display_id = ev.display_id if isinstance(ev, s.DisplayData) else None

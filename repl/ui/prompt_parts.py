@@ -23,6 +23,7 @@ from repl.ui.completion import ReplCompleter
 from repl.ui.fastinput import FastInput
 from repl.ui.keys import make_bindings
 from repl.ui.lexer import pygments_lexer_for
+from repl.ui.sanitize import label
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.workspace import Workspace
@@ -49,10 +50,11 @@ class PromptParts:
             return "[no kernel] > "
         return self._in(f"{k.label} " if len(self.ws.kernels) > 1 else "", str(k.next_count))
 
-    def _in(self, label: str, n: str):
+    def _in(self, name: str, n: str):
+        name = label(name)  # a kernel's name or alias: the server's words
         if not self.style.color:
-            return f"{label}In [{n}]: "
-        return FormattedText([("ansicyan", label), ("ansigreen", "In ["), ("ansibrightgreen bold", n),
+            return f"{name}In [{n}]: "
+        return FormattedText([("ansicyan", name), ("ansigreen", "In ["), ("ansibrightgreen bold", n),
                               ("ansigreen", "]: ")])
 
     def session(self, asking: Asking, vi: bool, pt_style, late_ctrl_c: Callable[[], None]) -> PromptSession:
@@ -88,6 +90,9 @@ class PromptParts:
         return " " * max(width - 5, 0) + "...: "
 
     def toolbar(self) -> str:
+        return label(self._toolbar())  # it names kernels and frames: the server's and the kernel's words
+
+    def _toolbar(self) -> str:
         k = self.ws.current
         opening = self.ws.opening
         if opening is not None and opening.showing:

@@ -4,8 +4,16 @@ Keeps what output needs: text, colours and styles (SGR), cursor movement and era
 screen, \\r \\b \\t \\n. Drops what reaches beyond the screen: OSC (window titles, clipboard
 writes OSC 52, colour queries), DCS/APC/PM/SOS strings, terminal queries that make the terminal
 type an answer (DSR, DA, DECRQM, window reports), mode switches (mouse reporting, alternate
-screen, bracketed paste), full resets and C1 controls. Stateful, because a sequence can be split
-across two stream messages.
+screen, bracketed paste), full resets and C1 controls. Bidi embeddings, overrides and isolates
+(U+202A-U+202E, U+2066-U+2069), which reorder the text after them so that it reads unlike what it
+is, and zero-width spaces (U+200B, U+2060-U+2064, U+FEFF) are shown as ``<U+202E>``; the joiners
+and marks that scripts and emoji need (U+200C, U+200D, U+200E, U+200F) pass. Stateful, because
+a sequence can be split across two stream messages.
+
+:func:`label` is for text of our own that holds words from the kernel or the server (notices,
+errors, tables, the debugger, the toolbar): there only colours pass, and every control or invisible
+character (``\\r``, ``\\b``, bidi marks, zero-width spaces and joiners, the BOM) is shown as
+``<U+XXXX>``, so a name cannot hide, move or reorder text around it.
 """
 
 from __future__ import annotations
@@ -24,13 +32,14 @@ _TOKEN = re.compile(
   | \x1b [ -/]* [0-~]                                                          # other escapes
   | [\x80-\x9f]                                                                # C1 controls
   | [\x00-\x08\x0b-\x0c\x0e-\x1a\x1c-\x1f\x7f]                                 # C0 but \t \n \r \x1b
+  | (?P<reorder>[\u202a-\u202e\u2066-\u2069\u200b\u2060-\u2064\ufeff])             # bidi reordering, zero-width
     """,
     re.VERBOSE | re.DOTALL,
 )
 
 # Anything _TOKEN might change (it keeps \t \n \r \b): plain text, the bulk of a flood, is
 # passed over by one scan for these instead of _TOKEN's alternation tried at every character.
-_SPECIAL = re.compile(r"[\x00-\x07\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SPECIAL = re.compile("[\x00-\x07\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\u2060-\u2064\ufeff]")
 _PLAIN = bytes(range(0x20, 0x7F)) + b"\t\n\r\b"  # ASCII that passes as it is (a C-speed check)
 
 # An escape sequence that is not finished yet at the end of a chunk.
@@ -42,6 +51,8 @@ def _replace(m: re.Match) -> str:
     text = m.group(0)
     if text in _KEEP_C0:
         return text
+    if m.group("reorder"):
+        return visible(text)
     final = m.group("csi_final")
     if final is not None:
         if final in _CSI_ALLOWED and not m.group("csi_inter") and not m.group("csi_params").startswith(("?", ">", "=", "<")):
@@ -84,3 +95,38 @@ def clean(text: str) -> str:
 def _strip_partial(text: str) -> str:
     m = _PARTIAL.search(text)
     return text[: m.start()] if m else text
+
+
+def visible(char: str) -> str:
+    """``<U+202E>``: a character that would act on the text instead of showing itself."""
+    return f"<U+{ord(char):04X}>"
+
+
+# What a label keeps as it is: printable ASCII, tab and newline (a C-speed check, as _PLAIN).
+_LABEL_PLAIN = bytes(range(0x20, 0x7F)) + b"\t\n"
+_LABEL_TOKEN = re.compile(
+    "\x1b\\[[0-?]*[ -/]*[@-~]"  # what clean() left of CSI: colours pass, cursor moves and erasing do not
+    "|\x1b[78]"  # save / restore cursor
+    "|\r\n"  # a line end from a Windows server's message
+    # controls, bidi marks, embeddings, overrides and isolates, zero-width spaces and joiners,
+    # invisible operators, the soft hyphen, the BOM, line and paragraph separators
+    "|[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]",
+)
+_SGR = re.compile(r"\x1b\[[0-9;:]*m\Z")
+
+
+def _label_part(m: re.Match) -> str:
+    text = m.group(0)
+    if text.startswith("\x1b"):
+        return text if _SGR.match(text) else ""
+    if text == "\r\n":
+        return "\n"
+    return visible(text)
+
+
+def label(text: str) -> str:
+    """Text of our own holding the kernel's or the server's words, made safe to print and
+    truthful: colours only, and nothing invisible (see the module docstring)."""
+    if text.isascii() and not text.encode("ascii").translate(None, _LABEL_PLAIN):
+        return text
+    return _LABEL_TOKEN.sub(_label_part, clean(text))

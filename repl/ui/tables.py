@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from repl.ui.sanitize import label
+
 if TYPE_CHECKING:
     from repl.gateway.rest import KernelModel
 
@@ -29,6 +31,9 @@ def ago(iso: str, now: datetime | None = None) -> str:
 
 
 def grid(header: list[str], rows: list[list[str]]) -> str:
+    """Columns padded to their widest cell. Cells are the server's words: each is made a
+    :func:`label` first (nothing in it can move the cursor or reorder the row, and widths hold)."""
+    rows = [[label(c).replace("\n", "<U+000A>") for c in r] for r in rows]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in [header, *rows]]
     return "\n".join(lines)

@@ -12,6 +12,7 @@ import html
 import re
 
 from repl.protocol.comms import REF, Comms, Model
+from repl.ui import sanitize
 
 BAR_COLORS = {"success": "\x1b[32m", "info": "\x1b[36m", "warning": "\x1b[33m", "danger": "\x1b[31m"}
 RESET = "\x1b[0m"
@@ -76,7 +77,7 @@ class Drawer:
     @staticmethod
     def _desc(model: Model) -> str:
         desc = model.state.get("description")
-        return inline_html(desc) if isinstance(desc, str) else ""
+        return sanitize.label(inline_html(desc)) if isinstance(desc, str) else ""  # the kernel's words
 
     def _hbox(self, model: Model, seen: set[str], width: int) -> str:
         kids = self._kids(model)
@@ -113,7 +114,7 @@ class Drawer:
         kind = SIMPLE[model.name]
         if kind == "text":
             text = inline_html(value) if model.name.startswith("HTML") and isinstance(value, str) else _show(value or "")
-            return label + text
+            return label + sanitize.label(text)
         if kind == "check":
             return f"[{'x' if value else ' '}] {desc}".rstrip()
         if kind == "valid":
@@ -125,7 +126,7 @@ class Drawer:
         if kind == "choice":
             labels = model.state.get("_options_labels") or []
             index = model.state.get("index")
-            chosen = labels[index] if isinstance(index, int) and 0 <= index < len(labels) else ""
+            chosen = sanitize.label(str(labels[index])) if isinstance(index, int) and 0 <= index < len(labels) else ""
             return f"{label}[{chosen} ▾]"
         return f"[ {desc or 'button'} ]"
 
