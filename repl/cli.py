@@ -154,9 +154,14 @@ async def _amain(settings: Settings, interactive: bool, profile: StartupProfile)
     main_task = asyncio.current_task()
     assert main_task is not None
 
+    leaving = False  # cleaning up: kernels started here are being shut down
+
     def on_signal(signum: int) -> None:
+        # Once: a closed terminal sends SIGHUP and the shell passes its own on, and a signal
+        # during the clean-up would cut short the shutdown of the kernels started here.
+        if not _last_signal and not leaving:
+            main_task.cancel()
         _last_signal[:] = [signum]
-        main_task.cancel()
 
     for signum in (signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, on_signal, signum)
@@ -168,7 +173,10 @@ async def _amain(settings: Settings, interactive: bool, profile: StartupProfile)
         if gateway is not None:
             stack.push_async_callback(gateway.stop)
             profile.mark("embedded gateway spawned")
-        return await _run(settings, interactive, profile, gateway, stack)
+        try:
+            return await _run(settings, interactive, profile, gateway, stack)
+        finally:
+            leaving = True
     return 0
 
 

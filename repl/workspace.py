@@ -1,8 +1,9 @@
 """The kernels of one REPL session: which are attached, which we started, which is current.
 
 Owns the REST client and one :class:`repl.kernel.Kernel` per attached kernel. Kernels started
-here are shut down on close (retried while the server says they are busy restarting); attached
-ones are left running.
+here are shut down on close (retried while the server says they are busy restarting), also one
+whose launch we stopped waiting for (Ctrl-C, --launch-timeout) once the launch says which it is;
+attached ones are left running.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from repl import errors
 from repl.aliases import AliasStore
 from repl.gateway import urls
 from repl.gateway.options import ChannelOptions
+
+LAUNCH_GRACE = 60.0  # s a launch we no longer wait for may take to say which kernel it made
 
 if TYPE_CHECKING:  # the kernel machinery is imported with the first kernel, after the first prompt
     from repl.gateway.rest import KernelModel, RestClient, SessionModel
@@ -61,17 +64,23 @@ class Workspace:
 
     async def start(self, spec: str | None = None, path: str | None = None) -> Kernel:
         """Start a kernel (with ``path``: through a session for that notebook, Jupyter Server only)."""
+        # We wait launch_timeout for it; the request itself is given longer, so that a launch we
+        # stopped waiting for still tells us which kernel it made, to shut it down.
+        bound = self.rest.launch_timeout
         if path is not None:
-            launch = asyncio.ensure_future(self.rest.start_session(path, spec))
+            launch = asyncio.ensure_future(self.rest.start_session(path, spec, timeout=bound + LAUNCH_GRACE))
         else:
-            launch = asyncio.ensure_future(self.rest.start_kernel(spec, env=self.kernel_env))
+            launch = asyncio.ensure_future(self.rest.start_kernel(spec, env=self.kernel_env, timeout=bound + LAUNCH_GRACE))
         try:
-            model = await asyncio.shield(launch)
-        except asyncio.CancelledError:
-            # Cancelled while the server launches it: let the launch finish out of the user's
-            # way, then shut down exactly the kernel it made.
+            model = await asyncio.wait_for(asyncio.shield(launch), bound)
+        except (asyncio.CancelledError, asyncio.TimeoutError, TimeoutError) as exc:
+            # Cancelled or out of time while the server launches it: let the launch finish out of
+            # the user's way, then shut down exactly the kernel it made.
             self._cleanups.add(asyncio.ensure_future(self._shut_down_when_launched(launch)))
-            raise
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            raise errors.ServerTimeout(f"the kernel did not start in time (--launch-timeout {bound:g} s); "
+                                       "it is shut down when it comes") from None
         try:
             kernel = await self._connect(model, started_here=True)
         except BaseException:

@@ -257,3 +257,56 @@ def test_after_a_restart_over_a_slow_link_the_next_cell_runs_promptly(term, gate
         print(f"restart over a slow link: next cell answered {time.monotonic() - asked:.1f} s after Enter")
     finally:
         slow.close()
+
+
+# ------------------------------------------------------------ issue 19 (16): however repl ends, its kernel goes
+
+
+def _kernels_now(gateway) -> set:
+    return {k["id"] for k in rest(gateway, "GET", "kernels").json()}
+
+
+def _none_left(gateway, before: set, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while left := _kernels_now(gateway) - before:
+        assert time.monotonic() < deadline, f"{what}: the kernel this repl started is still on the server: {left}"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("how", ["terminal closed", "SIGHUP twice", "SIGTERM twice"])
+def test_a_kernel_started_here_is_shut_down_however_repl_ends(term, gateway, how, request):
+    """Closing the terminal hangs up the pty (the prompt reads EOF) and sends SIGHUP, and the shell
+    passes its own SIGHUP on: signals keep coming while repl cleans up, and must not cut that short
+    (over a slow link, so that the clean-up takes a while)."""
+    import os
+    import signal
+
+    slow = CutProxy(int(gateway.url.rsplit(":", 1)[1]), delay=0.1)
+    request.addfinalizer(slow.close)
+    t = term(url=slow.url)
+    t.wait_prompt(1)
+    t.enter("print(6 * 7)")
+    t.wait_for(lambda t: re.search(r"^42$", t.text(), re.M))
+    t.wait_prompt(2)
+    kid = kernel_id(t, gateway)
+    signum = signal.SIGTERM if how.startswith("SIGTERM") else signal.SIGHUP
+    if how == "terminal closed":
+        os.close(t.child.child_fd)  # the terminal's side of the pty goes away
+    deadline = time.monotonic() + 30
+    while t.child.isalive():  # the signal again and again, until it has left
+        os.kill(t.child.pid, signum)
+        assert time.monotonic() < deadline, "repl did not exit"
+        time.sleep(0.01)
+    deadline = time.monotonic() + 30
+    while rest(gateway, "GET", f"kernels/{kid}").status_code != 404:
+        assert time.monotonic() < deadline, f"{how}: the kernel this repl started is still on the server"
+        time.sleep(0.1)
+
+
+def test_a_launch_timeout_leaves_no_kernel_starting(gateway):
+    before = _kernels_now(gateway)
+    r = subprocess.run([sys.executable, "-m", "repl", "--launch-timeout", "0.01", "-c", "1"], env=gateway.env(),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "0.01" in r.stderr or "launch-timeout" in r.stderr, r.stderr  # it says which bound it was
+    _none_left(gateway, before, "--launch-timeout 0.01")

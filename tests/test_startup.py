@@ -243,3 +243,74 @@ def test_start_up_asks_the_server_nothing_twice(term, gateway, tmp_path, how):
         assert start_up.count(("GET", "/api/kernels")) == 1  # the id prefix is resolved once
     else:
         assert ("POST", "/api/kernels") in start_up
+
+
+# ------------------------------------------------------------ issue 19: keys typed ahead of a start that fails or hangs
+
+
+def _silent_listener():
+    """A port that accepts connections and never answers (a hung server)."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    return sock
+
+
+@pytest.mark.parametrize("how", ["wrong token", "wrong base URL"])
+def test_enter_typed_ahead_of_a_start_that_fails_is_one_line(term, gateway, how):
+    """Enter typed in the first moment waits for the kernel's language; the start fails meanwhile:
+    its one line, not prompt_toolkit's "Unhandled exception … Return value already set"."""
+    if how == "wrong token":
+        t = term(extra_env={"JUPYTER_GATEWAY_AUTH_TOKEN": "wrong-token"})
+    else:
+        t = term(url=gateway.url + "/nothing-here")
+    t.enter("1+1")
+    assert t.wait_exit(timeout=60) == 2
+    screen = t.plain()
+    assert "rejected the token" in screen or "has no Jupyter API" in screen, screen
+    assert "Unhandled exception" not in screen and "Press ENTER" not in screen and "Traceback" not in screen, screen
+
+
+@pytest.mark.parametrize("key", ["c", "d"])
+def test_ctrl_c_and_ctrl_d_act_at_once_after_enter_typed_ahead_of_a_silent_server(term, key):
+    import time
+
+    listener = _silent_listener()
+    try:
+        t = term(url=f"http://127.0.0.1:{listener.getsockname()[1]}")
+        t.wait_for(lambda t: "In [1]:" in t.text() and "connecting to" in t.text())
+        t.enter("1+1")  # waits for the language of a kernel that does not come
+        t.pump(0.3)
+        pressed = time.monotonic()
+        t.ctrl(key)
+        if key == "c":  # the line is dropped at once, and the prompt is back
+            t.wait_for(lambda t: "1+1" not in t.text().splitlines()[-1] and "In [1]:" in t.text(), timeout=3)
+            t.enter("2+2")  # a second Enter, waiting again: Ctrl-D leaves from there
+            t.pump(0.3)
+            pressed = time.monotonic()
+            t.ctrl("d")
+        assert t.wait_exit(timeout=10) == 0
+        assert time.monotonic() - pressed < 3, t.text()
+        assert "Traceback" not in t.plain()
+    finally:
+        listener.close()
+
+
+def test_ctrl_d_leaves_a_cell_waiting_for_a_silent_server(term):
+    import time
+
+    listener = _silent_listener()
+    try:
+        t = term(url=f"http://127.0.0.1:{listener.getsockname()[1]}")
+        t.wait_for(lambda t: "In [1]:" in t.text() and "connecting to" in t.text())
+        t.enter("1+1")
+        t.wait_for("repl: waiting", timeout=30)  # the cell waits for the kernel, no prompt showing
+        pressed = time.monotonic()
+        t.ctrl("d")
+        assert t.wait_exit(timeout=10) == 0
+        assert time.monotonic() - pressed < 3, t.text()
+        assert "Traceback" not in t.plain()
+    finally:
+        listener.close()

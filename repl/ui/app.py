@@ -25,6 +25,7 @@ from repl.protocol import session as s
 from repl.ui import commands, editor, mime, render
 from repl.ui.asking import Asking
 from repl.ui.cellinput import CellInput
+from repl.ui.early import EarlyInput, Waited
 from repl.ui.console import Console
 from repl.ui.foreground import Do, Foreground
 from repl.ui.output import RATE_LIMITED, OutputView
@@ -81,7 +82,7 @@ class App:
         self._exit_warned = False
         self.profile = profile or StartupProfile(False)
         self._failed: BaseException | None = None  # the first kernel could not be brought up
-        self._waiting: asyncio.Future | None = None  # a cell typed early, waiting for that kernel
+        self._early = EarlyInput(self.view.dim, self._on_sigtstp, self._on_sigint)  # input waiting for that kernel
 
     # ------------------------------------------------------------ from the kernels
 
@@ -243,24 +244,6 @@ class App:
             await asyncio.sleep(1.0)
             self._refresh()
 
-    async def _wait_for(self, opening: Opening) -> bool:
-        """Input typed before the first kernel came waits for it; False if the user gave up
-        (Ctrl-C) or it could not come."""
-        opening.start()
-        if opening.pending:
-            self.view.dim(f"repl: waiting: {opening.status()} (Ctrl-C cancels)")
-            waiting = self._waiting = asyncio.ensure_future(asyncio.wait([opening.task]))
-            try:
-                await waiting
-            except asyncio.CancelledError:
-                if not waiting.cancelled():
-                    raise
-                self.view.line("repl: cancelled; the kernel is still on its way", "err")
-                return False
-            finally:
-                self._waiting = None
-        return self._failed is None and not opening.task.cancelled()
-
     def _actions_for(self, ws: Workspace) -> Actions:
         if self._actions is None:  # (imported with the first /command)
             from repl.ui.actions import Actions
@@ -274,8 +257,12 @@ class App:
         parsed = commands.parse(text)
         early = not isinstance(parsed, commands.Unknown) and not (
             isinstance(parsed, commands.Command) and parsed.name in ("quit", "help"))
-        if early and opening is not None and not await self._wait_for(opening):
-            return False
+        if early and opening is not None:
+            waited = await self._early.wait(opening, self.prompt.input if self.prompt is not None else None)
+            if waited is Waited.DROPPED:
+                self.view.line("repl: cancelled; the kernel is still on its way", "err")
+            if waited is not Waited.UP:
+                return waited is Waited.LEAVE
         if isinstance(parsed, commands.Unknown):
             self.view.line(f"repl: unknown command /{parsed.name} — /help lists them", "err")
         elif isinstance(parsed, commands.Command):
@@ -405,6 +392,8 @@ class App:
         not leaving it on screen twice); False if no prompt was showing."""
         if self.prompt is None or not self.prompt.app.is_running or self.console.app is not self.prompt.app:
             return False
+        if self.prompt.app.is_done:
+            return True  # it was answered and is on its way out already: exit() again would raise
         self._next_input = self.prompt.default_buffer.text
         self.prompt.app.erase_when_done = True
         self.prompt.app.exit(exception=_StepAside())
@@ -416,9 +405,9 @@ class App:
         """Ctrl-C while no prompt is showing (the prompt handles its own as a key)."""
         fg = self._fg
         if fg is None:
-            if self._waiting is not None and not self._waiting.done():  # a cell waiting for the first kernel
+            if self._early.waiting:  # a cell waiting for the first kernel
                 self.console.write("out", "\n")
-                self._waiting.cancel()
+                self._early.drop()
                 return
             if self._actions is not None and self._actions.cancel():  # e.g. a kernel launch taking too long
                 self.console.write("out", "\n")

@@ -22,13 +22,15 @@ from repl.ui import fastinput
 
 SUSPEND = 0x1A  # Ctrl-Z
 INTERRUPT = 0x03  # Ctrl-C typed while the prompt was still reading: a byte, not a signal
+EOF_KEY = 0x04  # Ctrl-D: kept as typeahead, unless the reader asked to hear of it (``on_eof``)
 
 
 class CellInput:
     def __init__(self, on_suspend: Callable[[], None], on_interrupt: Callable[[], None],
-                 fd: int | None = None) -> None:
+                 fd: int | None = None, on_eof: Callable[[], None] | None = None) -> None:
         self.on_suspend = on_suspend
         self.on_interrupt = on_interrupt
+        self.on_eof = on_eof
         self.fd = sys.stdin.fileno() if fd is None else fd
         self.typeahead = bytearray()
         self._saved: list | None = None
@@ -76,6 +78,8 @@ class CellInput:
                 self.on_suspend()
             elif byte == INTERRUPT:
                 self.on_interrupt()
+            elif byte == EOF_KEY and self.on_eof is not None:
+                self.on_eof()
             else:
                 self.typeahead.append(byte)
 

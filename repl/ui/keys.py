@@ -5,18 +5,22 @@ incomplete: newline and indent). Otherwise Enter asks the kernel (is_complete_re
 key typed until the answer comes is held, then replayed after it, in order: each Enter is honoured
 as if the answer had come at once, typeahead is never merged into the line, and keys after an
 Enter that runs the cell go to the next prompt. A kernel slower than the timeout runs the cell
-for that Enter only; the next Enter asks again. Alt-Enter always inserts a newline. Shift-Tab
-shows the kernel's inspection of the name at the cursor.
+for that Enter only; the next Enter asks again. Ctrl-C and Ctrl-D are never held: while Enter
+waits they stop the wait at once (Ctrl-C drops the line, Ctrl-D leaves). A prompt that ends while
+Enter waits (it stepped aside) hands that Enter and the keys held after it to the next prompt.
+Alt-Enter always inserts a newline. Shift-Tab shows the kernel's inspection of the name at the cursor.
 """
 
 from __future__ import annotations
 
+import asyncio
 import codeop
 import warnings
 from typing import Awaitable, Callable
 
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.filters import Condition, completion_is_selected, emacs_mode, has_completions, vi_navigation_mode
+from prompt_toolkit.input.typeahead import store_typeahead
 from prompt_toolkit.key_binding import KeyBindings, KeyPress
 from prompt_toolkit.keys import Keys
 
@@ -83,6 +87,7 @@ class Enter:
         self.kernel_verdict = kernel_verdict
         self.waiting = False
         self.held: list[KeyPress] = []
+        self._asking: asyncio.Task | None = None
 
     def press(self, event) -> None:
         buf = event.current_buffer
@@ -99,14 +104,18 @@ class Enter:
                 buf.insert_text("\n" + python_indent(text))
             else:
                 self.waiting = True
-                event.app.create_background_task(self._ask(event, text))
+                self._asking = event.app.create_background_task(self._ask(event, text))
 
     async def _ask(self, event, text: str) -> None:
         try:
             status, indent = await self.kernel_verdict(text)
         finally:
             self.waiting = False
+            self._asking = None
         held, self.held = self.held, []
+        if event.app.is_done:  # the prompt ended meanwhile (stepped aside): the next one has the Enter
+            store_typeahead(event.app.input, [KeyPress(Keys.ControlM, "\r"), *held])
+            return
         keys = event.app.key_processor
         keys.feed_multiple(held, first=True)  # typed after this Enter: they come after it
         if status == "incomplete":
@@ -114,6 +123,12 @@ class Enter:
             keys.process_keys()
         else:
             event.current_buffer.validate_and_handle()  # what is left in the queue goes to the next prompt
+
+    def stop(self) -> None:
+        """Stop waiting for the verdict (Ctrl-C or Ctrl-D while Enter waits); held keys are dropped."""
+        if self._asking is not None:
+            self._asking.cancel()
+        self.waiting, self._asking, self.held = False, None, []
 
     def hold(self, event) -> None:
         for press in event.key_sequence:
@@ -135,6 +150,14 @@ def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, in
 
     kb.add("enter", filter=~(has_completions & completion_is_selected) & ~waiting)(enter.press)
     kb.add(Keys.Any, filter=waiting, eager=True)(enter.hold)  # wins over every other binding meanwhile
+
+    @kb.add("c-c", filter=waiting, eager=True)  # (added after Keys.Any: these win over it)
+    @kb.add("c-d", filter=waiting, eager=True)
+    def _(event):
+        enter.stop()
+        if event.app.is_running and not event.app.is_done:
+            leave = event.key_sequence[0].key == Keys.ControlD
+            event.app.exit(exception=EOFError() if leave else KeyboardInterrupt(), style="class:aborting")
 
     @kb.add("escape", "enter")
     def _(event):
