@@ -6,7 +6,8 @@ key typed until the answer comes is held, then replayed after it, in order: each
 as if the answer had come at once, typeahead is never merged into the line, and keys after an
 Enter that runs the cell go to the next prompt. A kernel slower than the timeout runs the cell
 for that Enter only; the next Enter asks again. Alt-Enter always inserts a newline. Shift-Tab
-shows the kernel's inspection of the name at the cursor.
+shows the kernel's inspection of the name at the cursor. In a Ctrl-R search these keys are the
+search's (:mod:`repl.ui.histsearch`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from typing import Awaitable, Callable
 
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.filters import Condition, completion_is_selected, emacs_mode, has_completions, vi_navigation_mode
-from prompt_toolkit.key_binding import KeyBindings, KeyPress
+from prompt_toolkit.key_binding import KeyBindings, KeyBindingsBase, KeyPress, merge_key_bindings
 from prompt_toolkit.keys import Keys
+
+from repl.ui import histsearch
+from repl.ui.histsearch import at_the_line
 
 IS_COMPLETE_TIMEOUT = 0.5
 INSPECT_TIMEOUT = 3.0
@@ -99,9 +103,9 @@ class Enter:
                 buf.insert_text("\n" + python_indent(text))
             else:
                 self.waiting = True
-                event.app.create_background_task(self._ask(event, text))
+                event.app.create_background_task(self._ask(event, buf, text))
 
-    async def _ask(self, event, text: str) -> None:
+    async def _ask(self, event, buf: Buffer, text: str) -> None:
         try:
             status, indent = await self.kernel_verdict(text)
         finally:
@@ -110,10 +114,10 @@ class Enter:
         keys = event.app.key_processor
         keys.feed_multiple(held, first=True)  # typed after this Enter: they come after it
         if status == "incomplete":
-            event.current_buffer.insert_text("\n" + indent)
+            buf.insert_text("\n" + indent)
             keys.process_keys()
         else:
-            event.current_buffer.validate_and_handle()  # what is left in the queue goes to the next prompt
+            buf.validate_and_handle()  # what is left in the queue goes to the next prompt
 
     def hold(self, event) -> None:
         for press in event.key_sequence:
@@ -124,19 +128,20 @@ class Enter:
 
 
 def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, inspect: Inspect,
-                  edit: Callable[[Buffer], Awaitable[None]], late_ctrl_c: Callable[[], None]) -> KeyBindings:
+                  edit: Callable[[Buffer], Awaitable[None]], late_ctrl_c: Callable[[], None]) -> KeyBindingsBase:
     kb = KeyBindings()
     enter = Enter(quick_verdict, kernel_verdict)
     waiting = Condition(lambda: enter.waiting)
 
-    @kb.add("enter", filter=has_completions & completion_is_selected & ~waiting)
+    @kb.add("enter", filter=has_completions & completion_is_selected & ~waiting & at_the_line)
     def _(event):
         event.current_buffer.complete_state = None  # take the highlighted completion
 
-    kb.add("enter", filter=~(has_completions & completion_is_selected) & ~waiting)(enter.press)
+    # (in a Ctrl-R search, Enter is the search's: it accepts the match)
+    kb.add("enter", filter=~(has_completions & completion_is_selected) & ~waiting & at_the_line)(enter.press)
     kb.add(Keys.Any, filter=waiting, eager=True)(enter.hold)  # wins over every other binding meanwhile
 
-    @kb.add("escape", "enter")
+    @kb.add("escape", "enter", filter=at_the_line)
     def _(event):
         event.current_buffer.insert_text("\n")
 
@@ -148,14 +153,14 @@ def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, in
         else:
             late_ctrl_c()  # read with the Enter that ended the prompt: meant for the cell it sent
 
-    @kb.add("s-tab")
+    @kb.add("s-tab", filter=at_the_line)
     async def _(event):
         doc = event.current_buffer.document
         await inspect(doc.text, doc.cursor_position)
 
-    @kb.add("c-x", "c-e", filter=emacs_mode)
-    @kb.add("v", filter=vi_navigation_mode)
+    @kb.add("c-x", "c-e", filter=emacs_mode & at_the_line)
+    @kb.add("v", filter=vi_navigation_mode & at_the_line)
     async def _(event):
         await edit(event.current_buffer)  # the cell in $VISUAL / $EDITOR
 
-    return kb
+    return merge_key_bindings([kb, histsearch.bindings()])
