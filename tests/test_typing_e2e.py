@@ -217,3 +217,63 @@ def test_a_large_paste_as_keystrokes_is_quick_and_bounded(term):
     peak = int(next(line for line in status if line.startswith("VmHWM")).split()[1])
     print(f"1 MB typed as keystrokes: result after {took:.2f} s, peak RSS {peak // 1024} MiB")
     assert took < 20 and peak < 250 * 1024  # speed is measured in bench/paste.py; this guards a hang
+
+
+def _searching(t) -> bool:
+    return "I-search backward:" in t.text()
+
+
+def _line(t) -> str:
+    """The prompt's line as shown last (a line cleared by Ctrl-C stays above, as typed)."""
+    return [line for line in t.text().splitlines() if line.startswith("In [")][-1]
+
+
+def test_ctrl_r_enter_accepts_the_match(term):
+    t = term()
+    t.wait_prompt(1)
+    t.type("found = (40 +\r")
+    t.wait_for("...:")
+    t.type("2)\r")
+    t.wait_prompt(2)
+    t.enter("other = 1")
+    t.wait_prompt(3)
+    # complete Python, incomplete Python (was a newline in the search), not Python (asks the kernel)
+    for search in ("found", "found = (40", "found ="):
+        t.ctrl("r")
+        t.wait_for(_searching)
+        t.type(search)
+        t.wait_for("I-search backward: " + search)
+        t.type("\r")  # accepts the match into the prompt, and leaves the search
+        t.wait_for(lambda t: _line(t) == "In [3]: found = (40 +" and not _searching(t))
+        t.ctrl("c")  # the line is the prompt's: Ctrl-C clears it
+        t.wait_for(lambda t: _line(t) == "In [3]:")
+    t.ctrl("r")
+    t.type("found")
+    t.wait_for("I-search backward: found")
+    t.type("\r")
+    t.wait_for(lambda t: _line(t) == "In [3]: found = (40 +" and not _searching(t))
+    t.type("\r")  # a second Enter runs it (the cursor is at its end, not inside the cell)
+    t.wait_prompt(4)
+    t.enter("found")
+    t.wait_for("Out[4]: 42")
+
+
+def test_a_prompt_ended_while_searching_starts_at_its_line(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("kept = 7")
+    t.wait_prompt(2)
+    t.ctrl("r")
+    t.type("kep")
+    t.wait_for("I-search backward: kep")
+    t.ctrl("c")  # clears the line and ends the search with it
+    t.wait_for(lambda t: not _searching(t))
+    t.enter("kept * 6")  # typed into the prompt, not into a search that is no longer shown
+    t.wait_for("Out[2]: 42")
+    t.ctrl("r")
+    t.type("kept *")
+    t.wait_for("I-search backward: kept *")
+    t.ctrl("g")  # gives up the search: the line as it was
+    t.wait_for(lambda t: not _searching(t))
+    t.ctrl("d")  # and Ctrl-D still exits
+    assert t.wait_exit() == 0

@@ -19,6 +19,7 @@ from repl import errors
 from repl.protocol import dap
 from repl.ui import render
 from repl.ui.debugwords import HELP, dbg_line
+from repl.ui.histsearch import start_at_the_line
 from repl.ui.lexer import pygments_lexer_for
 from repl.ui import sanitize
 
@@ -123,6 +124,7 @@ class DebugPrompt:
         session: PromptSession = PromptSession(history=self.history, completer=DebugCompleter(dbg),
                                                complete_while_typing=False, bottom_toolbar=self.toolbar,
                                                enable_suspend=True)
+        start_at_the_line(session)  # (a Ctrl-C while searching ends the search with the line)
         self._showing = (kernel, session)
         try:
             await self._loop(kernel, stop, session, ask)

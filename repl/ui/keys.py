@@ -9,6 +9,7 @@ for that Enter only; the next Enter asks again. Ctrl-C and Ctrl-D are never held
 waits they stop the wait at once (Ctrl-C drops the line, Ctrl-D leaves). A prompt that ends while
 Enter waits (it stepped aside) hands that Enter and the keys held after it to the next prompt.
 Alt-Enter always inserts a newline. Shift-Tab shows the kernel's inspection of the name at the cursor.
+In a Ctrl-R search these keys are the search's (:mod:`repl.ui.histsearch`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from typing import Awaitable, Callable
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.filters import Condition, completion_is_selected, emacs_mode, has_completions, vi_navigation_mode
 from prompt_toolkit.input.typeahead import store_typeahead
-from prompt_toolkit.key_binding import KeyBindings, KeyPress
+from prompt_toolkit.key_binding import KeyBindings, KeyBindingsBase, KeyPress, merge_key_bindings
 from prompt_toolkit.keys import Keys
+
+from repl.ui import histsearch
+from repl.ui.histsearch import at_the_line
 
 IS_COMPLETE_TIMEOUT = 0.5
 INSPECT_TIMEOUT = 3.0
@@ -104,9 +108,9 @@ class Enter:
                 buf.insert_text("\n" + python_indent(text))
             else:
                 self.waiting = True
-                self._asking = event.app.create_background_task(self._ask(event, text))
+                self._asking = event.app.create_background_task(self._ask(event, buf, text))
 
-    async def _ask(self, event, text: str) -> None:
+    async def _ask(self, event, buf: Buffer, text: str) -> None:
         try:
             status, indent = await self.kernel_verdict(text)
         finally:
@@ -119,10 +123,10 @@ class Enter:
         keys = event.app.key_processor
         keys.feed_multiple(held, first=True)  # typed after this Enter: they come after it
         if status == "incomplete":
-            event.current_buffer.insert_text("\n" + indent)
+            buf.insert_text("\n" + indent)
             keys.process_keys()
         else:
-            event.current_buffer.validate_and_handle()  # what is left in the queue goes to the next prompt
+            buf.validate_and_handle()  # what is left in the queue goes to the next prompt
 
     def stop(self) -> None:
         """Stop waiting for the verdict (Ctrl-C or Ctrl-D while Enter waits); held keys are dropped."""
@@ -139,16 +143,17 @@ class Enter:
 
 
 def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, inspect: Inspect,
-                  edit: Callable[[Buffer], Awaitable[None]], late_ctrl_c: Callable[[], None]) -> KeyBindings:
+                  edit: Callable[[Buffer], Awaitable[None]], late_ctrl_c: Callable[[], None]) -> KeyBindingsBase:
     kb = KeyBindings()
     enter = Enter(quick_verdict, kernel_verdict)
     waiting = Condition(lambda: enter.waiting)
 
-    @kb.add("enter", filter=has_completions & completion_is_selected & ~waiting)
+    @kb.add("enter", filter=has_completions & completion_is_selected & ~waiting & at_the_line)
     def _(event):
         event.current_buffer.complete_state = None  # take the highlighted completion
 
-    kb.add("enter", filter=~(has_completions & completion_is_selected) & ~waiting)(enter.press)
+    # (in a Ctrl-R search, Enter is the search's: it accepts the match)
+    kb.add("enter", filter=~(has_completions & completion_is_selected) & ~waiting & at_the_line)(enter.press)
     kb.add(Keys.Any, filter=waiting, eager=True)(enter.hold)  # wins over every other binding meanwhile
 
     @kb.add("c-c", filter=waiting, eager=True)  # (added after Keys.Any: these win over it)
@@ -159,7 +164,7 @@ def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, in
             leave = event.key_sequence[0].key == Keys.ControlD
             event.app.exit(exception=EOFError() if leave else KeyboardInterrupt(), style="class:aborting")
 
-    @kb.add("escape", "enter")
+    @kb.add("escape", "enter", filter=at_the_line)
     def _(event):
         event.current_buffer.insert_text("\n")
 
@@ -171,14 +176,14 @@ def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, in
         else:
             late_ctrl_c()  # read with the Enter that ended the prompt: meant for the cell it sent
 
-    @kb.add("s-tab")
+    @kb.add("s-tab", filter=at_the_line)
     async def _(event):
         doc = event.current_buffer.document
         await inspect(doc.text, doc.cursor_position)
 
-    @kb.add("c-x", "c-e", filter=emacs_mode)
-    @kb.add("v", filter=vi_navigation_mode)
+    @kb.add("c-x", "c-e", filter=emacs_mode & at_the_line)
+    @kb.add("v", filter=vi_navigation_mode & at_the_line)
     async def _(event):
         await edit(event.current_buffer)  # the cell in $VISUAL / $EDITOR
 
-    return kb
+    return merge_key_bindings([kb, histsearch.bindings()])

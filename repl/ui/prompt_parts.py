@@ -21,6 +21,7 @@ from repl.ui.asking import Asking
 from repl.ui.elide import ElideLongLines
 from repl.ui.completion import ReplCompleter
 from repl.ui.fastinput import FastInput
+from repl.ui.histsearch import start_at_the_line
 from repl.ui.keys import make_bindings
 from repl.ui.lexer import pygments_lexer_for
 from repl.ui.sanitize import label
@@ -70,7 +71,7 @@ class PromptParts:
             color_depth=None if self.style.color else ColorDepth.MONOCHROME,
         )
         self.app = session.app
-        return session
+        return start_at_the_line(session)
 
     async def edit(self, buffer: Buffer) -> None:
         """Ctrl-X Ctrl-E / vi ``v``: the cell in the user's editor; back in the prompt, ready to run."""

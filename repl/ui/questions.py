@@ -22,6 +22,7 @@ from repl.protocol import session as s
 from repl.ui.cellinput import CellInput
 from repl.ui.console import Console
 from repl.ui.sanitize import label
+from repl.ui.histsearch import start_at_the_line
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.kernel import Kernel
@@ -132,6 +133,7 @@ class Questions:
     async def _input(self, kernel: Kernel, ev: s.InputRequest) -> None:
         # Answers share a history (pdb's commands come back with Up); a password is never kept.
         session: PromptSession = PromptSession(enable_suspend=True, history=None if ev.password else self._answers)
+        start_at_the_line(session)
         question = label(ev.prompt if self.is_foreground(ev.request) else f"[{kernel.label}] {ev.prompt}")
         try:
             value = await self._prompt(session, question, ev.password)
