@@ -131,3 +131,21 @@ def test_an_attached_repl_learns_the_widgets_made_before_it_came(term):
     b.enter("display(p)")  # the model's state came by comm_info + request_state, not from this display
     b.wait_for(lambda t: any(line.startswith("shared |" + "█" * 10) for line in t.text().splitlines()))
     assert "IntProgress(" not in b.text()
+
+
+def test_clear_output_inside_an_output_widget_clears_only_that_widget(term):
+    t = term()
+    t.wait_prompt(1)
+    paste(t, "import ipywidgets as w\nprint('above' + ' the widget')\nouter = w.Output(); inner = w.Output()\n"
+             "display(outer)\nwith outer:\n    print('outer' + ' one')\n    display(inner)\n"
+             "    with inner:\n        print('inner' + ' one')\n        inner.clear_output()\n"
+             "        print('inner' + ' two')\n    print('outer' + ' two')\n")
+    t.wait_prompt(2, timeout=60)
+    text = t.text()
+    assert "above the widget" in text and "outer one" in text and "outer two" in text, text
+    assert "inner two" in text and "inner one" not in text, text
+    t.enter("outer.clear_output(); print('after' + ' clear')")
+    t.wait_for("after clear")
+    t.wait_prompt(3)
+    assert "above the widget" in t.text(), t.text()
+
