@@ -149,3 +149,41 @@ def test_clear_output_inside_an_output_widget_clears_only_that_widget(term):
     t.wait_prompt(3)
     assert "above the widget" in t.text(), t.text()
 
+
+def test_a_widget_changed_from_a_thread_between_cells_is_redrawn_in_place(term):
+    t = term()
+    t.wait_prompt(1)
+    paste(t, "import ipywidgets as w, threading, time\np = w.IntProgress(max=4, description='bg')\ndisplay(p)\n"
+             "def run():\n    time.sleep(1.5)\n    for i in range(5):\n        p.value = i\n        time.sleep(0.1)\n"
+             "    p.description = 'done'\n"
+             "threading.Thread(target=run).start()\n")
+    t.wait_prompt(2, timeout=60)
+    t.type("40 +")  # typed while the thread draws: the prompt's line must survive the redraws
+    t.wait_for(lambda t: any(line.startswith("done |" + "█" * 40) for line in t.text().splitlines()))
+    t.wait_for("In [2]: 40 +")
+    lines = t.text().splitlines()
+    assert not [line for line in lines if line.startswith("bg ")], t.text()
+    assert sum(line.startswith("done |") for line in lines) == 1, t.text()
+    t.enter(" 2")
+    t.wait_for("Out[2]: 42")
+    t.wait_prompt(3)
+    assert sum(line.startswith("done |") for line in t.text().splitlines()) == 1, t.text()
+
+
+def test_a_tqdm_auto_bar_interrupted_by_ctrl_c_is_drawn_once(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("from tqdm.auto import tqdm; import time")
+    t.wait_prompt(2, timeout=60)
+    t.enter("for i in tqdm(range(1000), desc='slow'): time.sleep(0.05)")
+    t.wait_for(lambda t: any(line.startswith("slow:") and "/1000" in line for line in t.text().splitlines()))
+    t.ctrl("c")
+    t.wait_for("KeyboardInterrupt")
+    t.wait_prompt(3)
+    bars = [line for line in t.plain().splitlines() if line.startswith("slow:")]
+    text = t.text()
+    assert sum(line.startswith("slow:") for line in text.splitlines()) == 1, text
+    assert text.index("slow:") < text.index("KeyboardInterrupt"), text
+    assert bars, t.plain()
+    y = next(y for y, line in enumerate(t.screen.display) if line.startswith("slow:"))
+    assert any(c.fg == "red" for c in t.screen.buffer[y].values()), "redrawn in place, in tqdm's danger colour"
