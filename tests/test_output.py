@@ -80,3 +80,25 @@ def test_a_dumb_terminal_gets_no_escape_sequences():
     v.show("k", s.Stream(REQ, False, "stdout", "\x1b[31mred\x1b[0m plain\n"))
     v.show("k", s.ErrorOutput(REQ, False, "E", "x", ["\x1b[31mTraceback\x1b[0m"]))
     assert out.getvalue() == "red plain\nTraceback\n"
+
+
+def test_a_widget_is_rewritten_where_it_is_when_it_keeps_its_rows():
+    v, out = view()
+    v.begin_cell()
+    v.place("w", "bar 10%\nline two")
+    v.show("k", s.Stream(REQ, False, "stdout", "Traceback\n"))
+    assert v.replace("w", "bar 99%\nline 2")  # same rows: over the old ones, the cursor back after
+    assert out.getvalue().endswith("Traceback\n\x1b7\x1b[3A\r\x1b[2Kbar 99%\n\r\x1b[2Kline 2\n\x1b8")
+    assert not v.replace("w", "one row now")  # fewer rows: not in place (drawn anew when the cell ends)
+    assert not v.replace("w", "x" * 200 + "\nwraps")  # a wrapped line takes more rows
+
+
+def test_a_widget_just_above_the_blank_line_between_cells_is_redrawn_with_it():
+    v, out = view()
+    v.begin_cell()
+    v.place("w", "bar 10%")
+    v.between_cells()
+    assert v.replace("w", "bar 50%\nand more")
+    assert out.getvalue() == "bar 10%\n\n\x1b[2A\r\x1b[Jbar 50%\nand more\n\n"
+    assert v.replace("w", "bar 90%")
+    assert out.getvalue().endswith("\x1b[3A\r\x1b[Jbar 90%\n\n")

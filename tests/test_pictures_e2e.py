@@ -131,3 +131,59 @@ def test_an_attached_repl_learns_the_widgets_made_before_it_came(term):
     b.enter("display(p)")  # the model's state came by comm_info + request_state, not from this display
     b.wait_for(lambda t: any(line.startswith("shared |" + "█" * 10) for line in t.text().splitlines()))
     assert "IntProgress(" not in b.text()
+
+
+def test_clear_output_inside_an_output_widget_clears_only_that_widget(term):
+    t = term()
+    t.wait_prompt(1)
+    paste(t, "import ipywidgets as w\nprint('above' + ' the widget')\nouter = w.Output(); inner = w.Output()\n"
+             "display(outer)\nwith outer:\n    print('outer' + ' one')\n    display(inner)\n"
+             "    with inner:\n        print('inner' + ' one')\n        inner.clear_output()\n"
+             "        print('inner' + ' two')\n    print('outer' + ' two')\n")
+    t.wait_prompt(2, timeout=60)
+    text = t.text()
+    assert "above the widget" in text and "outer one" in text and "outer two" in text, text
+    assert "inner two" in text and "inner one" not in text, text
+    t.enter("outer.clear_output(); print('after' + ' clear')")
+    t.wait_for("after clear")
+    t.wait_prompt(3)
+    assert "above the widget" in t.text(), t.text()
+
+
+def test_a_widget_changed_from_a_thread_between_cells_is_redrawn_in_place(term):
+    t = term()
+    t.wait_prompt(1)
+    paste(t, "import ipywidgets as w, threading, time\np = w.IntProgress(max=4, description='bg')\ndisplay(p)\n"
+             "def run():\n    time.sleep(1.5)\n    for i in range(5):\n        p.value = i\n        time.sleep(0.1)\n"
+             "    p.description = 'done'\n"
+             "threading.Thread(target=run).start()\n")
+    t.wait_prompt(2, timeout=60)
+    t.type("40 +")  # typed while the thread draws: the prompt's line must survive the redraws
+    t.wait_for(lambda t: any(line.startswith("done |" + "█" * 40) for line in t.text().splitlines()))
+    t.wait_for("In [2]: 40 +")
+    lines = t.text().splitlines()
+    assert not [line for line in lines if line.startswith("bg ")], t.text()
+    assert sum(line.startswith("done |") for line in lines) == 1, t.text()
+    t.enter(" 2")
+    t.wait_for("Out[2]: 42")
+    t.wait_prompt(3)
+    assert sum(line.startswith("done |") for line in t.text().splitlines()) == 1, t.text()
+
+
+def test_a_tqdm_auto_bar_interrupted_by_ctrl_c_is_drawn_once(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("from tqdm.auto import tqdm; import time")
+    t.wait_prompt(2, timeout=60)
+    t.enter("for i in tqdm(range(1000), desc='slow'): time.sleep(0.05)")
+    t.wait_for(lambda t: any(line.startswith("slow:") and "/1000" in line for line in t.text().splitlines()))
+    t.ctrl("c")
+    t.wait_for("KeyboardInterrupt")
+    t.wait_prompt(3)
+    bars = [line for line in t.plain().splitlines() if line.startswith("slow:")]
+    text = t.text()
+    assert sum(line.startswith("slow:") for line in text.splitlines()) == 1, text
+    assert text.index("slow:") < text.index("KeyboardInterrupt"), text
+    assert bars, t.plain()
+    y = next(y for y, line in enumerate(t.screen.display) if line.startswith("slow:"))
+    assert any(c.fg == "red" for c in t.screen.buffer[y].values()), "redrawn in place, in tqdm's danger colour"

@@ -138,3 +138,22 @@ def test_placeholders_say_the_type_and_write_no_file_unless_asked():
         ("out", "[image/svg+xml output: this terminal cannot draw it]\n")]
     pdf = {"application/pdf": "JVBER", "text/plain": "<Figure size 640x480 with 1 Axes>"}
     assert mime.pieces(pdf, 80, True, images.Drawing("blocks")) == [("out", "<Figure size 640x480 with 1 Axes>\n")]
+
+
+def test_nested_output_widgets_capture_innermost_first_and_draw_each_other():
+    c = Comms()
+    opened(c, "a", "OutputModel", msg_id="", outputs=[])
+    opened(c, "b", "OutputModel", msg_id="", outputs=[])
+    update(c, "a", msg_id="cell")
+    update(c, "b", msg_id="cell")  # `with b:` inside `with a:`
+    assert c.capturing("cell") is c.models["b"]
+    update(c, "b", msg_id="")  # b lets go: a captures again
+    assert c.capturing("cell") is c.models["a"]
+    update(c, "a", msg_id="")
+    assert c.capturing("cell") is None
+    view = {"application/vnd.jupyter.widget-view+json": {"model_id": "b"}, "text/plain": "Output()"}
+    update(c, "a", outputs=[{"output_type": "stream", "name": "stdout", "text": "a1\n"},
+                            {"output_type": "display_data", "data": view, "metadata": {}}])
+    update(c, "b", outputs=[{"output_type": "stream", "name": "stdout", "text": "b1\n"}])
+    assert c.holders("b", ["a"]) == ["a"]  # a change to b redraws a
+    assert Drawer(c, 80, color=False).draw("a") == "a1\nb1"

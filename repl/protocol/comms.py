@@ -17,12 +17,14 @@ from repl.protocol import messages as m
 
 WIDGET_TARGET = "jupyter.widget"
 REF = "IPY_MODEL_"
+VIEW = "application/vnd.jupyter.widget-view+json"  # the mime type a widget is displayed with
 
 
 @dataclass
 class Model:
     comm_id: str
     state: dict = field(default_factory=dict)
+    clear_on_next: bool = False  # an Output widget's ``clear_output(wait=True)``: at its next output
 
     @property
     def name(self) -> str:
@@ -36,7 +38,19 @@ class Model:
             for item in value if isinstance(value, list) else [value]:
                 if isinstance(item, str) and item.startswith(REF):
                     out.append(item[len(REF):])
+        outputs = self.state.get("outputs") if self.name == "OutputModel" else None
+        for output in outputs if isinstance(outputs, list) else []:
+            shown = displayed(output.get("data") if isinstance(output, dict) else None)
+            if shown:
+                out.append(shown)  # a widget displayed inside an Output widget (``with out:``)
         return out
+
+
+def displayed(data: object) -> str | None:
+    """The model id a mime bundle displays (``application/vnd.jupyter.widget-view+json``), if any."""
+    view = data.get(VIEW) if isinstance(data, dict) else None
+    model_id = view.get("model_id") if isinstance(view, dict) else None
+    return model_id if isinstance(model_id, str) and model_id else None
 
 
 @dataclass(frozen=True)
@@ -80,16 +94,20 @@ def _place_buffers(state: dict, paths: Any, buffers: list) -> None:
 class Comms:
     models: dict[str, Model] = field(default_factory=dict)
     others: set[str] = field(default_factory=set)  # open comms of other targets (not drawn)
-    _capture: dict[str, str] = field(default_factory=dict)  # msg_id -> the Output widget capturing it
+    # msg_id -> the Output widgets capturing it, innermost last (``with a:`` then ``with b:``
+    # inside it: b captures until it lets go, then a again, as in JupyterLab)
+    _capture: dict[str, list[str]] = field(default_factory=dict)
 
     def _index(self, model: Model) -> None:
         """Keep the Output widgets' ``msg_id`` findable at once: every output event asks."""
-        for mid, cid in list(self._capture.items()):
-            if cid == model.comm_id:
-                del self._capture[mid]
+        for mid, stack in list(self._capture.items()):
+            if model.comm_id in stack:
+                stack.remove(model.comm_id)
+                if not stack:
+                    del self._capture[mid]
         msg_id = model.state.get("msg_id")
         if model.name == "OutputModel" and isinstance(msg_id, str) and msg_id:
-            self._capture[msg_id] = model.comm_id
+            self._capture.setdefault(msg_id, []).append(model.comm_id)
 
     def receive(self, kind: str, content: Any, buffers: list | None = None) -> CommChange | None:
         comm_id = m.field(content, "comm_id", str, "")
@@ -153,8 +171,8 @@ class Comms:
 
     def capturing(self, msg_id: str) -> Model | None:
         """The Output widget that captures what the request ``msg_id`` prints (``with out:``)."""
-        cid = self._capture.get(msg_id) if msg_id else None
-        return self.models.get(cid) if cid is not None else None
+        stack = self._capture.get(msg_id) if msg_id else None
+        return self.models.get(stack[-1]) if stack else None
 
     def reset(self) -> None:
         """The kernel is gone: so are its comms."""

@@ -351,7 +351,7 @@ class App:
                 self.view.dim(line)
             self._next_input = self.view.payloads(fg.cell.request) or self._next_input
         self.console.ensure_newline()
-        self.console.write("out", "\n")  # a blank line between cells, as in jupyter console
+        self.view.between_cells()
         edit = fg.cell.edit_asked if fg is not None else None
         if edit is not None:
             return await self._edit_magic(kernel, *edit)

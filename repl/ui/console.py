@@ -57,13 +57,23 @@ class Console:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.at_line_start = True
-        self.app: Application | None = None  # the prompt's application while it is showing
+        self._app: Application | None = None  # the prompt's application while it is showing
         self.batch_delay = batch_delay
         self._pending: deque[tuple[str, str]] = deque()  # taken from the front a piece at a time
         self._shown: list[Callable[[], None]] = []  # to call once the pending text is out
         self._scheduled = False
         self.rows = 0  # rows moved down by direct writes: lets us erase recent output
         self.redrawable = True  # False once output went above a prompt (positions unknown)
+
+    @property
+    def app(self) -> Application | None:
+        return self._app
+
+    @app.setter
+    def app(self, app: Application | None) -> None:
+        if app is None and self._app is not None:
+            self.redrawable = False  # the prompt's lines stay on screen, uncounted: positions unknown
+        self._app = app
 
     def _file(self, stream: str) -> TextIO:
         return self.err if stream == "err" else self.out
@@ -89,21 +99,90 @@ class Console:
         self.flush_pending()
         return self.rows, self.at_line_start
 
-    def erase_to(self, mark: tuple[int, bool]) -> bool:
-        """Erase everything written since ``mark`` if it is all still on screen; True if done."""
+    def _up_to(self, mark: tuple[int, bool]) -> int | None:
+        """Rows back up to ``mark``, if what was written since is all still on screen."""
         rows, at_start = mark
         up = self.rows - rows
-        if not self.redrawable or (self.app is not None and self.app.is_running) or not self.out.isatty():
+        if not self.redrawable or not self.out.isatty() or not at_start:  # (mid-line: column unknown)
+            return None
+        return up if 0 <= up < terminal_size()[1] - 1 else None
+
+    def erase_to(self, mark: tuple[int, bool]) -> bool:
+        """Erase everything written since ``mark`` if it is all still on screen; True if done."""
+        up = self._up_to(mark)
+        if up is None or (self.app is not None and self.app.is_running):
             return False
-        if up >= terminal_size()[1] - 1 or up < 0:
-            return False
-        seq = (f"\x1b[{up}A" if up else "") + "\r\x1b[J"
-        if not at_start:
-            return False  # the mark was mid-line: cannot know the column to return to
-        self.out.write(seq)
+        self.out.write((f"\x1b[{up}A" if up else "") + "\r\x1b[J")
         self.out.flush()
-        self.rows = rows
+        self.rows = mark[0]
         self.at_line_start = True
+        return True
+
+    def rewrite(self, mark: tuple[int, bool], pieces: list[tuple[str, str]]) -> bool:
+        """Write ``pieces`` in place of everything written since ``mark``, if it is all still on
+        screen; True if done. While a prompt shows (a widget changed between cells) it is erased,
+        the text rewritten above it, and the prompt drawn again below, as :meth:`_print_above`
+        does: never drawn over."""
+        app = self.app
+        if app is None or not app.is_running:
+            if not self.erase_to(mark):
+                return False
+            for stream, text in pieces:
+                self.write(stream, text)
+            return True
+        renderer = app.renderer
+        below = getattr(renderer, "_min_available_height", None)
+        up = self._up_to(mark)
+        if up is None or self._pending or not isinstance(below, int) or below <= 0 \
+                or getattr(app, "_running_in_terminal", True) or not self.at_line_start:
+            return False
+        before = self.rows
+        renderer.erase(leave_alternate_screen=False)  # the cursor is where the prompt began
+        self.out.write((f"\x1b[{up}A" if up else "") + "\r\x1b[J")
+        self.out.flush()
+        self.rows = mark[0]
+        columns = terminal_size()[0]
+        for stream, text in pieces:
+            f = self._file(stream)
+            f.write(text)
+            f.flush()
+            self.rows += display_rows(text, columns)
+        if pieces and not pieces[-1][1].endswith("\n"):
+            self.out.write("\n")  # the prompt is drawn again below: finish the line
+            self.rows += 1
+        self.out.flush()
+        self.at_line_start = True
+        renderer._min_available_height = max(below - (self.rows - before), 1)
+        app.invalidate()
+        return True
+
+    def overwrite(self, start: tuple[int, bool], end: int, text: str) -> bool:
+        """Write ``text`` over the rows from ``start`` to ``end`` (output came after them) if they
+        are all still on screen and ``text`` takes exactly as many rows: a widget's bar changing
+        colour above a traceback is redrawn where it is. The cursor goes back where it was; a
+        prompt showing is erased first and drawn again. True if done."""
+        app = self.app
+        running = app is not None and app.is_running
+        up = self._up_to(start)
+        rows = end - start[0]
+        columns = terminal_size()[0]
+        if up is None or rows <= 0 or end > self.rows or self._pending or not text.endswith("\n"):
+            return False
+        if text.count("\n") != rows or display_rows(text, columns) != rows:
+            return False  # it would wrap, or take more or fewer rows: not in place
+        if running:
+            assert app is not None
+            below = getattr(app.renderer, "_min_available_height", None)
+            if not isinstance(below, int) or below <= 0 or getattr(app, "_running_in_terminal", True) \
+                    or not self.at_line_start:
+                return False
+            app.renderer.erase(leave_alternate_screen=False)
+        lines = "".join("\r\x1b[2K" + line + "\n" for line in text[:-1].split("\n"))
+        self.out.write("\x1b7" + f"\x1b[{up}A" + lines + "\x1b8")  # (DECSC, DECRC: back to the column too)
+        self.out.flush()
+        if running:
+            assert app is not None
+            app.invalidate()
         return True
 
     def line(self, text: str, stream: str = "out") -> None:

@@ -36,12 +36,19 @@ class OutputView:
         self._sanitizers: dict[tuple[str, str], Sanitizer] = {}
         self._displays: dict[str, tuple[tuple[int, bool], int]] = {}
         self._cell_mark: tuple[int, bool] = (0, True)
+        self._gap = -1  # console.rows just after the blank line between cells
 
     def begin_cell(self) -> None:
         """A foreground cell starts: its output may be erased back to here."""
         self.console.redrawable = True
         self._displays.clear()
         self._cell_mark = self.console.mark()
+
+    def between_cells(self) -> None:
+        """The blank line between cells, as in jupyter console. A display just above it is still
+        redrawn in place (with the blank line after it again)."""
+        self.console.write("out", "\n")
+        self._gap = self.console.rows
 
     def clear(self) -> None:
         """clear_output: erase the foreground cell's output, if it is all still on screen."""
@@ -66,8 +73,9 @@ class OutputView:
             return
         display_id = ev.display_id if isinstance(ev, s.DisplayData) else None
         update = isinstance(ev, s.DisplayData) and ev.update
-        if display_id and update and tag is None and self._redraw(display_id, pieces):
-            return  # redrawn in place; otherwise the new value is printed as new output
+        if display_id and update and self._redraw(display_id, pieces):
+            return  # redrawn in place (a cell's display, updated by it or after it); otherwise
+            # the new value is printed as new output
         start = self.console.mark() if display_id and not tag else None
         painted = self.style.paint(render.DIM, tag) if tag else ""
         for stream, text in pieces:
@@ -99,9 +107,11 @@ class OutputView:
         self._displays[key] = (start, self.console.rows)
 
     def replace(self, key: str, text: str) -> bool:
-        """Redraw what ``place`` drew under ``key``, if it is still the latest output on screen."""
+        """Redraw what ``place`` drew under ``key``, if it is still the latest output on screen, or
+        still on screen and the new text takes as many rows (a widget is live: it changes in place,
+        as in JupyterLab; an ``update_display_data`` after other output is printed anew instead)."""
         text = clean(text)
-        return self._redraw(key, [("out", text + "\n" if text and not text.endswith("\n") else text)])
+        return self._redraw(key, [("out", text + "\n" if text and not text.endswith("\n") else text)], anywhere=True)
 
     def payloads(self, req: s.Request) -> str:
         """Show IPython's ``obj?`` pages from an execute_reply; return its ``set_next_input`` text."""
@@ -116,16 +126,19 @@ class OutputView:
                 next_input = p["text"]
         return next_input
 
-    def _redraw(self, display_id: str, pieces: list) -> bool:
+    def _redraw(self, display_id: str, pieces: list, anywhere: bool = False) -> bool:
         where = self._displays.get(display_id)
         if where is None:
             return False
         start, end = where
-        if end != self.console.rows or not self.console.erase_to(start):
+        gap = end + 1 == self.console.rows == self._gap  # only the blank line after the cell came since
+        if end != self.console.rows and not gap and anywhere and len(pieces) == 1 and pieces[0][0] == "out":
+            return self.console.overwrite(start, end, pieces[0][1])  # output came after it: if it fits
+        if (end != self.console.rows and not gap) or not self.console.rewrite(start, pieces + [("out", "\n")] * int(gap)):
             return False
-        for stream, text in pieces:
-            self.console.write(stream, text)
-        self._displays[display_id] = (start, self.console.rows)
+        self._displays[display_id] = (start, self.console.rows - int(gap))
+        if gap:
+            self._gap = self.console.rows  # the blank line, drawn again after it
         return True
 
     def _safe(self, source: str, ev: s.Event, pieces: list) -> list:

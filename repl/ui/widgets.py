@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Callable
 
-from repl.protocol.comms import REF, Comms, Model
+from repl.protocol.comms import REF, Comms, Model, displayed
 from repl.ui import sanitize
 
 BAR_COLORS = {"success": "\x1b[32m", "info": "\x1b[36m", "warning": "\x1b[33m", "danger": "\x1b[31m"}
@@ -66,7 +67,7 @@ class Drawer:
         if name in ("FloatProgressModel", "IntProgressModel"):
             return self._progress(model, max(10, min(40, width - len(self._desc(model)) - 12)))
         if name == "OutputModel":
-            return output_text(model.state.get("outputs"))
+            return output_text(model.state.get("outputs"), lambda kid: self._draw(kid, "", seen, width))
         return self._simple(model) if name in SIMPLE else fallback
 
     @staticmethod
@@ -140,8 +141,9 @@ SIMPLE = {
 }
 
 
-def output_text(outputs: object) -> str:
-    """What an Output widget captured, as text (nbformat output dicts)."""
+def output_text(outputs: object, widget: Callable[[str], str] | None = None) -> str:
+    """What an Output widget captured, as text (nbformat output dicts); ``widget`` draws a widget
+    displayed in it (an Output inside an Output)."""
     if not isinstance(outputs, list):
         return ""
     parts = []
@@ -153,6 +155,11 @@ def output_text(outputs: object) -> str:
             parts.append(str(out.get("text", "")))
         elif kind in ("display_data", "execute_result"):
             data = out.get("data") if isinstance(out.get("data"), dict) else {}
+            kid = displayed(data) if widget is not None else None
+            if kid is not None and widget is not None:
+                drawn = widget(kid)
+                parts.append(drawn + "\n" if drawn else "")
+                continue
             plain = data.get("text/plain", "") if isinstance(data, dict) else ""
             parts.append(("".join(plain) if isinstance(plain, list) else str(plain)) + "\n")
         elif kind == "error":

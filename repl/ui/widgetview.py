@@ -116,11 +116,18 @@ class WidgetView:
 
     def capture(self, kernel: Kernel, ev: s.Event) -> bool:
         """Output that an Output widget captures (``with out:``): kept in it and redrawn in place;
-        True if so. Output the widget cannot show in place is shown where it comes, as usual."""
+        True if so. Output the widget cannot show in place is shown where it comes, as usual.
+        ``clear_output`` there clears that widget's outputs only, never the cell's."""
         req = ev.request
         model = kernel.comms.capturing(req.msg_id) if req is not None else None
-        if model is None or not isinstance(ev, (s.Stream, s.DisplayData, s.ExecuteResult, s.ErrorOutput)):
+        if model is None or not isinstance(ev, (s.Stream, s.DisplayData, s.ExecuteResult, s.ErrorOutput, s.ClearOutput)):
             return False
+        if isinstance(ev, s.ClearOutput):
+            model.clear_on_next = ev.wait
+            if not ev.wait:
+                model.state["outputs"] = []
+                self.changed(kernel, s.CommEvent(None, False, "comm_msg", {"comm_id": model.comm_id}, []))
+            return True  # (not redrawn in place: drawn as it is when the cell ends)
         _append(model, ev)
         if self.changed(kernel, s.CommEvent(None, False, "comm_msg", {"comm_id": model.comm_id}, [])):
             return True
@@ -135,7 +142,8 @@ class WidgetView:
 
 
 def _append(model: Model, ev: s.Event) -> None:
-    outputs = list(model.state.get("outputs") or [])
+    outputs = [] if model.clear_on_next else list(model.state.get("outputs") or [])
+    model.clear_on_next = False
     if isinstance(ev, s.Stream):
         if outputs and outputs[-1].get("output_type") == "stream" and outputs[-1].get("name") == ev.name:
             outputs[-1] = {**outputs[-1], "text": outputs[-1].get("text", "") + ev.text}
