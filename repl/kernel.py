@@ -79,6 +79,7 @@ class Kernel:
         self.same_spec_attached = False  # another attached kernel has the same spec: show the id too
         self.gone = False
         self._conn_state = ChannelState.DISCONNECTED
+        self._up = False  # connect() has returned
         self._ready = asyncio.Event()  # cleared while a restarted kernel has not shown itself yet
         self._ready.set()
         self._live: dict[str, Cell] = {}  # cells not done yet, by msg_id
@@ -130,8 +131,12 @@ class Kernel:
         on control); wait up to ``wait`` seconds for it, then go on: the answer comes when it comes."""
         await self.channel.connect()
         handshake = self._spawn(self._handshake())
-        with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
-            await asyncio.wait_for(asyncio.shield(handshake), wait)
+        gave_up = self._spawn(self.channel.gave_up.wait())
+        await asyncio.wait([handshake, gave_up], timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+        gave_up.cancel()
+        if self.channel.failure is not None and not handshake.done():
+            raise self.channel.failure  # the link does not work at all (a proxy breaking it)
+        self._up = True
 
     async def _handshake(self) -> None:
         asks = [asyncio.ensure_future(self.ask("kernel_info", None, channel=ch)) for ch in ("shell", "control")]
@@ -367,7 +372,14 @@ class Kernel:
         if state == ChannelState.GONE and not self.gone:
             self.gone = True
             self._dispatch(self.session.lose("gone"))
-        self.listener.kernel_state(self, state, before)
+        if self._up or state == ChannelState.GONE:  # (a link that drops while connecting: connect() says how it ends)
+            self.listener.kernel_state(self, state, before)
+        failure = self.channel.failure
+        if state == ChannelState.DISCONNECTED and failure is not None and not self.gone:
+            # said once: by a cell waiting in the foreground, which raises it; while connecting, by connect()
+            if self._up and not any(not (c.background or c.request.silent) for c in self._live.values()):
+                self.listener.kernel_notice(self, str(failure))
+            self._end_all(failure)  # its cells and questions end: nothing more will come for them
 
     async def _mark_gone(self) -> None:
         if self.gone:
