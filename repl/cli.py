@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 _last_signal: list[int] = []
+ONE_SHOT_RECONNECT = 60.0  # s: -c gives up a lost link after this long (or --launch-timeout, if longer)
 
 
 def source_text(data: bytes) -> str:
@@ -221,7 +222,8 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
         front = OneShot()
     ping = settings.ping_interval or None
     options = ChannelOptions(protocol=settings.protocol, open_timeout=settings.launch_timeout, ssl_context=ssl_context,
-                             ping_interval=ping, ping_timeout=(settings.ping_timeout or None) if ping else None)
+                             ping_interval=ping, ping_timeout=(settings.ping_timeout or None) if ping else None,
+                             reconnect_for=None if interactive else max(settings.launch_timeout, ONE_SHOT_RECONNECT))
     try:
         ws_base = urls.ws_base_from(settings.ws_url) if settings.ws_url else None
     except errors.UsageError as exc:

@@ -35,6 +35,7 @@ WATCH_EVERY = 10.0
 GONE_CHECKS = (0.3, 1.0, 3.0)  # after a shutdown_reply: when to ask whether the kernel was deleted
 LEARN_WAIT = 1.0  # a cell sent while we ask for the widgets made before we came waits this long
 RESTART_WAIT = 30.0  # after a restart, cells wait this long for the new kernel to show itself
+START_WATCH_EVERY = 1.0  # while its websocket opens: how often to ask the server whether the kernel died
 
 
 class Listener(Protocol):
@@ -79,6 +80,7 @@ class Kernel:
         self.same_spec_attached = False  # another attached kernel has the same spec: show the id too
         self.gone = False
         self._conn_state = ChannelState.DISCONNECTED
+        self._up = False  # connect() has returned
         self._ready = asyncio.Event()  # cleared while a restarted kernel has not shown itself yet
         self._ready.set()
         self._live: dict[str, Cell] = {}  # cells not done yet, by msg_id
@@ -128,10 +130,50 @@ class Kernel:
     async def connect(self, wait: float = HANDSHAKE_WAIT) -> None:
         """Open the websocket and ask for kernel_info on shell and control (a busy kernel answers
         on control); wait up to ``wait`` seconds for it, then go on: the answer comes when it comes."""
-        await self.channel.connect()
+        await self._open_channel()
         handshake = self._spawn(self._handshake())
-        with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
-            await asyncio.wait_for(asyncio.shield(handshake), wait)
+        gave_up = self._spawn(self.channel.gave_up.wait())
+        await asyncio.wait([handshake, gave_up], timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+        gave_up.cancel()
+        if self.channel.failure is not None and not handshake.done():
+            raise self.channel.failure  # the link does not work at all (a proxy breaking it)
+        self._up = True
+
+    async def _open_channel(self) -> None:
+        """``channel.connect()``, watching the server's model of the kernel meanwhile: the server
+        answers the websocket only once the kernel does (Kernel Gateway waits 60 s), and a kernel
+        that dies as it starts is restarted and then removed from the server, answering nothing."""
+        opening = asyncio.ensure_future(self.channel.connect())
+        watch = asyncio.ensure_future(self._watch_start())
+        try:
+            await asyncio.wait([opening, watch], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watch.cancel()
+            if not opening.done():
+                opening.cancel()
+                with contextlib.suppress(BaseException):
+                    await opening
+        if opening.cancelled() and watch.done() and not watch.cancelled():
+            raise watch.result()
+        opening.result()  # (its error, if it failed)
+
+    async def _watch_start(self) -> errors.ReplError:
+        """Poll the kernel's model until it says the kernel died (then return the error to raise)."""
+        while True:
+            await asyncio.sleep(START_WATCH_EVERY)
+            try:
+                model = await self.rest.kernel(self.id)
+            except errors.NoSuchKernel as exc:
+                if not self.started_here:
+                    return exc
+                break
+            except errors.ReplError:
+                continue
+            if model.execution_state == "dead":
+                break
+        name = self.model.name or "default"
+        return errors.KernelDead(f"kernel {name} {self.id[:8]} died while starting: the server restarted it and "
+                                 f"gave up; check the '{name}' kernelspec (the command it runs)")
 
     async def _handshake(self) -> None:
         asks = [asyncio.ensure_future(self.ask("kernel_info", None, channel=ch)) for ch in ("shell", "control")]
@@ -367,7 +409,14 @@ class Kernel:
         if state == ChannelState.GONE and not self.gone:
             self.gone = True
             self._dispatch(self.session.lose("gone"))
-        self.listener.kernel_state(self, state, before)
+        if self._up or state == ChannelState.GONE:  # (a link that drops while connecting: connect() says how it ends)
+            self.listener.kernel_state(self, state, before)
+        failure = self.channel.failure
+        if state == ChannelState.DISCONNECTED and failure is not None and not self.gone:
+            # said once: by a cell waiting in the foreground, which raises it; while connecting, by connect()
+            if self._up and not any(not (c.background or c.request.silent) for c in self._live.values()):
+                self.listener.kernel_notice(self, str(failure))
+            self._end_all(failure)  # its cells and questions end: nothing more will come for them
 
     async def _mark_gone(self) -> None:
         if self.gone:

@@ -64,6 +64,11 @@ def bash_kernelspec_dir(tmp_path_factory) -> str:
         slow.mkdir(parents=True)
         argv = ["sh", "-c", f"sleep 30; exec {sys.executable} -m ipykernel_launcher -f \"$0\"", "{connection_file}"]
         (slow / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Slow", "language": "python"}))
+    failing = share / "kernels" / "failing"
+    if not failing.exists():  # a kernel whose command fails at once, as a broken kernelspec does
+        failing.mkdir(parents=True)
+        (failing / "kernel.json").write_text(json.dumps({"argv": ["false"], "display_name": "Failing",
+                                                         "language": "python"}))
     gated = share / "kernels" / "gated"
     if not gated.exists():  # a kernel that comes up when a test says so: see the gate fixture
         gated.mkdir(parents=True)

@@ -1,5 +1,7 @@
 """A TCP proxy on loopback whose connections a test can cut, freeze, or slow down (``delay``
-seconds each way, as a server across the country)."""
+seconds each way, as a server across the country), or that breaks websockets the way the PyPI
+port of configurable-http-proxy does (``break_websocket``: the subprotocol answer dropped from
+the 101, binary frames passed on as text)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ import contextlib
 
 
 class CutProxy:
-    def __init__(self, upstream_port: int, delay: float = 0.0) -> None:
+    def __init__(self, upstream_port: int, delay: float = 0.0, break_websocket: bool = False) -> None:
         self.delay = delay
+        self.break_websocket = break_websocket
         self.upstream = ("127.0.0.1", upstream_port)
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -54,6 +57,7 @@ class CutProxy:
     def _pump(self, client: socket.socket, server: socket.socket) -> None:
         peers = {client: server, server: client}
         send = {sock: self._sender(peer) for sock, peer in peers.items()} if self.delay else None
+        rewrite = _BreakWebsocket() if self.break_websocket else None
         first = True
         try:
             while True:
@@ -68,6 +72,8 @@ class CutProxy:
                         if sock is client and first:
                             first = False
                             self.requests.append(data[:4096])
+                        if sock is server and rewrite is not None:
+                            data = rewrite.feed(data)
                         if send is not None:
                             send[sock].put((time.monotonic() + self.delay, data))
                         else:
@@ -122,3 +128,63 @@ class CutProxy:
         self._stop = True
         self.cut()
         self.listener.close()
+
+
+class _BreakWebsocket:
+    """Server-to-client bytes as a broken proxy passes them on: the ``Sec-WebSocket-Protocol``
+    line taken out of a 101 answer, and every binary frame's opcode turned into text."""
+
+    def __init__(self) -> None:
+        self.head = b""  # the HTTP answer, until its blank line
+        self.in_head = True
+        self.frame = bytearray()  # the start of the frame header being read
+        self.skip = 0  # payload bytes of the current frame still to pass on unchanged
+
+    def feed(self, data: bytes) -> bytes:
+        out = bytearray()
+        if self.in_head:
+            self.head += data
+            if b"\r\n\r\n" not in self.head:
+                return b""
+            head, data = self.head.split(b"\r\n\r\n", 1)
+            self.in_head = False
+            if head.startswith(b"HTTP/1.1 101"):
+                head = b"\r\n".join(line for line in head.split(b"\r\n")
+                                     if not line.lower().startswith(b"sec-websocket-protocol:"))
+            else:
+                self.skip = -1  # not a websocket: pass the rest on as it is
+            out += head + b"\r\n\r\n"
+        if self.skip < 0:
+            return bytes(out + data)
+        i = 0
+        while i < len(data):
+            if self.skip:
+                take = min(self.skip, len(data) - i)
+                out += data[i:i + take]
+                self.skip -= take
+                i += take
+                continue
+            self.frame.append(data[i])
+            i += 1
+            need = self._header_length()
+            if need is not None and len(self.frame) == need:
+                if self.frame[0] & 0x0F == 0x2:
+                    self.frame[0] = (self.frame[0] & 0xF0) | 0x1
+                self.skip = self._payload_length()
+                out += self.frame
+                self.frame = bytearray()
+        return bytes(out)
+
+    def _header_length(self) -> int | None:
+        if len(self.frame) < 2:
+            return None
+        short = self.frame[1] & 0x7F
+        return 2 + {126: 2, 127: 8}.get(short, 0) + (4 if self.frame[1] & 0x80 else 0)
+
+    def _payload_length(self) -> int:
+        short = self.frame[1] & 0x7F
+        if short == 126:
+            return int.from_bytes(self.frame[2:4], "big")
+        if short == 127:
+            return int.from_bytes(self.frame[2:10], "big")
+        return short

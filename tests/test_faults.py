@@ -1,11 +1,14 @@
 """Faults against real servers: cut connections, killed kernels, a gateway that goes away."""
 
+import asyncio
 import random
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+
+import pytest
 
 from tests.conftest import start_gateway, stop_gateway
 from tests.term import Term
@@ -177,3 +180,110 @@ def test_a_cell_typed_while_disconnected_waits_and_runs_after_reconnecting(term,
     proxy.refusing = False
     t.wait_for("reconnected to kernel", timeout=60)
     t.wait_for("Out[1]: 'sent after reconnecting'")
+
+
+# ------------------------------------------------------------ issue 19 (18): a proxy that breaks the websocket
+
+
+def _broken_proxy(gateway):
+    from tests.proxy import CutProxy
+
+    return CutProxy(int(gateway.url.rsplit(":", 1)[1]), break_websocket=True)
+
+
+def _kernel_ids(gateway) -> set:
+    import httpx
+
+    return {k["id"] for k in httpx.get(f"{gateway.url}/api/kernels",
+                                       headers={"Authorization": f"token {gateway.token}"}).json()}
+
+
+def test_one_shot_through_a_proxy_that_breaks_the_websocket_is_one_line_in_bounded_time(gateway):
+    import time
+
+    from tests.conftest import wait_until
+
+    proxy = _broken_proxy(gateway)
+    before = _kernel_ids(gateway)
+    try:
+        env = {**gateway.env(), "JUPYTER_GATEWAY_URL": proxy.url}
+        started = time.monotonic()
+        r = subprocess.run([sys.executable, "-m", "repl", "-c", "print(1)"], env=env, capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+        assert "does not work through this proxy" in r.stderr and "--protocol legacy" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr and time.monotonic() - started < 60
+        r = subprocess.run([sys.executable, "-m", "repl", "--protocol", "legacy", "-c", "print(6 * 7)"], env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert (r.returncode, r.stdout) == (0, "42\n"), r.stderr  # what the line says works
+        wait_until(lambda: _kernel_ids(gateway) <= before, 30, 0.1, "the kernels started through the proxy shut down")
+    finally:
+        proxy.close()
+
+
+def test_the_repl_through_a_proxy_that_breaks_the_websocket_says_so_once(term, gateway):
+    proxy = _broken_proxy(gateway)
+    try:
+        t = term(url=proxy.url)
+        t.enter("1+1")  # typed ahead: it waits, then the start fails
+        assert t.wait_exit(timeout=90) == 2
+        screen = t.plain()
+        assert screen.count("does not work through this proxy") == 1 and "--protocol legacy" in screen, screen
+        assert "reconnected" not in screen and "Traceback" not in screen, screen
+    finally:
+        proxy.close()
+
+
+async def _a_channel_that_breaks_later(gateway, **options):
+    """A kernel reached through a proxy that starts to break the websocket after the first connection."""
+    from repl.gateway.rest import RestClient
+    from tests.kernels import open_kernel
+    from tests.proxy import CutProxy
+
+    proxy = CutProxy(int(gateway.url.rsplit(":", 1)[1]))
+    rest = RestClient(gateway.url, gateway.token)
+    model = await rest.start_kernel("python3")
+    k, rec = await open_kernel(rest, model, ws_base=proxy.url.replace("http", "ws", 1) + "/", **options)
+    return proxy, rest, model, k, rec
+
+
+async def test_a_kernel_whose_link_starts_failing_the_same_way_ends_its_cells_with_one_line(gateway):
+    from repl import errors
+    from repl.gateway.channel import ChannelState
+
+    proxy, rest, model, k, rec = await _a_channel_that_breaks_later(gateway)
+    try:
+        cell = await k.execute("import time; time.sleep(1); print('late')")
+        proxy.break_websocket = True
+        proxy.cut()
+        with pytest.raises(errors.ChannelError, match="does not work through this proxy"):
+            await asyncio.wait_for(cell.done, 60)
+        assert k.channel.state == ChannelState.DISCONNECTED
+        with pytest.raises(errors.ChannelError):
+            await k.execute("1")  # nothing more is sent down a link that does not work
+    finally:
+        await k.close()
+        await rest.shutdown(model.id)
+        await rest.aclose()
+        proxy.close()
+
+
+async def test_a_lost_link_is_given_up_after_reconnect_for(gateway):
+    import time
+
+    from repl import errors
+
+    proxy, rest, model, k, rec = await _a_channel_that_breaks_later(gateway, reconnect_for=2.0)
+    try:
+        cell = await k.execute("import time; time.sleep(1)")
+        proxy.refusing = True
+        proxy.cut()
+        started = time.monotonic()
+        with pytest.raises(errors.ChannelError, match="gave up reconnecting"):
+            await asyncio.wait_for(cell.done, 60)
+        assert time.monotonic() - started < 20
+    finally:
+        await k.close()
+        await rest.shutdown(model.id)
+        await rest.aclose()
+        proxy.close()

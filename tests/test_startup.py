@@ -314,3 +314,21 @@ def test_ctrl_d_leaves_a_cell_waiting_for_a_silent_server(term):
         assert "Traceback" not in t.plain()
     finally:
         listener.close()
+
+
+def test_a_kernelspec_whose_command_fails_is_said_within_seconds(gateway):
+    """A kernel whose command exits at once: the server restarts it, gives up and removes it,
+    and answers the websocket only after 60 s (HTTP 500): its model says so much sooner."""
+    import subprocess
+    import sys
+    import time
+
+    before = {k["id"] for k in _kernels(gateway)}
+    started = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "repl", "--kernel", "failing", "-c", "1"], env=gateway.env(),
+                       capture_output=True, text=True, timeout=120)
+    took = time.monotonic() - started
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "died while starting" in r.stderr and "failing" in r.stderr and "HTTP 500" not in r.stderr, r.stderr
+    assert took < 45, took  # the server gives up after its restarts (~18 s), not the websocket's 60 s
+    assert {k["id"] for k in _kernels(gateway)} <= before

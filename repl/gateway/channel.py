@@ -5,6 +5,11 @@ handed to ``on_message`` synchronously, in arrival order, from the reader task; 
 mean is the :class:`repl.kernel.Kernel`'s business. After a reconnect, ``on_reopen`` is told
 whether the old socket closed cleanly and since when it had been silent, so the kernel can
 reconcile what may have been lost on a dead link.
+
+A link that fails the same way again and again (BROKEN_AFTER sockets in a row closed before a
+single message could be read from them, as through a proxy that breaks the websocket
+subprotocol) is given up: :attr:`KernelChannel.failure` says why, in one line, and every send
+raises it. So is a lost link not back within ``options.reconnect_for`` seconds (``-c`` sets it).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ TraceHook = Callable[[dict], None]
 
 _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 YIELD_EVERY = 256 * 1024  # bytes of frames read back to back before the loop runs other work
+BROKEN_AFTER = 3  # sockets in a row that closed before one message came through: the link does not work
 
 
 class ChannelState(IntEnum):
@@ -94,8 +100,22 @@ class KernelChannel:
         self._closing = False
         self._cycling = False
         self._dead_link = False  # set when a check found the socket dead: it may have lost output
+        self._read_any = False  # a message came through the current socket
+        self._broken = 0  # sockets in a row that closed before a message came through
+        self.gave_up = asyncio.Event()  # set with :attr:`failure`
 
     # ------------------------------------------------------------ connection
+
+    @property
+    def failure(self) -> errors.ReplError | None:
+        """Why the channel gave up (reconnecting failed, or the link does not work); None while it tries."""
+        return self._dead
+
+    def _give_up(self, exc: errors.ReplError, state: ChannelState) -> None:
+        self._dead = exc
+        self._connected.set()  # wake senders waiting for a connection: they raise
+        self.gave_up.set()
+        self._set_state(state)
 
     def _set_state(self, state: ChannelState) -> None:
         if state != self.state:
@@ -140,6 +160,7 @@ class KernelChannel:
             await ws.close()
             raise errors.ChannelError("the server does not speak the v1 kernel websocket protocol")
         self._ws = ws
+        self._read_any = False
         self.generation += 1
         self.codec = wire.Codec(ws.subprotocol)
         self._sock = ws.transport.get_extra_info("socket") if ws.transport else None
@@ -170,9 +191,7 @@ class KernelChannel:
 
     async def gone(self, exc: errors.ReplError) -> None:
         """The server says the kernel no longer exists: stop, and make every send raise ``exc``."""
-        self._dead = exc
-        self._connected.set()  # wake senders waiting for a connection: they raise
-        self._set_state(ChannelState.GONE)
+        self._give_up(exc, ChannelState.GONE)
         await self.close()
 
     async def cycle(self, reason: str) -> None:
@@ -241,6 +260,7 @@ class KernelChannel:
             self._emit_trace({"event": "malformed", "error": str(exc), "size": len(frame)})
             self.on_malformed(str(exc))
             return
+        self._read_any = True
         self._emit_trace({"event": "recv", "msg": msg, "size": len(frame)})
         self.on_message(msg, now)
 
@@ -270,21 +290,35 @@ class KernelChannel:
             clean = self._cycling or not (dead or self._dead_link)
             self._cycling = self._dead_link = False
             self._emit_trace({"event": "ws-close", "code": ws.close_code})
+            self._broken = 0 if self._read_any else self._broken + 1
+            if self._broken >= BROKEN_AFTER:
+                self._emit_trace({"event": "ws-broken", "sockets": self._broken})
+                self._give_up(errors.ChannelError(self._broken_why(ws)), ChannelState.DISCONNECTED)
+                return
             try:
                 await self._reconnect()
             except errors.ReplError as exc:
-                self._dead = exc
-                self._connected.set()  # wake senders waiting for a connection: they raise
                 gone = isinstance(exc, errors.NoSuchKernel)
-                self._set_state(ChannelState.GONE if gone else ChannelState.DISCONNECTED)
+                self._give_up(exc, ChannelState.GONE if gone else ChannelState.DISCONNECTED)
                 return
             self.on_reopen(Reopened(clean, silent_since, time.time(), self.generation))
+
+    def _broken_why(self, ws: ClientConnection) -> str:
+        if self.options.protocol == "auto" and ws.subprotocol is None:
+            # we offered v1 and heard no answer, yet the server closes on our JSON frames: a proxy
+            # between us dropped its answer (and perhaps the frames' binary flag)
+            return (f"the server's websocket does not work through this proxy ({self.display_url} closed it "
+                    f"{self._broken} times before a message came through): try --protocol legacy")
+        return (f"the kernel websocket at {self.display_url} closed {self._broken} times in a row before a "
+                f"message came through (close code {ws.close_code}); a proxy may be breaking it")
 
     async def _reconnect(self) -> None:
         """Reconnect with the same session_id, so the server replays what it buffered."""
         self._set_state(ChannelState.RECONNECTING)
         delay = 0.1
         attempt = 0
+        bound = self.options.reconnect_for
+        since = time.monotonic()
         while not self._closing:
             attempt += 1
             self._emit_trace({"event": "ws-reconnect", "attempt": attempt})
@@ -292,7 +326,9 @@ class KernelChannel:
                 await self._open()
             except (errors.NoSuchKernel, errors.AuthError):
                 raise
-            except errors.ReplError:
+            except errors.ReplError as exc:
+                if bound is not None and time.monotonic() - since > bound:
+                    raise errors.ChannelError(f"gave up reconnecting to {self.display_url} after {bound:g} s: {exc}") from None
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 10.0)
                 continue

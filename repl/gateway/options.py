@@ -15,3 +15,4 @@ class ChannelOptions:
     ping_interval: float | None = 20.0
     ping_timeout: float | None = 20.0
     ssl_context: ssl.SSLContext | None = None
+    reconnect_for: float | None = None  # give up a lost link after this many seconds (None: keep trying)
