@@ -299,3 +299,26 @@ def test_attach_numbers_cells_from_the_kernels_count(term, gateway, tmp_path, bu
         gate.write_text("")
         httpx.delete(f"{gateway.url}/api/kernels/{kid}", headers=auth(gateway))
 
+
+def test_a_cell_behind_a_background_cell_says_so_and_ctrl_c_takes_it_back(term, tmp_path):
+    gate = tmp_path / "gate"
+    t = term()
+    t.wait_prompt(1)
+    code = f"import os, time\\nprint('started', flush=True)\\nwhile not os.path.exists({str(gate)!r}): time.sleep(0.02)\\nprint('bg-done')"
+    t.enter(f'exec("{code}")')
+    t.wait_for(lambda t: "\nstarted" in t.text())
+    t.ctrl("z")
+    t.wait_for("sent to the background")
+    t.wait_prompt(2)
+    t.enter("'second'")
+    t.wait_for("queued behind In [1] running in the background on python3; Ctrl-C takes it back")
+    t.ctrl("c")
+    t.wait_for("taken back, not sent")
+    t.wait_for(lambda t: t.text().count("In [2]: 'second'") == 2)  # back in the prompt, below the line
+    assert "KeyboardInterrupt" not in t.text() and "[python3] bg-done" not in t.text()  # it runs on
+    t.type("\r")
+    t.wait_for(lambda t: t.text().count("queued behind In [1]") == 2)
+    gate.write_text("")
+    t.wait_for("[python3] bg-done")
+    t.wait_for("Out[2]: 'second'")
+    t.wait_prompt(3)
