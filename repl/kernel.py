@@ -66,7 +66,7 @@ class Kernel:
         self.listener = listener
         self.session = s.KernelSession()
         if started_here:
-            self.session.last_count = 0  # a new kernel has run nothing
+            self.session.learn_count(0)  # a new kernel has run nothing
         if model.execution_state in ("idle", "busy", "starting"):
             self.session.state = model.execution_state  # type: ignore[assignment]
         self.channel = KernelChannel(
@@ -113,9 +113,10 @@ class Kernel:
         return self.session.state if self.session.state != "unknown" else "connected"
 
     @property
-    def next_count(self) -> int:
-        """The execution count the next cell will get (as far as we know)."""
-        return self.session.next_count
+    def next_count(self) -> int | None:
+        """The execution count the next cell will get; None until the kernel has told us (an
+        attached kernel answers our probe when what it runs has ended)."""
+        return self.session.next_count if self.session.count_known else None
 
     @property
     def language_info(self) -> dict:
@@ -208,7 +209,8 @@ class Kernel:
         with contextlib.suppress(errors.ReplError):
             count = await self._probe()
             if count is not None:
-                self.session.next_count = max(self.session.next_count, count + 1)
+                self.session.learn_count(count)
+                self.listener.kernel_notice(self, None)  # (the prompt shows the number now)
 
     async def _probe(self) -> int | None:
         """The kernel's execution count, from a silent request: it queues behind whatever the

@@ -249,3 +249,76 @@ async def test_digits_are_an_index_only_when_they_are_one(gateway):
 
 async def _no_refresh():
     return [], False
+
+
+def _prompts(t) -> list[str]:
+    return [line.split(":")[0] for line in t.text().splitlines() if line.startswith("In [")]
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_attach_numbers_cells_from_the_kernels_count(term, gateway, tmp_path, busy):
+    """The first prompt after --attach shows the kernel's next number, or In [ ] until it is known
+    (a busy kernel answers when its cell ends); cells typed meanwhile are numbered as they run."""
+    import asyncio
+
+    from tests.kernels import open_kernel
+
+    gate = tmp_path / "gate"
+
+    async def four_cells() -> str:
+        async with RestClient(gateway.url, gateway.token) as rest:
+            model = await rest.start_kernel("python3")
+            k, _ = await open_kernel(rest, model)
+            try:
+                for i in range(1, 5):
+                    await asyncio.wait_for((await k.execute(f"x{i} = {i}")).done, 60)
+                if busy:  # a fifth cell keeps it busy after we leave
+                    await k.execute(f"import os, time\nwhile not os.path.exists({str(gate)!r}): time.sleep(0.02)")
+            finally:
+                await k.close()
+            return model.id
+
+    kid = asyncio.run(four_cells())
+    try:
+        t = term("--attach", kid)
+        if busy:
+            t.wait_for(lambda t: "│ busy" in t.text() and "type ahead:" not in t.text())
+            assert _prompts(t) == ["In [ ]"]  # not In [1]: the count is not known yet
+            t.enter("x1 + x4")
+            t.wait_for(lambda t: "In [ ]: x1 + x4" in t.text())
+            gate.write_text("")
+            t.wait_for("Out[6]: 5")
+            t.wait_prompt(7)
+        else:
+            t.wait_prompt(5)
+            assert _prompts(t) == ["In [5]"]
+            t.enter("x1 + x4")
+            t.wait_for("Out[5]: 5")
+            t.wait_prompt(6)
+    finally:
+        gate.write_text("")
+        httpx.delete(f"{gateway.url}/api/kernels/{kid}", headers=auth(gateway))
+
+
+def test_a_cell_behind_a_background_cell_says_so_and_ctrl_c_takes_it_back(term, tmp_path):
+    gate = tmp_path / "gate"
+    t = term()
+    t.wait_prompt(1)
+    code = f"import os, time\\nprint('started', flush=True)\\nwhile not os.path.exists({str(gate)!r}): time.sleep(0.02)\\nprint('bg-done')"
+    t.enter(f'exec("{code}")')
+    t.wait_for(lambda t: "\nstarted" in t.text())
+    t.ctrl("z")
+    t.wait_for("sent to the background")
+    t.wait_prompt(2)
+    t.enter("'second'")
+    t.wait_for("queued behind In [1] running in the background on python3; Ctrl-C takes it back")
+    t.ctrl("c")
+    t.wait_for("taken back, not sent")
+    t.wait_for(lambda t: t.text().count("In [2]: 'second'") == 2)  # back in the prompt, below the line
+    assert "KeyboardInterrupt" not in t.text() and "[python3] bg-done" not in t.text()  # it runs on
+    t.type("\r")
+    t.wait_for(lambda t: t.text().count("queued behind In [1]") == 2)
+    gate.write_text("")
+    t.wait_for("[python3] bg-done")
+    t.wait_for("Out[2]: 'second'")
+    t.wait_prompt(3)

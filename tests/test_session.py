@@ -122,6 +122,22 @@ def test_kernel_info_reply_sets_language():
     assert ks.language_info["pygments_lexer"] == "ipython3"
 
 
+def test_the_count_is_known_once_the_kernel_says():
+    ks = s.KernelSession("sess")
+    assert not ks.count_known  # an attached kernel: next_count 1 is only a guess
+    _, probe = ks.execute("", silent=True, store_history=False)
+    ks.receive(incoming("shell", "execute_reply", {"status": "ok", "execution_count": 4}, probe))
+    assert not ks.count_known and ks.last_count == 4  # a silent reply: the kernel's learner decides
+    ks.learn_count(4)
+    assert ks.count_known and ks.next_count == 5
+    other = s.KernelSession("other")
+    other.receive(incoming("iopub", "execute_input", {"code": "x", "execution_count": 7}, "theirs-req", "theirs"))
+    assert other.count_known and other.next_count == 8  # another client's cell tells it too
+    lost = s.KernelSession("lost")
+    lost.receive(incoming("iopub", "status", {"execution_state": "restarting"}))
+    assert lost.count_known and lost.next_count == 1  # a restarted kernel starts again at 1
+
+
 def test_silent_execute_does_not_advance_count():
     ks = s.KernelSession("sess")
     _, req = ks.execute("", silent=True, store_history=False)

@@ -180,6 +180,7 @@ class KernelSession:
         self.session_id = session_id or m.new_id()
         self.state: ExecutionState = "unknown"
         self.next_count = 1
+        self.count_known = False  # next_count is the kernel's (a new kernel, or it told us), not a guess
         self.last_count: int | None = None  # the kernel's latest execution count, silent replies too
         self.kernel_info: dict | None = None
         self.pending: dict[str, Request] = {}
@@ -231,6 +232,13 @@ class KernelSession:
         req.idle = True
         self._finish(req)
         return [RequestDone(req, False)]
+
+    def learn_count(self, count: int) -> None:
+        """The kernel's count when nothing runs (from a silent request's reply, which does not
+        advance it): the next cell is ``count + 1``."""
+        self.next_count = max(self.next_count, count + 1)
+        self.last_count = count if self.last_count is None else max(self.last_count, count)
+        self.count_known = True
 
     def forget(self, req: Request) -> None:
         """Stop routing to a request nobody waits for (a timed-out question)."""
@@ -302,6 +310,7 @@ class KernelSession:
                 self.last_count = count
             if count is not None and (other or (req is not None and not req.silent)):
                 self.next_count = max(self.next_count, count + 1)
+                self.count_known = True
                 if req is not None:
                     req.execution_count = count
             return [ExecuteInput(req, other, m.field(content, "code", str, ""), count, date=date)]
@@ -367,6 +376,7 @@ class KernelSession:
             req.payload = [p for p in m.field(content, "payload", list, []) if isinstance(p, dict)]
             if count is not None and not req.silent:
                 self.next_count = max(self.next_count, count + 1)
+                self.count_known = True
         elif kind == "kernel_info_reply":
             self.kernel_info = req.reply
         if self.state in ("restarting", "dead", "starting", "unknown") and req.channel != "control":
@@ -395,6 +405,7 @@ class KernelSession:
         if reason in ("restarting", "restarted"):
             self.next_count = 1
             self.last_count = 0
+            self.count_known = True
         events: list[Event] = [KernelLost(None, False, reason)]
         for req in list(self.pending.values()):
             if req is keep:

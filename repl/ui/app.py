@@ -22,7 +22,7 @@ from prompt_toolkit.utils import is_dumb_terminal
 
 from repl import errors
 from repl.protocol import session as s
-from repl.ui import commands, editor, mime, render
+from repl.ui import commands, editor, mime, render, turn
 from repl.ui.asking import Asking
 from repl.ui.cellinput import CellInput
 from repl.ui.early import EarlyInput, Waited
@@ -333,6 +333,8 @@ class App:
         fg = None
         try:
             with keyboard:
+                if kernel.background and not await self._turn(kernel, code):
+                    return False
                 cell = await kernel.execute(code, before_send=foreground)
                 fg = self._fg
                 await asyncio.wait([cell.done, wake], return_when=asyncio.FIRST_COMPLETED)
@@ -359,6 +361,21 @@ class App:
         if keep:
             kernel.started_here = False  # %exit -k style: leave the kernel running
         return keep is not None
+
+    async def _turn(self, kernel: Kernel, code: str) -> bool:
+        """Wait while our background cells keep ``kernel`` busy; False if Ctrl-C took the cell back."""
+        waiting = self._waiting = asyncio.ensure_future(turn.wait(kernel, self.view.dim))
+        if self._early_sigint:  # Ctrl-C typed with its Enter: for this cell, not the one running
+            self._early_sigint = False
+            waiting.cancel()
+        try:
+            if await turn.finished(waiting):
+                return True
+        finally:
+            self._waiting = None
+        self._next_input = code
+        self.view.line(turn.TAKEN_BACK, "err")
+        return False
 
     async def _edit_magic(self, kernel: Kernel, path: str, line: int | None) -> bool:
         """``%edit``: the file in the user's editor, then run, as IPython does."""

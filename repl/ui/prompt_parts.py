@@ -49,7 +49,8 @@ class PromptParts:
             if opening is not None and opening.pending:  # a new kernel's first cell is 1
                 return self._in("", "1" if opening.fresh else " ")
             return "[no kernel] > "
-        return self._in(f"{k.label} " if len(self.ws.kernels) > 1 else "", str(k.next_count))
+        n = k.next_count  # (None: an attached kernel has not told us its count yet)
+        return self._in(f"{k.label} " if len(self.ws.kernels) > 1 else "", " " if n is None else str(n))
 
     def _in(self, name: str, n: str):
         name = label(name)  # a kernel's name or alias: the server's words
