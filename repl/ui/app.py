@@ -82,6 +82,7 @@ class App:
         self.profile = profile or StartupProfile(False)
         self._failed: BaseException | None = None  # the first kernel could not be brought up
         self._waiting: asyncio.Future | None = None  # a cell typed early, waiting for that kernel
+        self._ws: Workspace | None = None
 
     # ------------------------------------------------------------ from the kernels
 
@@ -119,6 +120,8 @@ class App:
             if not ev.other:
                 self._ask(kernel, ev)
         elif isinstance(ev, s.DebugEvent):
+            for note in kernel.debugger.take_notes():
+                self.view.line("repl: " + note, "err")
             stop = kernel.debugger.take_stop()
             if stop is not None:
                 self._ask(kernel, stop)
@@ -169,7 +172,7 @@ class App:
     async def run(self, ws: Workspace) -> int:
         """The prompt loop, until the user leaves. With ``ws.opening``, the prompt is up while the
         first kernel comes; if it cannot come, its error is raised once the prompt is gone."""
-        opening = ws.opening
+        opening, self._ws = ws.opening, ws
         parts = PromptParts(ws, self.server_label, self.style)
         asking = Asking(lambda: ws.current, self.console, self.style.color, lambda: ws.opening)
         self.prompt = parts.session(asking, self.vi, self.pt_style, self._on_sigint)
@@ -333,7 +336,7 @@ class App:
     async def run_cell(self, kernel: Kernel, code: str) -> bool:
         """Run one cell in the foreground; True if the kernel asked the REPL to exit."""
         loop = asyncio.get_running_loop()
-        keyboard = self._keyboard = CellInput(self._on_sigtstp, self._on_sigint)
+        keyboard = self._keyboard = CellInput(self._on_sigtstp, self._on_sigint, on_eof=self._stop_waiting)
         wake = loop.create_future()
 
         def foreground(cell: Cell) -> None:  # before the request is sent: its first event is ours
@@ -394,7 +397,10 @@ class App:
         if self._debugging is None:  # (imported with the first stop)
             from repl.ui.debugging import DebugPrompt
 
-            self._debugging = DebugPrompt(self.view.line, self.style, self._toolbar)
+            ws = self._ws
+            assert ws is not None
+            self._debugging = DebugPrompt(self.view.line, self.style, self._toolbar, lambda cmd: self._actions_for(
+                ws).run(cmd, lambda text: self.view.line(text, "err")))
         await self._debugging.run(kernel, ask)
 
     def _ask(self, kernel: Kernel, ev: Item) -> None:
@@ -414,6 +420,8 @@ class App:
 
     def _on_sigint(self) -> None:
         """Ctrl-C while no prompt is showing (the prompt handles its own as a key)."""
+        if self._stop_waiting():
+            return
         fg = self._fg
         if fg is None:
             if self._waiting is not None and not self._waiting.done():  # a cell waiting for the first kernel
@@ -434,6 +442,13 @@ class App:
             self._detach(fg)
         elif do is Do.INTERRUPT:
             asyncio.ensure_future(self._interrupt(fg.kernel))
+
+    def _stop_waiting(self) -> bool:
+        """Ctrl-C or Ctrl-D while the (dbg) prompt waits for the debugger: it stops waiting."""
+        if self._debugging is None or not self._debugging.stop_waiting():
+            return False
+        self.console.write("out", "\n")
+        return True
 
     def _on_sigtstp(self) -> None:
         """Ctrl-Z while a cell runs (read as a key, or a real SIGTSTP)."""
