@@ -5,6 +5,12 @@ arrive as iopub ``debug_event`` and are handed here by the kernel. The bookkeepi
 numbers, the stop and its frames, breakpoints) is :class:`repl.protocol.dap.Dap`; this module does
 the waiting. Started lazily, on the first breakpoint or pause; after a kernel restart the
 breakpoints are sent again to the new process (a cell's breakpoint follows its code).
+
+Only the user's code is debugged (debugpy's ``justMyCode``, as JupyterLab's default): no stops in
+IPython's or a library's frames, for exceptions raised and caught there or for steps. A step that
+runs off the end of its cell ends there: the stop it would make in the next cell is continued.
+A condition that does not compile is refused; one that raises when evaluated is reported once
+(debugpy then never stops there).
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ INITIALIZE = {
     "supportsVariablePaging": True, "supportsRunInTerminalRequest": False, "locale": "en",
 }
 STEPS = {"n": "next", "s": "stepIn", "r": "stepOut", "c": "continue"}
+ATTACH = {"justMyCode": True}  # ipykernel asks for its stdlib too (DebugStdLib) unless told
+ALREADY_STARTED = "already started"  # debugpy's answer to a second client's attach
 
 
 class DebugError(errors.ReplError):
@@ -40,7 +48,11 @@ class Debugger:
         self.dap = dap.Dap()
         self.attached = False
         self.new_stop = False  # a stop the UI has not taken yet
+        self.joined = False  # attached to a debugging session another client started (theirs to end)
+        self.notes: list[str] = []  # what the debugger said that the UI has not shown yet
+        self._raised: set[str] = set()  # conditions already reported as raising
         self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task] = set()
 
     # ------------------------------------------------------------ state
 
@@ -75,8 +87,32 @@ class Debugger:
         ev = self.dap.event(content)
         if isinstance(ev, dap.Stopped):
             self.new_stop = True
+        elif isinstance(ev, dap.RanOff):
+            self._go_on(ev.thread)
         elif isinstance(ev, dap.Terminated):
             self.attached = False
+        elif isinstance(ev, dap.Output):
+            raised = dap.condition_raised(ev)
+            if raised is not None and raised[0] not in self._raised:
+                self._raised.add(raised[0])
+                self.notes.append(f"the condition {raised[0]!r} of a breakpoint on {self.kernel.label} raised "
+                                  f"{raised[1]}: it never stops there (/break again with another condition)")
+
+    def cell_boundary(self) -> None:
+        """A cell of this kernel ended or began (a step under way has left its cell)."""
+        self.dap.cell_boundary()
+
+    def take_notes(self) -> list[str]:
+        notes, self.notes = self.notes, []
+        return notes
+
+    def _go_on(self, thread: int) -> None:
+        async def go() -> None:
+            with contextlib.suppress(errors.ReplError):
+                await self.call("continue", {"threadId": thread})
+        task = asyncio.ensure_future(go())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def take_stop(self) -> dap.Stopped | None:
         """The stop the UI has not shown yet, once."""
@@ -101,9 +137,13 @@ class Debugger:
 
     # ------------------------------------------------------------ talking to it
 
-    async def call(self, command: str, arguments: dict | None = None, wait: float = ANSWER_WAIT) -> dict:
+    async def call(self, command: str, arguments: dict | None = None, wait: float | None = ANSWER_WAIT) -> dict:
         content = self.dap.request(command, arguments)
-        reply = await self.kernel.ask("debug", wait, content=content)
+        try:
+            reply = await self.kernel.ask("debug", wait, content=content)
+        except BaseException:  # the wait was given up (Ctrl-C), or the kernel is gone
+            self.dap.forget(content)
+            raise
         if reply is None:
             self.dap.forget(content)
             raise DebugError(f"the debugger of {self.kernel.label} did not answer {command}")
@@ -128,7 +168,13 @@ class Debugger:
                     raise DebugError(f"the debugger of {self.kernel.label} can only start while the kernel is idle: "
                                      "set a breakpoint (/break) before running the cell") from None
                 raise DebugError(f"kernel {self.kernel.label} has no working debugger: {exc}") from None
-            await self.call("attach", {})
+            try:
+                await self.call("attach", dict(ATTACH))
+                self.joined = False
+            except DebugError as exc:  # another client debugs this kernel: its session is ours too
+                if ALREADY_STARTED not in str(exc).lower():
+                    raise
+                self.joined = True
             info = await self.call("debugInfo")
             self.dap.files = dap.CellFiles(str(info.get("tmpFilePrefix", "")), str(info.get("tmpFileSuffix", "")),
                                            int(info.get("hashSeed", 0) or 0), str(info.get("hashMethod", "")))
@@ -164,8 +210,12 @@ class Debugger:
     # ------------------------------------------------------------ breakpoints
 
     async def add(self, cell: int | None, path: str, line: int, condition: str) -> Breakpoint:
+        wrong = dap.condition_error(condition, str(self.kernel.language_info.get("name", "")))
+        if wrong is not None:
+            raise DebugError(wrong)
         await self.start()
         b = Breakpoint(line, condition, cell=cell, path=path)
+        self._raised.discard(condition)
         if cell is not None:
             b.code = await self.kernel.code_of(cell)
             lines = b.code.count("\n") + (0 if b.code.endswith("\n") else 1)
@@ -217,6 +267,7 @@ class Debugger:
         stop = self.dap.stopped
         if stop is None:
             return
+        self.dap.stepped(key != "c")
         await self.call(STEPS[key], {"threadId": stop.thread})
         if self.dap.stopped is stop:
             self.dap.running()  # unless it already stopped again (events and replies race)
@@ -261,7 +312,7 @@ class Debugger:
         args: dict = {"expression": expression, "context": "repl"}
         if frame is not None:
             args["frameId"] = frame.id
-        return await self.call("evaluate", args)
+        return await self.call("evaluate", args, wait=None)  # code may take its time, or ask (input())
 
     async def completions(self, text: str, column: int, frame: Frame | None) -> list[dict]:
         args: dict = {"text": text, "column": column}
@@ -281,8 +332,9 @@ class Debugger:
             if stop is not None:
                 with contextlib.suppress(errors.ReplError):
                     await self.call("continue", {"threadId": stop.thread})
-            with contextlib.suppress(errors.ReplError):
-                await self.call("disconnect", {"restart": False, "terminateDebuggee": False})
-        self.attached = False
+            if not self.joined:  # another client's session goes on for them
+                with contextlib.suppress(errors.ReplError):
+                    await self.call("disconnect", {"restart": False, "terminateDebuggee": False})
+        self.attached = self.joined = False
         self.dap.running()
         return removed

@@ -329,6 +329,9 @@ class Kernel:
     def _dispatch(self, events: list[s.Event]) -> None:
         for ev in events:
             req = ev.request
+            if isinstance(ev, s.ExecuteInput) or (isinstance(ev, s.RequestDone) and req is not None
+                                                  and req.msg_type == "execute_request"):
+                self.debugger.cell_boundary()
             if isinstance(ev, s.KernelLost):
                 self._lost(ev.state)
             elif isinstance(ev, s.DebugEvent):

@@ -127,3 +127,43 @@ def test_dbg_prompt_words_and_code():
     assert dbg_line("n = 3") == ("p", "n = 3")  # code that starts with a command's letter is code
     assert dbg_line("t + 100") == ("p", "t + 100")
     assert dbg_line("c.real") == ("p", "c.real")
+
+
+def test_a_step_that_leaves_its_cell_is_not_a_stop():
+    d = dap.Dap()
+    d.event(event("stopped", threadId=1, reason="breakpoint"))
+    d.stepped(True)  # n
+    d.running()
+    d.event(event("stopped", threadId=1, reason="step"))  # within the cell: a stop
+    assert d.stopped is not None and not d.stepping
+    d.stepped(True)
+    d.running()
+    d.cell_boundary()  # the cell ended before the step stopped: it ran off the end
+    ev = d.event(event("stopped", threadId=1, reason="step"))  # in the next cell
+    assert ev == dap.RanOff(1) and d.stopped is None and not d.stepping
+    d.stepped(True)
+    d.cell_boundary()
+    hit = d.event(event("stopped", threadId=1, reason="breakpoint"))  # a breakpoint in the next cell still stops
+    assert isinstance(hit, dap.Stopped) and d.stopped is hit
+    d.stepped(False)  # c: not a step, a later cell boundary changes nothing
+    d.cell_boundary()
+    assert isinstance(d.event(event("stopped", threadId=1, reason="step")), dap.Stopped)
+
+
+def test_a_condition_that_raised_is_read_from_debugpys_output():
+    text = ("pydevd: Error while evaluating expression in conditional breakpoint: 1/0\n"
+            "Traceback (most recent call last):\n  File \"<string>\", line 1, in <module>\n"
+            "ZeroDivisionError: division by zero\n")
+    out = dap.Dap().event(event("output", category="important", output=text))
+    assert out == dap.Output("important", text)
+    assert dap.condition_raised(out) == ("1/0", "ZeroDivisionError: division by zero")
+    assert dap.condition_raised(dap.Output("stdout", text)) is None  # the user's own print
+    assert dap.condition_raised(dap.Output("important", "pydevd: something else\n")) is None
+
+
+@pytest.mark.parametrize("cond, wrong", [("i >", "does not compile: invalid syntax"), ("i == 3", None),
+                                         ("1/0", None), ("x\x00", "does not compile")])
+def test_a_condition_that_does_not_compile_is_refused(cond, wrong):
+    said = dap.condition_error(cond, "python")
+    assert (said is None) if wrong is None else (wrong in said and repr(cond) in said)
+    assert dap.condition_error("i >", "bash") is None  # another language's conditions are its own

@@ -143,6 +143,7 @@ def test_a_restart_while_stopped_ends_the_dbg_prompt_and_breakpoints_are_set_aga
     assert httpx.post(f"{gateway.url}/api/kernels/{full}/restart", headers=headers, timeout=60).status_code == 200
     t.wait_for(lambda t: "execution went on" in t.plain(), timeout=30)  # the (dbg) prompt goes away by itself
     t.wait_for(lambda t: "1 breakpoint(s) set again on the restarted python3" in t.plain(), timeout=60)
+    assert "internal error" not in t.plain() and "Return value already set" not in t.plain()
     t.wait_for(lambda t: "In [1]:" in after(t, "set again"))
     paste(t, DEF)  # the same code in the new kernel: its breakpoint holds
     t.wait_prompt(2)
@@ -232,3 +233,115 @@ def test_file_breakpoint_paged_variables_completion_trace_and_use(term, tmp_path
     t.type("\x15")  # clear the line
     t.enter("q")
     t.wait_for("Out[2]: 120")
+
+
+def test_input_evaluated_at_dbg_is_asked_and_the_next_cell_runs(term):
+    t = term()
+    stop_in_f(t)
+    t.enter('input("name? ")')  # the question shows at once; the (dbg) prompt waits for its answer
+    t.wait_for(lambda t: "name?" in after(t, 'input("name? ")'), timeout=10)
+    t.enter("bob")
+    t.wait_for("Out: 'bob'")
+    t.wait_for(lambda t: "(dbg) f:4>" in after(t, "Out: 'bob'"))
+    t.enter("q")
+    t.wait_for("Out[2]: 6")
+    t.wait_prompt(3)
+    t.enter("6*7")  # runs: nothing takes it as the answer to an old input()
+    t.wait_for("Out[3]: 42")
+
+
+def test_stepping_off_the_end_of_a_cell_ends_the_stop(term):
+    t = term()
+    stop_in_f(t, 2)
+    t.enter("/unbreak all")  # a /command at (dbg) is a command there too
+    t.wait_for("removed 1 breakpoint(s) from python3")
+    t.enter("r")  # out of f, back in the cell
+    t.wait_for(lambda t: "(dbg) <module>:1>" in after(t, "> r"))
+    t.enter("n")  # past the cell's end: it finishes
+    t.wait_for("Out[2]: 1")
+    t.wait_prompt(3)
+    t.enter("40+2")  # the next cell is not stopped by the old step
+    t.wait_for("Out[3]: 42")
+    assert "(dbg)" not in after(t, "Out[2]: 1")
+
+
+def test_conditions_that_cannot_work_are_said_so(term):
+    t = term()
+    t.wait_prompt(1)
+    paste(t, DEF)
+    t.wait_prompt(2)
+    t.enter("/break 1:4 if i >")
+    t.wait_for("the condition 'i >' does not compile: invalid syntax")
+    t.enter("/break")
+    t.wait_for("no breakpoints on python3")
+    t.enter("/break 1:4 if 1/0")
+    t.wait_for("breakpoint at In [1] line 4 if 1/0")
+    t.enter("f(3)")
+    t.wait_for("Out[2]: 3")
+    assert after(t, "f(3)").count("the condition '1/0' of a breakpoint on python3 raised ZeroDivisionError") == 1
+
+
+def test_library_frames_are_skipped_and_dbg_takes_commands(term):
+    t = term(rows=60)
+    t.wait_prompt(1)
+    t.enter("/break raised")
+    t.wait_for("stops on every exception raised")
+    t.enter("d = {i: i for i in range(200000)}; 1/0")
+    t.wait_for("(dbg) <module>:1>")
+    t.enter("v d")  # debugpy lists 500 of them: the size is the dict's
+    t.wait_for(lambda t: "more: v d 50 (d has 200,000 items; the debugger lists the first 500)" in after(t, "> v d"))
+    assert "of 504" not in t.plain()
+    t.enter("/kernels")  # a command, not Python
+    t.wait_for(lambda t: "python3" in after(t, "> /kernels") and "(dbg) <module>:1>" in after(t, "> /kernels"))
+    assert "SyntaxError" not in t.plain()
+    t.enter("/break")
+    t.wait_for(lambda t: "on raised exceptions" in after(t, "> /break"))
+    t.enter("c")  # IPython formats the traceback (asttokens raises and catches inside): no stop there
+    t.wait_for(lambda t: "ZeroDivisionError: division by zero" in after(t, "> c"))
+    t.wait_prompt(2)
+    assert "(dbg)" not in after(t, "> c")
+
+
+def test_a_second_client_joins_the_debugging_session(term):
+    a = term()
+    a.wait_prompt(1)
+    kid = re.search(r"started python3 kernel ([0-9a-f]{8})", a.plain()).group(1)
+    paste(a, DEF)
+    a.wait_prompt(2)
+    a.enter("/break 1:4")
+    a.wait_for("breakpoint at In [1] line 4")
+    b = term("--attach", kid)
+    b.wait_for(f"attached to python3 kernel {kid}")
+    b.enter("/break uncaught")
+    b.wait_for("stops on exceptions nothing catches")
+    assert "Invalid message" not in b.plain() and "already started" not in b.plain()
+    b.ctrl("d")  # leaving does not end the other client's session
+    b.wait_exit()
+    a.enter("f(2)")
+    a.wait_for("(dbg) f:4>")
+    a.enter("q")
+    a.wait_for("Out[2]: 1")
+
+
+def test_ctrl_c_and_ctrl_d_stop_waiting_at_dbg_when_the_link_is_down(term, proxy):
+    t = term(url=proxy.url, rows=60)
+    stop_in_f(t)
+    t.enter("/debug on debug_request")  # (a command at (dbg)) shows when the request is on its way
+    t.wait_for("debug trace is on")
+    proxy.refusing = True  # the link goes silent, and no new one comes
+    assert proxy.freeze() >= 1
+    t.enter("v")
+    t.wait_for(lambda t: "debug_request(scopes)" in after(t, "> v"))
+    t.ctrl("c")
+    t.wait_for(lambda t: "stopped waiting for the debugger of python3" in after(t, "> v"), timeout=5)
+    t.wait_for(lambda t: "(dbg) f:4>" in after(t, "stopped waiting"))
+    t.enter("v")
+    t.wait_for(lambda t: "debug_request(scopes)" in after(t, "> v"))
+    t.ctrl("d")
+    t.wait_for(lambda t: "stopped waiting for the debugger" in after(t, "> v"), timeout=5)
+    assert "interrupt failed" not in t.plain() and "did not answer" not in t.plain()
+    t.wait_for(lambda t: "(dbg) f:4>" in after(t, "stopped waiting"))
+    proxy.refusing = False
+    proxy.frozen.clear()  # the link comes back: the cell goes on
+    t.enter("q")
+    t.wait_for("Out[2]: 6", timeout=90)

@@ -42,12 +42,26 @@ class Terminated:
 
 
 @dataclass(frozen=True)
+class RanOff:
+    """A step that left the user's code: the cell it stepped in ended, and the step stopped in the
+    next cell that ran. Not a stop to show: the step is over (as in JupyterLab)."""
+
+    thread: int
+
+
+@dataclass(frozen=True)
+class Output:
+    category: str  # stdout, stderr, console, important (debugpy's own warnings)
+    text: str
+
+
+@dataclass(frozen=True)
 class Other:
     name: str
     body: dict
 
 
-DapEvent = Stopped | Continued | Terminated | Other
+DapEvent = Stopped | RanOff | Continued | Terminated | Output | Other
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,8 @@ class Dap:
     breakpoints: list[Breakpoint] = field(default_factory=list)
     exceptions: str = "noexc"
     files: CellFiles = field(default_factory=CellFiles)
+    stepping: bool = False  # a step (n s r) was asked and has not stopped yet
+    ran_off: bool = False  # ... and a cell ended or began since: it left the cell it stepped in
 
     # ------------------------------------------------------------ requests and replies
 
@@ -134,6 +150,9 @@ class Dap:
             thread = m.field(body, "threadId", int, None)
             if thread is None:
                 return Other(name, body)
+            ran_off, self.stepping, self.ran_off = self.ran_off, False, False
+            if ran_off and m.field(body, "reason", str, "") == "step":
+                return RanOff(thread)
             self.stopped = Stopped(thread, m.field(body, "reason", str, ""), m.field(body, "description", str, ""),
                                    m.field(body, "text", str, ""))
             self.frames, self.frame = [], 0
@@ -146,8 +165,20 @@ class Dap:
             return Continued(thread)
         if name in ("terminated", "exited"):
             self.running()
+            self.stepping = self.ran_off = False
             return Terminated()
+        if name == "output":
+            return Output(m.field(body, "category", str, ""), m.field(body, "output", str, ""))
         return Other(name, body)
+
+    def stepped(self, step: bool) -> None:
+        """Execution goes on by a step (``n s r``) or not (``c``)."""
+        self.stepping, self.ran_off = step, False
+
+    def cell_boundary(self) -> None:
+        """A cell ended or began: a step still under way has left the cell it was in."""
+        if self.stepping:
+            self.ran_off = True
 
     def running(self) -> None:
         """Execution goes on: there is no stop, and no frames."""
@@ -203,6 +234,34 @@ class Dap:
             if self.files.path(code) == path:
                 return count, code
         return None
+
+
+def condition_error(condition: str, language: str) -> str | None:
+    """Why a breakpoint's condition can never be evaluated (a Python one that does not compile),
+    or None. debugpy takes such a condition silently and never stops there."""
+    if not condition or language.lower() != "python":
+        return None
+    try:
+        compile(condition, "<condition>", "eval")
+    except SyntaxError as exc:
+        return f"the condition {condition!r} does not compile: {exc.msg}"
+    except (ValueError, OverflowError) as exc:  # e.g. a NUL byte in it
+        return f"the condition {condition!r} does not compile: {exc}"
+    return None
+
+
+CONDITION_RAISED = "Error while evaluating expression in conditional breakpoint: "
+
+
+def condition_raised(output: Output) -> tuple[str, str] | None:
+    """(condition, error) when debugpy says a breakpoint's condition raised (it then does not stop
+    there, and says so only in this ``important`` output), else None."""
+    text = output.text.removeprefix("pydevd: ")
+    if output.category != "important" or not text.startswith(CONDITION_RAISED):
+        return None
+    first, _, rest = text[len(CONDITION_RAISED):].partition("\n")
+    lines = [line for line in rest.splitlines() if line.strip()]
+    return first.strip(), (lines[-1].strip() if lines else "an error")
 
 
 def murmur2(text: str, seed: int) -> int:

@@ -83,6 +83,8 @@ class App:
         self.profile = profile or StartupProfile(False)
         self._failed: BaseException | None = None  # the first kernel could not be brought up
         self._early = EarlyInput(self.view.dim, self._on_sigtstp, self._on_sigint)  # input waiting for that kernel
+        self._ws: Workspace | None = None
+        self._turn_wait: asyncio.Future | None = None  # a cell waiting while our background cells run
 
     # ------------------------------------------------------------ from the kernels
 
@@ -120,6 +122,8 @@ class App:
             if not ev.other:
                 self._ask(kernel, ev)
         elif isinstance(ev, s.DebugEvent):
+            for note in kernel.debugger.take_notes():
+                self.view.line("repl: " + note, "err")
             stop = kernel.debugger.take_stop()
             if stop is not None:
                 self._ask(kernel, stop)
@@ -170,7 +174,7 @@ class App:
     async def run(self, ws: Workspace) -> int:
         """The prompt loop, until the user leaves. With ``ws.opening``, the prompt is up while the
         first kernel comes; if it cannot come, its error is raised once the prompt is gone."""
-        opening = ws.opening
+        opening, self._ws = ws.opening, ws
         parts = PromptParts(ws, self.server_label, self.style)
         asking = Asking(lambda: ws.current, self.console, self.style.color, lambda: ws.opening)
         self.prompt = parts.session(asking, self.vi, self.pt_style, self._on_sigint)
@@ -320,7 +324,7 @@ class App:
     async def run_cell(self, kernel: Kernel, code: str) -> bool:
         """Run one cell in the foreground; True if the kernel asked the REPL to exit."""
         loop = asyncio.get_running_loop()
-        keyboard = self._keyboard = CellInput(self._on_sigtstp, self._on_sigint)
+        keyboard = self._keyboard = CellInput(self._on_sigtstp, self._on_sigint, on_eof=self._stop_waiting)
         wake = loop.create_future()
 
         def foreground(cell: Cell) -> None:  # before the request is sent: its first event is ours
@@ -364,7 +368,7 @@ class App:
 
     async def _turn(self, kernel: Kernel, code: str) -> bool:
         """Wait while our background cells keep ``kernel`` busy; False if Ctrl-C took the cell back."""
-        waiting = self._waiting = asyncio.ensure_future(turn.wait(kernel, self.view.dim))
+        waiting = self._turn_wait = asyncio.ensure_future(turn.wait(kernel, self.view.dim))
         if self._early_sigint:  # Ctrl-C typed with its Enter: for this cell, not the one running
             self._early_sigint = False
             waiting.cancel()
@@ -372,7 +376,7 @@ class App:
             if await turn.finished(waiting):
                 return True
         finally:
-            self._waiting = None
+            self._turn_wait = None
         self._next_input = code
         self.view.line(turn.TAKEN_BACK, "err")
         return False
@@ -398,7 +402,10 @@ class App:
         if self._debugging is None:  # (imported with the first stop)
             from repl.ui.debugging import DebugPrompt
 
-            self._debugging = DebugPrompt(self.view.line, self.style, self._toolbar)
+            ws = self._ws
+            assert ws is not None
+            self._debugging = DebugPrompt(self.view.line, self.style, self._toolbar, lambda cmd: self._actions_for(
+                ws).run(cmd, lambda text: self.view.line(text, "err")))
         await self._debugging.run(kernel, ask)
 
     def _ask(self, kernel: Kernel, ev: Item) -> None:
@@ -420,11 +427,17 @@ class App:
 
     def _on_sigint(self) -> None:
         """Ctrl-C while no prompt is showing (the prompt handles its own as a key)."""
+        if self._stop_waiting():
+            return
         fg = self._fg
         if fg is None:
             if self._early.waiting:  # a cell waiting for the first kernel
                 self.console.write("out", "\n")
                 self._early.drop()
+                return
+            if self._turn_wait is not None and not self._turn_wait.done():  # a cell waiting its turn
+                self.console.write("out", "\n")
+                self._turn_wait.cancel()
                 return
             if self._actions is not None and self._actions.cancel():  # e.g. a kernel launch taking too long
                 self.console.write("out", "\n")
@@ -440,6 +453,13 @@ class App:
             self._detach(fg)
         elif do is Do.INTERRUPT:
             asyncio.ensure_future(self._interrupt(fg.kernel))
+
+    def _stop_waiting(self) -> bool:
+        """Ctrl-C or Ctrl-D while the (dbg) prompt waits for the debugger: it stops waiting."""
+        if self._debugging is None or not self._debugging.stop_waiting():
+            return False
+        self.console.write("out", "\n")
+        return True
 
     def _on_sigtstp(self) -> None:
         """Ctrl-Z while a cell runs (read as a key, or a real SIGTSTP)."""

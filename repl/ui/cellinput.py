@@ -3,7 +3,8 @@
 The terminal goes to non-canonical, no-echo mode with the suspend character disabled, and we
 read it ourselves: Ctrl-Z becomes a key we see (a terminal-generated SIGTSTP is silently dropped
 for orphaned process groups, e.g. under ``ssh host repl``), Ctrl-C still raises SIGINT (and a
-Ctrl-C typed while the prompt still held the terminal in raw mode arrives as a byte: the same), and
+Ctrl-C typed while the prompt still held the terminal in raw mode arrives as a byte: the same),
+Ctrl-D is offered to ``on_eof`` (the (dbg) prompt's wait takes it) and otherwise kept, and
 everything else typed ahead is kept and handed to the next prompt as typeahead.
 """
 
@@ -22,15 +23,15 @@ from repl.ui import fastinput
 
 SUSPEND = 0x1A  # Ctrl-Z
 INTERRUPT = 0x03  # Ctrl-C typed while the prompt was still reading: a byte, not a signal
-EOF_KEY = 0x04  # Ctrl-D: kept as typeahead, unless the reader asked to hear of it (``on_eof``)
+EOF = 0x04  # Ctrl-D (the terminal's EOF is off while we read): offered to ``on_eof``, else kept as typeahead
 
 
 class CellInput:
     def __init__(self, on_suspend: Callable[[], None], on_interrupt: Callable[[], None],
-                 fd: int | None = None, on_eof: Callable[[], None] | None = None) -> None:
+                 fd: int | None = None, on_eof: Callable[[], bool] = lambda: False) -> None:
         self.on_suspend = on_suspend
         self.on_interrupt = on_interrupt
-        self.on_eof = on_eof
+        self.on_eof = on_eof  # True: the key was taken
         self.fd = sys.stdin.fileno() if fd is None else fd
         self.typeahead = bytearray()
         self._saved: list | None = None
@@ -69,17 +70,18 @@ class CellInput:
             data = os.read(self.fd, 4096)
         except OSError:
             data = b""
-        if not data:
+        if not data:  # the end of input; or Ctrl-D read while the terminal was (still) in canonical mode
             if self._loop is not None:
                 self._loop.remove_reader(self.fd)
+            self.on_eof()
             return
         for byte in data:
             if byte == SUSPEND:
                 self.on_suspend()
             elif byte == INTERRUPT:
                 self.on_interrupt()
-            elif byte == EOF_KEY and self.on_eof is not None:
-                self.on_eof()
+            elif byte == EOF and self.on_eof():
+                pass
             else:
                 self.typeahead.append(byte)
 

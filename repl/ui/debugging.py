@@ -1,13 +1,16 @@
 """The ``(dbg)`` prompt: shown while a kernel is stopped in its debugger, with pdb's words.
 
 Where it stopped is printed first (why, the cell or file and line, the function, a few
-highlighted lines). Then each line is a step (``n s r c``), a look (``w u d l v``), ``q``, or code
-evaluated in the current frame. The prompt has its own history and completes from the debugger.
+highlighted lines). Then each line is a step (``n s r c``), a look (``w u d l v``), ``q``, a
+/command (as at the cell prompt), or code evaluated in the current frame. The prompt has its own
+history and completes from the debugger. While it waits for the debugger, Ctrl-C or Ctrl-D
+(:meth:`DebugPrompt.stop_waiting`) gives the wait up at once: the link may be down.
 """
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable, TYPE_CHECKING
+import asyncio
+from typing import Any, Awaitable, Callable, Coroutine, TYPE_CHECKING
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import Completer, Completion
@@ -17,7 +20,7 @@ from pygments.formatters import TerminalFormatter
 
 from repl import errors
 from repl.protocol import dap
-from repl.ui import render
+from repl.ui import commands, render
 from repl.ui.debugwords import HELP, dbg_line
 from repl.ui.histsearch import start_at_the_line
 from repl.ui.lexer import pygments_lexer_for
@@ -31,6 +34,7 @@ PAGE = 50  # variables shown at once
 AROUND = 2  # lines either side of the current one when execution stops (``l``: 5)
 
 Ask = Callable[[PromptSession, str], Awaitable[str]]  # prompt once (raises KeyboardInterrupt, EOFError)
+Run = Callable[[commands.Command], Awaitable[None]]  # carry out a /command (its mistakes: one line)
 
 
 def stop_reason(stop: dap.Stopped) -> str:
@@ -71,6 +75,23 @@ def variable_line(v: dict, parent: str = "") -> str:
     return f"  {name} = {value}" + (f"  ({kind})" if kind else "")
 
 
+NOT_ITEMS = ("special variables", "function variables", "protected variables", "len()")
+
+
+def extent(found: list[dict], parent: str) -> str:
+    """How big the container is, when debugpy says (its ``len()`` entry), and how much of it the
+    debugger lists: a dict of 200,000 items is listed as its first 500."""
+    length = next((str(v.get("value", "")) for v in found if v.get("name") == "len()"), "")
+    if not length.isdigit():
+        return ""
+    if any(v.get("type") == "MoreItemsRange" for v in found):  # the rest is in groups: all of it is there
+        return f" ({parent or 'it'} has {int(length):,} items)"
+    listed = sum(1 for v in found if str(v.get("name", "")) not in NOT_ITEMS
+                 and not str(v.get("name", "")).startswith("Unable to handle"))
+    cut = f"; the debugger lists the first {listed}" if listed < int(length) else ""
+    return f" ({parent or 'it'} has {int(length):,} items{cut})"
+
+
 class DebugCompleter(Completer):
     def __init__(self, debugger: Debugger) -> None:
         self.debugger = debugger
@@ -100,11 +121,18 @@ class _WentOn(Exception):
     pass
 
 
+class _GaveUp(Exception):  # Ctrl-C or Ctrl-D while waiting for the debugger
+    pass
+
+
 class DebugPrompt:
-    def __init__(self, say: Callable[[str, str], None], style: render.Style, toolbar: Callable[[], str]) -> None:
+    def __init__(self, say: Callable[[str, str], None], style: render.Style, toolbar: Callable[[], str],
+                 command: Run) -> None:
         self.say = say  # (text, stream)
         self.style = style
         self.toolbar = toolbar
+        self.command = command
+        self._work: asyncio.Future | None = None  # what the prompt waits for between two lines
         self.history = InMemoryHistory()  # the (dbg) prompt's own: never mixed with cells
         self._showing: tuple[Kernel, PromptSession] | None = None
 
@@ -115,12 +143,14 @@ class DebugPrompt:
         if stop is None:
             return
         try:
-            if not await dbg.stack():
+            if not await self._wait(kernel, dbg.stack()):
                 return  # it went on before we looked
-            await self._where(kernel, stop_reason(stop), AROUND)
+            await self._wait(kernel, self._where(kernel, stop_reason(stop), AROUND))
         except errors.ReplError as exc:
             self.say(f"repl: {exc}", "err")
             return
+        except _GaveUp:
+            pass  # the (dbg) prompt all the same: c, q or another try
         session: PromptSession = PromptSession(history=self.history, completer=DebugCompleter(dbg),
                                                complete_while_typing=False, bottom_toolbar=self.toolbar,
                                                enable_suspend=True)
@@ -137,8 +167,29 @@ class DebugPrompt:
         if self._showing is None or self._showing[0] is not kernel or kernel.debugger.stopped is not None:
             return
         app = self._showing[1].app
-        if app.is_running:
+        if app.is_running and app.future is not None and not app.future.done():  # (batches of events: exit once)
             app.exit(exception=_WentOn())
+
+    def stop_waiting(self) -> bool:
+        """Ctrl-C or Ctrl-D while this prompt waits for the debugger: stop waiting. True if it was."""
+        if self._work is None or self._work.done():
+            return False
+        self._work.cancel()
+        return True
+
+    async def _wait(self, kernel: Kernel, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Await one exchange with the debugger; :meth:`stop_waiting` ends it (raises _GaveUp)."""
+        work = self._work = asyncio.ensure_future(coro)
+        try:
+            await asyncio.wait([work])
+        finally:
+            self._work = None
+            work.cancel()  # (done already, unless we are cancelled ourselves)
+        if work.cancelled():
+            self.say(f"repl: stopped waiting for the debugger of {kernel.label}; it is still stopped "
+                     "(c continues, q stops debugging)", "err")
+            raise _GaveUp
+        return work.result()
 
     async def _loop(self, kernel: Kernel, stop: dap.Stopped, session: PromptSession, ask: Ask) -> None:
         dbg = kernel.debugger
@@ -155,10 +206,12 @@ class DebugPrompt:
                 self.say(f"[{kernel.label}] execution went on", "err")
                 return
             try:
-                if await self._do(kernel, text):
+                if await self._wait(kernel, self._do(kernel, text)):
                     return
             except errors.ReplError as exc:
                 self.say(f"repl: {exc}", "err")
+            except _GaveUp:
+                pass
 
     @staticmethod
     def _message(dbg) -> str:
@@ -168,7 +221,11 @@ class DebugPrompt:
     async def _do(self, kernel: Kernel, text: str) -> bool:
         """Carry out one line; True when execution goes on (the prompt ends)."""
         dbg = kernel.debugger
-        action, arg = dbg_line(text)
+        parsed = commands.parse(text)
+        if not isinstance(parsed, str):
+            await self._slash(parsed)
+            return False
+        action, arg = dbg_line(parsed)
         if action in ("n", "s", "r", "c"):
             await dbg.resume(action)
             return True
@@ -192,6 +249,14 @@ class DebugPrompt:
         elif arg.strip():
             self._result(await dbg.evaluate(arg, dbg.dap.current))
         return False
+
+    async def _slash(self, parsed: commands.Command | commands.Unknown) -> None:
+        """A /command typed at (dbg): carried out as at the cell prompt (not /quit)."""
+        if isinstance(parsed, commands.Unknown):
+            raise errors.UsageError(f"unknown command /{parsed.name} — /help lists them")
+        if parsed.name == "quit":
+            raise errors.UsageError("the debugger holds a cell: c lets it go on, q stops debugging; then /quit")
+        await self.command(parsed)
 
     async def _where(self, kernel: Kernel, headline: str, around: int) -> None:
         frame = kernel.debugger.dap.current
@@ -222,7 +287,7 @@ class DebugPrompt:
             for scope in scopes:
                 found = await dbg.variables(int(scope.get("variablesReference", 0)))
                 self.say(f"{scope.get('name', 'scope')}:", "out")
-                self._page(found, more="", total=len(found))
+                self._page(found, 0, more="")
             return
         name, start = words[0], int(words[1]) if len(words) > 1 and words[1].isdigit() else 0
         match = await self._lookup(dbg, scopes, name)
@@ -230,7 +295,7 @@ class DebugPrompt:
         self.say(variable_line(match).strip(), "out")
         if ref:  # debugpy ignores DAP's start/count: the page is cut here
             found = await dbg.variables(ref)
-            self._page(found[start:], more=f"v {name} {start + PAGE}", total=len(found), parent=name)
+            self._page(found, start, more=f"v {name} {start + PAGE}", parent=name)
 
     @staticmethod
     async def _lookup(dbg: Debugger, scopes: list[dict], name: str) -> dict:
@@ -250,10 +315,12 @@ class DebugPrompt:
             refs = [int(match.get("variablesReference", 0) or 0)]
         return match
 
-    def _page(self, found: list[dict], more: str, total: int, parent: str = "") -> None:
-        rows = [variable_line(v, parent) for v in found[:PAGE]] or ["  (nothing)"]
-        if len(found) > PAGE:
-            rows.append(f"  … {len(found) - PAGE} more of {total}" + (f": {more}" if more else ""))
+    def _page(self, found: list[dict], start: int, more: str, parent: str = "") -> None:
+        """``PAGE`` of the debugger's listing ``found`` from ``start``, and how much more there is."""
+        page = found[start:]
+        rows = [variable_line(v, parent) for v in page[:PAGE]] or ["  (nothing)"]
+        if len(page) > PAGE:
+            rows.append(f"  … {len(page) - PAGE} more" + (f": {more}" if more else "") + extent(found, parent))
         self.say("\n".join(rows), "out")
 
     def _result(self, body: dict) -> None:

@@ -41,9 +41,11 @@ class EarlyInput:
         """Ctrl-C while waiting: give up on the input."""
         self._stop(Waited.DROPPED)
 
-    def leave(self) -> None:
-        """Ctrl-D while waiting: leave repl without waiting any longer."""
+    def leave(self) -> bool:
+        """Ctrl-D while waiting: leave repl without waiting any longer (True: the key was taken)."""
+        waiting = self.waiting
         self._stop(Waited.LEAVE)
+        return waiting
 
     def _stop(self, why: Waited) -> None:
         if self.waiting and self._why is None:

@@ -2,7 +2,8 @@
 time, in place, never over the prompt. The foreground cell's question is asked as the kernel put
 it; a background cell's is tagged with its kernel. What was typed ahead while the cell ran answers
 it; Ctrl-C interrupts the kernel that asked. A debugger stop gets the ``(dbg)`` prompt
-(:mod:`repl.ui.debugging`) until execution goes on.
+(:mod:`repl.ui.debugging`) until execution goes on; an ``input()`` in code evaluated there is
+asked at once (the (dbg) prompt waits for it). A question whose request has ended is not asked.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class Questions:
         self.debug = debug
         self._queue: deque[tuple[Kernel, Item]] = deque()
         self._answering: asyncio.Task | None = None
+        self._debugging: Kernel | None = None  # the kernel whose (dbg) prompt is being answered
+        self._nested: set[asyncio.Task] = set()
         self._in_pdb = False  # the last answer went to pdb's prompt, which will ask again
         self._answers = InMemoryHistory()
         self._early_ctrl_c = False
@@ -68,6 +71,12 @@ class Questions:
 
     def add(self, kernel: Kernel, ev: Item, start: bool) -> None:
         """Queue a question; ``start`` answering now unless a prompt must step aside first."""
+        if isinstance(ev, s.InputRequest) and kernel is self._debugging and self.console.app is None:
+            # input() in code the (dbg) prompt evaluates: the prompt is waiting for it, not showing
+            task = asyncio.ensure_future(self._input(kernel, ev))
+            self._nested.add(task)
+            task.add_done_callback(self._nested.discard)
+            return
         self._queue.append((kernel, ev))
         if start:
             self._start()
@@ -92,7 +101,13 @@ class Questions:
     async def _answer(self, kernel: Kernel, item: Item) -> None:
         self.console.ensure_newline()
         if isinstance(item, dap.Stopped):
-            await self.debug(kernel, self._prompt)
+            self._debugging = kernel
+            try:
+                await self.debug(kernel, self._prompt)
+            finally:
+                self._debugging = None
+        elif item.request is not None and item.request.done:
+            return  # its cell ended (interrupted, restarted): nobody waits for this answer
         else:
             await self._input(kernel, item)
 
