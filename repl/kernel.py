@@ -35,7 +35,8 @@ WATCH_EVERY = 10.0
 GONE_CHECKS = (0.3, 1.0, 3.0)  # after a shutdown_reply: when to ask whether the kernel was deleted
 LEARN_WAIT = 1.0  # a cell sent while we ask for the widgets made before we came waits this long
 RESTART_WAIT = 30.0  # after a restart, cells wait this long for the new kernel to show itself
-START_WATCH_EVERY = 1.0  # while its websocket opens: how often to ask the server whether the kernel died
+START_WATCH_AFTER = 2.0  # a websocket not open after this long: ask the server whether the kernel died,
+START_WATCH_EVERY = 1.0  # and again this often
 
 
 class Listener(Protocol):
@@ -160,8 +161,8 @@ class Kernel:
 
     async def _watch_start(self) -> errors.ReplError:
         """Poll the kernel's model until it says the kernel died (then return the error to raise)."""
+        await asyncio.sleep(START_WATCH_AFTER)
         while True:
-            await asyncio.sleep(START_WATCH_EVERY)
             try:
                 model = await self.rest.kernel(self.id)
             except errors.NoSuchKernel as exc:
@@ -169,10 +170,13 @@ class Kernel:
                     return exc
                 break
             except errors.ReplError:
-                continue
-            if model.execution_state == "dead":
+                model = None
+            if model is not None and model.execution_state == "dead":
                 break
+            await asyncio.sleep(START_WATCH_EVERY)
         name = self.model.name or "default"
+        if not self.started_here:
+            return errors.KernelDead(f"kernel {name} {self.id[:8]} is dead on the server; /new starts another")
         return errors.KernelDead(f"kernel {name} {self.id[:8]} died while starting: the server restarted it and "
                                  f"gave up; check the '{name}' kernelspec (the command it runs)")
 
