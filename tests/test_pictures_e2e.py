@@ -187,3 +187,18 @@ def test_a_tqdm_auto_bar_interrupted_by_ctrl_c_is_drawn_once(term):
     assert bars, t.plain()
     y = next(y for y, line in enumerate(t.screen.display) if line.startswith("slow:"))
     assert any(c.fg == "red" for c in t.screen.buffer[y].values()), "redrawn in place, in tqdm's danger colour"
+
+
+def test_thousands_of_widgets_neither_starve_the_keepalive_nor_flood_the_screen(term):
+    t = term("--ping-interval", "1", "--ping-timeout", "3")  # a starved loop shows as a dead link
+    t.wait_prompt(1)
+    t.enter("import ipywidgets as w; a = w.VBox([w.Label('a' + str(i)) for i in range(600)]); display(a)")
+    t.wait_for(lambda t: "more of the 600 widgets in this box are not drawn" in t.plain(), timeout=120)
+    t.wait_prompt(2, timeout=120)
+    t.enter("b = w.VBox([w.Label('b' + str(i)) for i in range(3000)]); display(b); print('after' + ' it')")
+    t.wait_for("after it", timeout=240)
+    t.wait_prompt(3, timeout=60)
+    plain = t.plain()
+    assert "more of the 3,000 widgets in this box are not drawn" in plain
+    assert "lost the connection" not in plain and "may be lost" not in plain, plain[-3000:]
+    assert "b2999" not in plain

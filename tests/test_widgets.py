@@ -157,3 +157,21 @@ def test_nested_output_widgets_capture_innermost_first_and_draw_each_other():
     update(c, "b", outputs=[{"output_type": "stream", "name": "stdout", "text": "b1\n"}])
     assert c.holders("b", ["a"]) == ["a"]  # a change to b redraws a
     assert Drawer(c, 80, color=False).draw("a") == "a1\nb1"
+
+
+def test_a_widget_tree_too_big_to_draw_is_drawn_in_part_and_says_so():
+    c = Comms()
+    for i in range(5000):
+        opened(c, f"l{i}", "LabelModel", value=f"x{i}")
+    opened(c, "inner", "VBoxModel", children=[f"IPY_MODEL_l{i}" for i in range(3)])
+    opened(c, "box", "VBoxModel", children=["IPY_MODEL_inner"] + [f"IPY_MODEL_l{i}" for i in range(5000)])
+    lines = Drawer(c, 80, color=False, max_lines=10).draw("box").split("\n")
+    assert lines == ["x0", "x1", "x2", "x0", "x1", "x2", "x3", "x4", "x5",
+                     "… 4,994 more of the 5,001 widgets in this box are not drawn"]
+    many = Drawer(c, 80, color=False, max_lines=10, max_models=4).draw("box").split("\n")
+    assert many[-1] == "… 5,000 more of the 5,001 widgets in this box are not drawn", many
+    opened(c, "out", "OutputModel", outputs=[{"output_type": "stream", "name": "stdout", "text": "r\n" * 50}])
+    assert Drawer(c, 80, color=False, max_lines=10).draw("out").split("\n")[-1] == "… 41 more lines not drawn"
+    assert c.holders("l4999", ["box", "out", "inner"]) == ["box"] and c.holders("l1", ["inner", "box"]) == ["inner", "box"]
+    c.receive("comm_close", {"comm_id": "inner"})
+    assert c.holders("l1", ["inner", "box"]) == ["box"]

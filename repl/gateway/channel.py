@@ -36,6 +36,7 @@ TraceHook = Callable[[dict], None]
 _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 YIELD_EVERY = 256 * 1024  # bytes of frames read back to back before the loop runs other work
 BROKEN_AFTER = 3  # sockets in a row that closed before one message came through: the link does not work
+YIELD_AFTER = 0.02  # or seconds spent on them (many small frames that take long to handle)
 
 
 class ChannelState(IntEnum):
@@ -269,14 +270,16 @@ class KernelChannel:
             ws = self._ws
             assert ws is not None
             try:
-                taken = 0
+                taken, since = 0, time.monotonic()
                 async for frame in ws:
                     self._quickack()
                     self.feed(frame)
                     taken += len(frame)
-                    if taken > YIELD_EVERY:  # frames queued up (a flood): let the keyboard and the screen in
+                    if taken > YIELD_EVERY or time.monotonic() - since > YIELD_AFTER:
+                        # frames queued up (a flood): let the keyboard, the screen and the keepalive in
                         taken = 0
                         await asyncio.sleep(0)
+                        since = time.monotonic()
             except ConnectionClosed:
                 pass
             if self._closing:

@@ -97,6 +97,29 @@ class Comms:
     # msg_id -> the Output widgets capturing it, innermost last (``with a:`` then ``with b:``
     # inside it: b captures until it lets go, then a again, as in JupyterLab)
     _capture: dict[str, list[str]] = field(default_factory=dict)
+    # who refers to whom, both ways, so a change finds the displayed widgets holding it by walking
+    # up from it (walking down every displayed tree on every message was quadratic: thousands of
+    # widgets in a VBox took minutes and starved the link's keepalive)
+    _parents: dict[str, set[str]] = field(default_factory=dict)
+    _kids: dict[str, list[str]] = field(default_factory=dict)
+
+    def _link(self, model: Model, kids: list[str] | None = None) -> None:
+        cid = model.comm_id
+        for kid in self._kids.pop(cid, []):
+            parents = self._parents.get(kid)
+            if parents is not None:
+                parents.discard(cid)
+                if not parents:
+                    del self._parents[kid]
+        kids = model.children() if kids is None else kids
+        if kids:
+            self._kids[cid] = kids
+            for kid in kids:
+                self._parents.setdefault(kid, set()).add(cid)
+
+    def restate(self, model: Model) -> None:
+        """``model``'s state was changed here (an Output widget's captured outputs): index it again."""
+        self._link(model)
 
     def _index(self, model: Model) -> None:
         """Keep the Output widgets' ``msg_id`` findable at once: every output event asks."""
@@ -123,6 +146,7 @@ class Comms:
             _place_buffers(state, data.get("buffer_paths"), buffers or [])
             opened = self.models[comm_id] = Model(comm_id, state)
             self._index(opened)
+            self._link(opened)
             return Opened(opened, target)
         if kind == "comm_msg":
             model = self.models.get(comm_id)
@@ -134,6 +158,9 @@ class Comms:
             model.state.update(update)
             if "msg_id" in update or "_model_name" in update:
                 self._index(model)
+            if comm_id in self._kids or any(isinstance(v, list) or (isinstance(v, str) and v.startswith(REF))
+                                            for v in update.values()):
+                self._link(model)
             return Changed(model)
         if kind == "comm_close":
             self.others.discard(comm_id)
@@ -142,6 +169,7 @@ class Comms:
                 return None
             closed.state.pop("msg_id", None)
             self._index(closed)
+            self._link(closed, [])
             return Closed(comm_id)
         return None
 
@@ -151,23 +179,21 @@ class Comms:
         self.models.setdefault(comm_id, Model(comm_id))
 
     def holders(self, model_id: str, roots: list[str]) -> list[str]:
-        """Which of ``roots`` (displayed widgets) contain ``model_id``, themselves included."""
-        found = []
-        for root in roots:
-            seen: set[str] = set()
-            todo = [root]
-            while todo:
-                mid = todo.pop()
-                if mid in seen:
-                    continue
-                seen.add(mid)
-                if mid == model_id:
-                    found.append(root)
-                    break
-                model = self.models.get(mid)
-                if model is not None:
-                    todo.extend(model.children())
-        return found
+        """Which of ``roots`` (displayed widgets) contain ``model_id``, themselves included: its
+        ancestors, found by walking up (as long as the way up, not the size of the trees)."""
+        wanted = set(roots)
+        found: set[str] = set()
+        seen: set[str] = set()
+        todo = [model_id]
+        while todo:
+            mid = todo.pop()
+            if mid in seen:
+                continue
+            seen.add(mid)
+            if mid in wanted:
+                found.add(mid)
+            todo.extend(self._parents.get(mid, ()))
+        return [root for root in roots if root in found]
 
     def capturing(self, msg_id: str) -> Model | None:
         """The Output widget that captures what the request ``msg_id`` prints (``with out:``)."""
@@ -179,3 +205,5 @@ class Comms:
         self.models.clear()
         self.others.clear()
         self._capture.clear()
+        self._parents.clear()
+        self._kids.clear()

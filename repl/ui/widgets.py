@@ -43,27 +43,44 @@ def _show(value: object) -> str:
     return str(value)
 
 
+MAX_LINES = 200  # a widget drawn taller is cut, with a line saying how much was left out
+MAX_MODELS = 5000  # models drawn for one widget at most (its tree may be far bigger)
+
+
 class Drawer:
-    def __init__(self, comms: Comms, width: int, color: bool) -> None:
+    def __init__(self, comms: Comms, width: int, color: bool,
+                 max_lines: int = MAX_LINES, max_models: int = MAX_MODELS) -> None:
         self.comms = comms
         self.width = width
         self.color = color
+        self.max_lines = max_lines
+        self.max_models = max_models
+        self._lines = self._models = 0  # drawn so far, by the draw under way
 
     def draw(self, model_id: str, fallback: str = "") -> str:
-        """The widget as lines of text (no trailing newline)."""
-        return self._draw(model_id, fallback, set(), self.width)
+        """The widget as lines of text (no trailing newline), at most ``max_lines`` of them and
+        from at most ``max_models`` models: a box too big is drawn in part, and says so."""
+        self._lines = self._models = 0
+        text = self._draw(model_id, fallback, set(), self.width)
+        if text.count("\n") < self.max_lines:
+            return text
+        rows = text.split("\n")
+        return "\n".join(rows[:self.max_lines - 1] + [f"… {len(rows) - self.max_lines + 1:,} more lines not drawn"])
+
+    def _full(self) -> bool:
+        return self._lines >= self.max_lines - 1 or self._models >= self.max_models
 
     def _draw(self, model_id: str, fallback: str, seen: set[str], width: int) -> str:
         model = self.comms.models.get(model_id)
         if model is None or model_id in seen:
             return fallback
+        self._models += 1
         seen = seen | {model_id}
         name = model.name
         if name in ("HBoxModel", "BoxModel", "GridBoxModel"):
             return self._hbox(model, seen, width)
         if name in ("VBoxModel", "AccordionModel", "TabModel"):
-            kids = [self._draw(k, "", seen, width) for k in self._kids(model)]
-            return "\n".join(k for k in kids if k)
+            return self._vbox(model, seen, width)
         if name in ("FloatProgressModel", "IntProgressModel"):
             return self._progress(model, max(10, min(40, width - len(self._desc(model)) - 12)))
         if name == "OutputModel":
@@ -79,6 +96,21 @@ class Drawer:
     def _desc(model: Model) -> str:
         desc = model.state.get("description")
         return sanitize.label(inline_html(desc)) if isinstance(desc, str) else ""  # the kernel's words
+
+    def _vbox(self, model: Model, seen: set[str], width: int) -> str:
+        kids = self._kids(model)
+        lines: list[str] = []
+        for i, kid in enumerate(kids):
+            if self._full():
+                lines.append(f"… {len(kids) - i:,} more of the {len(kids):,} widgets in this box are not drawn")
+                self._lines += 1
+                break
+            before = self._lines
+            text = self._draw(kid, "", seen, width)
+            if text:
+                lines.append(text)
+                self._lines = before + text.count("\n") + 1  # (a box inside counted its own already)
+        return "\n".join(lines)
 
     def _hbox(self, model: Model, seen: set[str], width: int) -> str:
         kids = self._kids(model)

@@ -126,9 +126,11 @@ class WidgetView:
             model.clear_on_next = ev.wait
             if not ev.wait:
                 model.state["outputs"] = []
+                kernel.comms.restate(model)
                 self.changed(kernel, s.CommEvent(None, False, "comm_msg", {"comm_id": model.comm_id}, []))
             return True  # (not redrawn in place: drawn as it is when the cell ends)
         _append(model, ev)
+        kernel.comms.restate(model)
         if self.changed(kernel, s.CommEvent(None, False, "comm_msg", {"comm_id": model.comm_id}, [])):
             return True
         for root in self._roots:
