@@ -4,7 +4,9 @@ The adapter only moves bytes: frames are decoded by :mod:`repl.protocol.wire` an
 handed to ``on_message`` synchronously, in arrival order, from the reader task; what the messages
 mean is the :class:`repl.kernel.Kernel`'s business. After a reconnect, ``on_reopen`` is told
 whether the old socket closed cleanly and since when it had been silent, so the kernel can
-reconcile what may have been lost on a dead link.
+reconcile what may have been lost on a dead link. A message larger than the server takes
+(MAX_MESSAGE) is refused here with one line: sent, it closed the socket and was sent again on
+every reconnect.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ TraceHook = Callable[[dict], None]
 
 _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 YIELD_EVERY = 256 * 1024  # bytes of frames read back to back before the loop runs other work
+MAX_MESSAGE = 10 * 2**20  # the servers' (tornado's) default websocket_max_message_size: larger closes the socket
 
 
 class ChannelState(IntEnum):
@@ -212,6 +215,10 @@ class KernelChannel:
                 raise self._dead
             assert self._ws is not None
             frame = self.codec.encode(msg)
+            if len(frame) > MAX_MESSAGE:  # the server would close the socket (and we would send it again)
+                raise errors.UsageError(
+                    f"too large to send: {len(frame) / 2**20:.1f} MiB in one message, and the server's websocket "
+                    f"takes at most {MAX_MESSAGE // 2**20} MiB (tornado's websocket_max_message_size); not sent")
             try:
                 await self._ws.send(frame)
             except ConnectionClosed:
