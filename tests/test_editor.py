@@ -109,3 +109,41 @@ def test_percent_load_puts_the_file_in_the_next_prompt(term, tmp_path):
     t.wait_prompt(3)
     t.enter("answer")
     t.wait_for("Out[3]: 42")
+
+
+BIG = """
+import os, sys
+mb = float(os.environ["BIG_MB"])
+line = "x = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'\\n"
+text = "s = '" + "a" * int(mb * 1024 * 1024) + "'\\n" + line * 1000 + "print('BIG' + 'DONE', len(s))\\n"
+open(sys.argv[-1], "w").write(text)
+"""
+
+
+def test_a_large_cell_from_the_editor_runs_and_one_too_large_is_refused(term, tmp_path):
+    """A few MB from the editor runs without asking the kernel whether it is complete; a cell
+    beyond what the server's websocket takes (10 MiB in a message) is one line, kept in the
+    prompt, never sent (it used to close the link, be sent again on reconnect, and loop)."""
+    import time
+
+    script = tmp_path / "big.py"
+    script.write_text(BIG)
+    for mb, fits in ((4, True), (12, False)):
+        t = term(extra_env={"VISUAL": f"{sys.executable} {script}", "BIG_MB": str(mb)})
+        t.wait_prompt(1)
+        t.type("\x18\x05")
+        t.wait_for("print('BIG' + 'DONE', len(s))", timeout=120)
+        started = time.monotonic()
+        t.type("\r")
+        if fits:
+            t.wait_for("BIGDONE 4194304", timeout=120)
+            t.wait_prompt(2, timeout=60)
+        else:
+            t.wait_for("too large to send", timeout=60)
+            t.wait_for(lambda t: "...: print('BIG' + 'DONE'" in t.text().split("too large to send")[-1]
+                       and "│ idle" in t.text(), timeout=60)  # back in the prompt, to edit
+            t.ctrl("c")  # (the prompt is responsive: the cell can be cleared and another one run)
+            t.enter("'still here'")
+            t.wait_for("Out[1]: 'still here'", timeout=60)
+            assert "reconnect" not in t.text() and "never received" not in t.text()
+        print(f"{mb} MB cell from the editor: {time.monotonic() - started:.1f} s")

@@ -10,6 +10,8 @@ A link that fails the same way again and again (BROKEN_AFTER sockets in a row cl
 single message could be read from them, as through a proxy that breaks the websocket
 subprotocol) is given up: :attr:`KernelChannel.failure` says why, in one line, and every send
 raises it. So is a lost link not back within ``options.reconnect_for`` seconds (``-c`` sets it).
+A message larger than the server takes (MAX_MESSAGE) is refused here with one line: sent, it
+closed the socket and was sent again on every reconnect.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 YIELD_EVERY = 256 * 1024  # bytes of frames read back to back before the loop runs other work
 BROKEN_AFTER = 3  # sockets in a row that closed before one message came through: the link does not work
 YIELD_AFTER = 0.02  # or seconds spent on them (many small frames that take long to handle)
+MAX_MESSAGE = 10 * 2**20  # the servers' (tornado's) default websocket_max_message_size: larger closes the socket
 
 
 class ChannelState(IntEnum):
@@ -232,6 +235,10 @@ class KernelChannel:
                 raise self._dead
             assert self._ws is not None
             frame = self.codec.encode(msg)
+            if len(frame) > MAX_MESSAGE:  # the server would close the socket (and we would send it again)
+                raise errors.UsageError(
+                    f"too large to send: {len(frame) / 2**20:.1f} MiB in one message, and the server's websocket "
+                    f"takes at most {MAX_MESSAGE // 2**20} MiB (tornado's websocket_max_message_size); not sent")
             try:
                 await self._ws.send(frame)
             except ConnectionClosed:

@@ -346,6 +346,8 @@ class App:
                 raise cell.done.exception()  # type: ignore[misc]
         except errors.ReplError as exc:
             self.view.line(f"repl: {exc}", "err")
+            if isinstance(exc, errors.UsageError):  # e.g. too large to send: the text is not lost
+                self._next_input = code
         finally:
             self._fg = None
             self._keyboard = None

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is dra
     from repl.opening import Opening
 
 LANGUAGE_WAIT = 5.0  # Enter typed before the kernel's language is known waits this long for it
+LARGE = 256 * 1024  # characters in a cell beyond which Enter runs it without asking whether it is complete
 
 
 class Asking:
@@ -36,7 +37,11 @@ class Asking:
         return offline_python_verdict(code) if language == "python" else "complete"
 
     def quick_verdict(self, code: str) -> str | None:
-        """A verdict without a round trip, when one can be had: keeps fast typists' keys in order."""
+        """A verdict without a round trip, when one can be had: keeps fast typists' keys in order.
+        A cell too big to have been typed (from the editor, a paste) runs: asking the kernel would
+        cost it seconds per MB, and compiling it here would stall the prompt."""
+        if len(code) > LARGE:
+            return "complete"
         kernel = self.current()
         if kernel is None:
             opening = self.coming()
