@@ -188,7 +188,7 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
     from repl.gateway.rest import RestClient
     from repl.opening import Opening
     from repl.ui import render
-    from repl.ui.app import App
+    from repl.ui.app import App, Look
     from repl.ui.console import Console
     from repl.ui.trace import Tracer
     from repl.workspace import Workspace
@@ -214,7 +214,7 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
                       headers=settings.headers, launch_timeout=settings.launch_timeout)
     stack.push_async_callback(rest.aclose)
     if interactive:
-        front: App | OneShot = App(console, rest.display_url, style, tracer, vi=settings.vi, pt_style=pt_style,
+        front: App | OneShot = App(console, Look(rest.display_url, style, tracer, vi=settings.vi, pt_style=pt_style),
                                    profile=profile)
     else:
         from repl.oneshot import OneShot

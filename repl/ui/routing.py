@@ -1,0 +1,149 @@
+"""Where each kernel event goes: the foreground cell, a background cell, a widget, a question, the
+debugger's prompt, or a notice.
+
+Events come from every kernel of the workspace (:meth:`Router.kernel_events`, called by
+:class:`repl.kernel.Kernel` through its listener). The foreground cell's events go through its
+state machine (:mod:`repl.ui.foreground`); other cells' output is tagged ``[label]`` (``[label
+elsewhere]`` for other clients'); ``input()`` and debugger stops become questions; comm messages
+go to the widget view. The owner of the widget view (made with the first widget) and of the
+``(dbg)`` prompt (made with the first stop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+from repl.protocol import session as s
+from repl.ui import commands, mime, render
+from repl.ui.console import Console
+from repl.ui.foreground import Do
+from repl.ui.output import RATE_LIMITED, OutputView
+from repl.ui.questions import Ask, Item
+from repl.ui.runner import Running
+
+if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
+    from repl.gateway.channel import ChannelState
+    from repl.kernel import Kernel
+    from repl.ui.debugging import DebugPrompt
+    from repl.ui.widgetview import WidgetView
+
+
+class Router:
+    def __init__(self, view: OutputView, console: Console, style: render.Style,
+                 foreground: Callable[[], Running | None], interrupt: Callable[[Kernel], Awaitable[None]],
+                 ask: Callable[[Kernel, Item], None], refresh: Callable[[], None],
+                 run_command: Callable[[commands.Command], Awaitable[None]], toolbar: Callable[[], str]) -> None:
+        self.view = view
+        self.console = console
+        self.style = style
+        self.foreground = foreground
+        self.interrupt = interrupt
+        self.ask = ask
+        self.refresh = refresh
+        self.run_command = run_command  # a /command typed at the (dbg) prompt
+        self.toolbar = toolbar
+        self._widget_view: WidgetView | None = None
+        self._debugging: DebugPrompt | None = None
+
+    @property
+    def widgets(self) -> WidgetView:
+        if self._widget_view is None:
+            from repl.ui.widgetview import WidgetView  # (and the widget drawing): with the first widget
+
+            self._widget_view = WidgetView(self.view)
+        return self._widget_view
+
+    def detach_widgets(self, request: s.Request, tag: str) -> None:
+        """A cell went to the background: its widgets are tagged from now on."""
+        if self._widget_view is not None:
+            self._widget_view.detach(request, tag)
+
+    # ------------------------------------------------------------ from the kernels
+
+    def kernel_events(self, kernel: Kernel, events: list[s.Event]) -> None:
+        fg = self.foreground()
+        for ev in events:
+            if self._not_output(kernel, ev) or (kernel.comms.models and self.widgets.capture(kernel, ev)):
+                continue
+            if isinstance(ev, s.RequestDone) and self._widget_view is not None:
+                self._widget_view.flush(kernel)  # widgets its cells changed out of place, as they end
+            if fg is not None and ev.request is fg.cell.request:
+                self._foreground(fg, ev)
+            elif isinstance(ev, s.RequestDone):
+                self._background_done(kernel, ev.request)
+            else:
+                self._draw(kernel, ev, f"[{kernel.label}{' elsewhere' if ev.other else ''}] ")
+        if self._debugging is not None:
+            self._debugging.check(kernel)
+        self.refresh()
+
+    def kernel_state(self, kernel: Kernel, state: ChannelState, before: ChannelState) -> None:
+        self.kernel_notice(kernel, render.connection_change(kernel.label, state.label, before.label))
+
+    def kernel_notice(self, kernel: Kernel, text: str | None) -> None:
+        if text:
+            self.view.line("repl: " + text, "err")
+        self.refresh()
+
+    def _not_output(self, kernel: Kernel, ev: s.Event) -> bool:
+        """Handle an event that is not a cell's output (the kernel lost, a question, the debugger,
+        widgets); False for output."""
+        if isinstance(ev, s.KernelLost):
+            self.view.line("repl: " + render.kernel_lost(ev.state, kernel.label), "err")
+        elif isinstance(ev, s.InputRequest):
+            if not ev.other:
+                self.ask(kernel, ev)
+        elif isinstance(ev, s.DebugEvent):
+            for note in kernel.debugger.take_notes():
+                self.view.line("repl: " + note, "err")
+            stop = kernel.debugger.take_stop()
+            if stop is not None:
+                self.ask(kernel, stop)
+        elif isinstance(ev, s.CommEvent):
+            self.widgets.changed(kernel, ev)
+        else:
+            return False
+        return True
+
+    def _foreground(self, fg: Running, ev: s.Event) -> None:
+        do = fg.machine.event(ev)
+        if do is Do.INTERRUPT:
+            asyncio.ensure_future(self.interrupt(fg.kernel))
+        elif do in (Do.CLEAR, Do.CLEAR_THEN_DRAW):
+            self.view.clear()
+        if do is Do.NEWLINE_THEN_DRAW:
+            self.console.ensure_newline()
+        if do in (Do.DRAW, Do.CLEAR_THEN_DRAW, Do.NEWLINE_THEN_DRAW):
+            self._draw(fg.kernel, ev, None)
+
+    def _draw(self, kernel: Kernel, ev: s.Event, tag: str | None) -> None:
+        if isinstance(ev, s.Stream) and RATE_LIMITED.search(ev.text):
+            self.view.rate_limited(kernel.label, next((c for c in reversed(kernel.cells) if c.request is ev.request), None))
+        data = ev.data if isinstance(ev, (s.DisplayData, s.ExecuteResult)) else None
+        if not (data and mime.WIDGET_VIEW in data and self.widgets.show(kernel, ev, tag)):
+            self.view.show(kernel.id, ev, tag)
+
+    def _background_done(self, kernel: Kernel, req: s.Request | None) -> None:
+        cell = next((c for c in reversed(kernel.cells) if c.request is req), None)
+        if cell is not None and cell.background:
+            self.view.dim(render.background_done(kernel.label, cell.execution_count, cell.request.status,
+                                                 time.perf_counter() - cell.started))
+
+    # ------------------------------------------------------------ debugger stops
+
+    async def debug(self, kernel: Kernel, ask: Ask) -> None:
+        """The ``(dbg)`` prompt for a stopped kernel, until execution goes on."""
+        if self._debugging is None:  # (imported with the first stop)
+            from repl.ui.debugging import DebugPrompt
+
+            self._debugging = DebugPrompt(self.view.line, self.style, self.toolbar, self.run_command)
+        await self._debugging.run(kernel, ask)
+
+    def stop_waiting(self) -> bool:
+        """Ctrl-C or Ctrl-D while the (dbg) prompt waits for the debugger: it stops waiting."""
+        if self._debugging is None or not self._debugging.stop_waiting():
+            return False
+        self.console.write("out", "\n")
+        return True

@@ -1,0 +1,197 @@
+"""The foreground cell: run it, read the keyboard while it runs, and what Ctrl-C and Ctrl-Z do to it.
+
+The one owner of which cell is in the foreground (:class:`Running`), of the keyboard while it runs
+(:class:`repl.ui.cellinput.CellInput`), of a Ctrl-C pressed between the prompt and the cell, and of
+a cell waiting its turn behind our background cells (:mod:`repl.ui.turn`). What a key or an event
+means for the cell is decided by the pure state machine in :mod:`repl.ui.foreground`; this module
+waits and acts on its verdicts (interrupt through the REST API, give up waiting, send the cell to
+the background). Output is drawn by others (:mod:`repl.ui.routing`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from repl import errors
+from repl.ui import editor, turn
+from repl.ui.cellinput import CellInput
+from repl.ui.console import Console
+from repl.ui.foreground import Do, Foreground
+from repl.ui.output import OutputView
+
+if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
+    from repl.cell import Cell
+    from repl.kernel import Kernel
+    from repl.protocol import session as s
+
+
+@dataclass
+class Running:  # the foreground cell while we wait for it
+    kernel: Kernel
+    cell: Cell
+    machine: Foreground
+    wake: asyncio.Future  # set when the cell goes to the background
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the runner needs from the rest of the UI, as narrow callables."""
+
+    prompt_input: Callable[[], object | None]  # the prompt's input, to hand typeahead to
+    set_next_input: Callable[[str], None]  # text for the next prompt
+    cell_ended: Callable[[], None]  # the questions of the cell are over
+    ctrl_c_for_pdb: Callable[[], bool]  # True: a Ctrl-C typed before pdb's next prompt is for it
+    other_waits: Callable[[], bool]  # True: a Ctrl-C or Ctrl-D was taken by another wait (the (dbg) prompt's)
+    detach_widgets: Callable[[s.Request, str], None]  # a cell's widgets go to the background with it
+    ctrl_c: Callable[[], None]  # the app's Ctrl-C, which offers the key to every wait in turn (then to us)
+
+
+class Runner:
+    def __init__(self, view: OutputView, console: Console, hooks: Hooks) -> None:
+        self.view = view
+        self.console = console
+        self.hooks = hooks
+        self.foreground: Running | None = None
+        self.keyboard: CellInput | None = None  # while a cell runs in the foreground
+        self._early_sigint = False  # Ctrl-C between the prompt and the cell: meant for the cell
+        self._turn_wait: asyncio.Future | None = None  # a cell waiting while our background cells run
+
+    def is_foreground(self, req: s.Request | None) -> bool:
+        return self.foreground is not None and req is self.foreground.cell.request
+
+    def prompt_showing(self) -> None:
+        """A prompt is up: a Ctrl-C from now is the prompt's."""
+        self._early_sigint = False
+
+    async def run_cell(self, kernel: Kernel, code: str) -> bool:
+        """Run one cell in the foreground; True if the kernel asked the REPL to exit."""
+        loop = asyncio.get_running_loop()
+        keyboard = self.keyboard = CellInput(self.on_sigtstp, self.hooks.ctrl_c, on_eof=self.hooks.other_waits)
+        wake = loop.create_future()
+
+        def foreground(cell: Cell) -> None:  # before the request is sent: its first event is ours
+            self.foreground = Running(kernel, cell, Foreground(cell.request), wake)
+            self.view.begin_cell()
+            if self._early_sigint:
+                self._early_sigint = False
+                self.hooks.ctrl_c()
+
+        fg = None
+        try:
+            with keyboard:
+                if kernel.background and not await self._turn(kernel, code):
+                    return False
+                cell = await kernel.execute(code, before_send=foreground)
+                fg = self.foreground
+                await asyncio.wait([cell.done, wake], return_when=asyncio.FIRST_COMPLETED)
+            if cell.done.done() and cell.done.exception() is not None:
+                raise cell.done.exception()  # type: ignore[misc]
+        except errors.ReplError as exc:
+            self.view.line(f"repl: {exc}", "err")
+            if isinstance(exc, errors.UsageError):  # e.g. too large to send: the text is not lost
+                self.hooks.set_next_input(code)
+        finally:
+            self.foreground = None
+            self.keyboard = None
+            self.hooks.cell_ended()
+            prompt_input = self.hooks.prompt_input()
+            if prompt_input is not None:
+                keyboard.hand_to(prompt_input)
+        return await self._ended(kernel, fg)
+
+    async def _ended(self, kernel: Kernel, fg: Running | None) -> bool:
+        if fg is not None:
+            for line in fg.machine.summary():
+                self.view.dim(line)
+            next_input = self.view.payloads(fg.cell.request)
+            if next_input:
+                self.hooks.set_next_input(next_input)
+        self.console.ensure_newline()
+        self.view.between_cells()
+        edit = fg.cell.edit_asked if fg is not None else None
+        if edit is not None:
+            return await self._edit_magic(kernel, *edit)
+        keep = fg.cell.exit_asked if fg is not None else None
+        if keep:
+            kernel.started_here = False  # %exit -k style: leave the kernel running
+        return keep is not None
+
+    async def _turn(self, kernel: Kernel, code: str) -> bool:
+        """Wait while our background cells keep ``kernel`` busy; False if Ctrl-C took the cell back."""
+        waiting = self._turn_wait = asyncio.ensure_future(turn.wait(kernel, self.view.dim))
+        if self._early_sigint:  # Ctrl-C typed with its Enter: for this cell, not the one running
+            self._early_sigint = False
+            waiting.cancel()
+        try:
+            if await turn.finished(waiting):
+                return True
+        finally:
+            self._turn_wait = None
+        self.hooks.set_next_input(code)
+        self.view.line(turn.TAKEN_BACK, "err")
+        return False
+
+    async def _edit_magic(self, kernel: Kernel, path: str, line: int | None) -> bool:
+        """``%edit``: the file in the user's editor, then run, as IPython does."""
+        if not os.path.isfile(path):
+            self.view.line(f"repl: %edit: {path} is on the kernel's machine, not this one", "err")
+            return False
+        try:
+            argv = editor.command(os.environ)
+            await asyncio.get_running_loop().run_in_executor(None, editor.edit_file, argv, path, line)
+            with open(path, encoding="utf-8", errors="replace") as f:
+                code = f.read()
+        except (editor.EditorError, OSError) as exc:
+            self.view.line(f"repl: %edit: {exc}", "err")
+            return False
+        return await self.run_cell(kernel, code) if code.strip() else False
+
+    # ------------------------------------------------------------ keys while a cell runs
+
+    def on_sigint(self) -> bool:
+        """Ctrl-C while no prompt is showing, for the foreground cell or one waiting its turn;
+        False if there is neither (the key may be for something else)."""
+        fg = self.foreground
+        if fg is None:
+            if self._turn_wait is not None and not self._turn_wait.done():  # a cell waiting its turn
+                self.console.write("out", "\n")
+                self._turn_wait.cancel()
+                return True
+            return False
+        self.console.write("out", "\n")  # after the terminal's ^C echo
+        if self.hooks.ctrl_c_for_pdb():
+            return True  # typed before pdb's next prompt showed: it leaves pdb there
+        do = fg.machine.ctrl_c(time.time(), fg.kernel.session.clock_offset)
+        if do is Do.GIVE_UP:
+            self.view.line("repl: no longer waiting for this cell; it goes on in the background", "err")
+            self._detach(fg)
+        elif do is Do.INTERRUPT:
+            asyncio.ensure_future(self.interrupt(fg.kernel))
+        return True
+
+    def ctrl_c_before_the_cell(self) -> None:
+        """A Ctrl-C between the prompt and the cell: it is meant for the cell about to run."""
+        self._early_sigint = True
+
+    def on_sigtstp(self) -> None:
+        """Ctrl-Z while a cell runs (read as a key, or a real SIGTSTP)."""
+        fg = self.foreground
+        if fg is not None and fg.machine.ctrl_z() is Do.DETACH:
+            self.view.dim(f"[{fg.kernel.label}] cell sent to the background; its output will be tagged")
+            self._detach(fg)
+
+    def _detach(self, fg: Running) -> None:
+        fg.cell.background, self.foreground = True, None
+        self.hooks.detach_widgets(fg.cell.request, f"[{fg.kernel.label}] ")
+        if not fg.wake.done():
+            fg.wake.set_result(None)
+
+    async def interrupt(self, kernel: Kernel) -> None:
+        try:
+            await kernel.interrupt()
+        except errors.ReplError as exc:
+            self.view.line(f"repl: interrupt failed: {exc}", "err")
