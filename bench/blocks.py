@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent))
 
 from roundtrip import start_gateway  # noqa: E402
 
-from repl.ui import blocks  # noqa: E402
+from repl.ui.output import blocks  # noqa: E402
 
 KERNEL_CODE = """
 import io, time, base64

@@ -21,7 +21,7 @@ from repl import __version__, errors
 from repl.config import ENV_CONFIG, ENV_TOKEN, ENV_URL, Settings, config_path
 from repl.gateway.local import LocalGateway
 from repl.timing import StartupProfile
-from repl.ui import images
+from repl.ui.output import images
 
 if TYPE_CHECKING:
     from repl.oneshot import OneShot
@@ -144,7 +144,7 @@ def _pt_style(name: str):
 
 
 def _say(line: str) -> None:
-    from repl.ui.sanitize import label  # (light: re only) an error's text may hold the server's words
+    from repl.ui.output.sanitize import label  # (light: re only) an error's text may hold the server's words
 
     with contextlib.suppress(OSError, ValueError):
         print(label(line), file=sys.stderr, flush=True)
@@ -187,9 +187,9 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
     from repl.gateway.options import ChannelOptions
     from repl.gateway.rest import RestClient
     from repl.opening import Opening
-    from repl.ui import render
+    from repl.ui.output import render
     from repl.ui.app import App, Look
-    from repl.ui.console import Console
+    from repl.ui.output.console import Console
     from repl.ui.trace import Tracer
     from repl.workspace import Workspace
 

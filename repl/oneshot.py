@@ -18,8 +18,8 @@ from repl import errors
 from repl.gateway.channel import ChannelState
 from repl.kernel import Kernel
 from repl.protocol import session as s
-from repl.ui import render
-from repl.ui.sanitize import Sanitizer, clean, label
+from repl.ui.output import render
+from repl.ui.output.sanitize import Sanitizer, clean, label
 
 
 class OneShot:

@@ -9,7 +9,7 @@ from repl.gateway.channel import ChannelState
 from repl.gateway.rest import KernelModel, RestClient
 from repl.protocol import session as s
 from repl.protocol import wire
-from repl.ui.render import strip_ansi
+from repl.ui.output.render import strip_ansi
 from tests.kernels import open_kernel
 
 

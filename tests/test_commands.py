@@ -1,6 +1,6 @@
 """Recognising /commands: pure, no terminal."""
 
-from repl.ui.commands import Command, Unknown, parse
+from repl.ui.slash.commands import Command, Unknown, parse
 
 
 def test_commands_aliases_typos_and_code():
@@ -16,7 +16,7 @@ def test_commands_aliases_typos_and_code():
 def test_the_readme_names_every_command_and_key_help_lists():
     from pathlib import Path
 
-    from repl.ui import commands
+    from repl.ui.slash import commands
 
     readme = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
     missing = [f"/{name}" for name in commands.COMMANDS if f"`/{name}" not in readme]
@@ -26,7 +26,7 @@ def test_the_readme_names_every_command_and_key_help_lists():
 
 def test_the_kernels_legend_says_what_its_marks_mean():
     from repl.gateway.rest import KernelModel
-    from repl.ui import tables
+    from repl.ui.output import tables
 
     models = [KernelModel("a" * 36, "python3"), KernelModel("b" * 36, "bash"), KernelModel("c" * 36, "python3")]
     text = tables.kernels(models, "a" * 36, {}, {"a" * 36, "b" * 36})

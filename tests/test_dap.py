@@ -1,4 +1,4 @@
-"""The DAP bookkeeping (protocol/dap.py) and what the user types to the debugger (ui/debugwords.py),
+"""The DAP bookkeeping (protocol/dap.py) and what the user types to the debugger (ui/debugger/words.py),
 without sockets."""
 
 import pytest
@@ -6,7 +6,7 @@ import pytest
 from repl import errors
 from repl.protocol import dap
 from repl.protocol.session import DebugEvent, KernelSession
-from repl.ui.debugwords import Place, SetBreak, dbg_line, parse_break, parse_unbreak, place
+from repl.ui.debugger.words import Place, SetBreak, dbg_line, parse_break, parse_unbreak, place
 
 CODE = "def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from repl.ui import editor
+from repl.ui.prompt import editor
 
 SCRIPT = """
 import os, sys

@@ -3,7 +3,7 @@
 from prompt_toolkit.document import Document
 from prompt_toolkit.layout.processors import TransformationInput
 
-from repl.ui.elide import ElideLongLines, marker
+from repl.ui.prompt.elide import ElideLongLines, marker
 
 
 def transform(text: str, cursor: int, width: int = 80, height: int = 24):

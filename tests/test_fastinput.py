@@ -2,7 +2,7 @@
 
 from prompt_toolkit.keys import Keys
 
-from repl.ui import fastinput
+from repl.ui.prompt import fastinput
 
 
 def test_long_runs_become_one_key_and_order_is_kept():

@@ -17,8 +17,9 @@ import zlib
 import pytest
 
 from repl.gateway.rest import KernelModel
-from repl.ui import images, tables
-from repl.ui.sanitize import clean, label
+from repl.ui.output import images
+from repl.ui.output import tables
+from repl.ui.output.sanitize import clean, label
 from tests.fakeserver import BAD, HOSTILE, OTHER, FakeServer, raw_leaks
 from tests.term import Term
 
@@ -63,7 +64,7 @@ async def test_completions_from_the_kernel_show_as_labels():
     from prompt_toolkit.document import Document
     from prompt_toolkit.formatted_text import to_plain_text
 
-    from repl.ui.completion import ReplCompleter
+    from repl.ui.prompt.completion import ReplCompleter
 
     async def ask(code, cursor):
         return {"status": "ok", "matches": ["x" + HOSTILE], "cursor_start": 0,
@@ -75,7 +76,7 @@ async def test_completions_from_the_kernel_show_as_labels():
 
 def test_widget_descriptions_values_and_options_show_as_labels():
     from repl.protocol.comms import Comms
-    from repl.ui.widgets import Drawer
+    from repl.ui.widgets.draw import Drawer
     from tests.test_widgets import opened
 
     c = Comms()

@@ -2,9 +2,11 @@
 
 import base64
 
-from repl.ui.lineedit import resolve_line_edits
+from repl.ui.output.lineedit import resolve_line_edits
 from repl.protocol.session import DisplayData, ExecuteResult
-from repl.ui import images, mime, render
+from repl.ui.output import images
+from repl.ui.output import mime
+from repl.ui.output import render
 
 PNG_1x1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 

@@ -3,9 +3,9 @@
 import io
 
 from repl.protocol import session as s
-from repl.ui import render
-from repl.ui.console import Console
-from repl.ui.output import OutputView
+from repl.ui.output import render
+from repl.ui.output.console import Console
+from repl.ui.output.view import OutputView
 
 
 class Screen(io.StringIO):

@@ -1,6 +1,6 @@
 """Terminal safety: exact strings in, exact strings out."""
 
-from repl.ui.sanitize import Sanitizer, clean
+from repl.ui.output.sanitize import Sanitizer, clean
 
 
 def test_keeps_colours_and_cursor_movement():

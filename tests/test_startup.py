@@ -192,7 +192,7 @@ def test_pictures_widgets_and_their_libraries_are_imported_only_when_used(term):
     t.wait_for(lambda t: "Out[1]: 'up'" in t.plain())
     imported = set(re.findall(r"\|\s+([\w.]+)\s*$", t.plain(), re.M))
     assert "prompt_toolkit" in imported and "repl.kernel" in imported  # (the list is there)
-    lazy = {"PIL", "html2text", "rich", "repl.ui.blocks", "repl.ui.widgets", "repl.ui.widgetview"}
+    lazy = {"PIL", "html2text", "rich", "repl.ui.output.blocks", "repl.ui.widgets.draw", "repl.ui.widgets.view"}
     assert not lazy & imported, lazy & imported
     t.enter("from IPython.display import Markdown; Markdown('# Title')")
     t.wait_for(lambda t: "In [3]:" in t.plain())
@@ -203,7 +203,7 @@ def test_the_ipython3_lexer_name_does_not_import_ipython():
     import subprocess
     import sys
 
-    code = ("import sys; from repl.ui.lexer import pygments_lexer_for; "
+    code = ("import sys; from repl.ui.prompt.lexer import pygments_lexer_for; "
             "c = pygments_lexer_for({'name': 'python', 'pygments_lexer': 'ipython3'}); "
             "print(c.__name__, 'IPython' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()

@@ -1,12 +1,14 @@
-"""Widget models (protocol/comms.py), their drawing (ui/widgets.py) and half-block images
-(ui/blocks.py, ui/images.py): strings compared, no sockets."""
+"""Widget models (protocol/comms.py), their drawing (ui/widgets/draw.py) and half-block images
+(ui/output/blocks.py, ui/output/images.py): strings compared, no sockets."""
 
 import base64
 import io
 
 from repl.protocol.comms import Changed, Closed, Comms, Opened
-from repl.ui import blocks, images, mime
-from repl.ui.widgets import Drawer, bar, inline_html, output_text
+from repl.ui.output import blocks
+from repl.ui.output import images
+from repl.ui.output import mime
+from repl.ui.widgets.draw import Drawer, bar, inline_html, output_text
 
 
 def opened(comms, cid, name, **state):

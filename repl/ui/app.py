@@ -4,7 +4,7 @@ The loop owns the prompt (and what the next one starts with), the signal handler
 (SIGINT: Ctrl-C for the running cell; SIGTSTP: Ctrl-Z sends it to the background; SIGCONT: back
 from a suspend) and leaving (Ctrl-D, ``/quit``). A cell is run by :mod:`repl.ui.runner`, kernel
 events are routed by :mod:`repl.ui.routing`, the first kernel comes behind the prompt through
-:mod:`repl.ui.first_kernel`, ``/commands`` are carried out by :mod:`repl.ui.actions`. ``input()``
+:mod:`repl.ui.first_kernel`, ``/commands`` are carried out by :mod:`repl.ui.slash.actions`. ``input()``
 from any cell and debugger stops are asked one at a time by :mod:`repl.ui.questions`, never over
 the prompt: the prompt steps aside, keeping its text.
 """
@@ -21,13 +21,14 @@ from prompt_toolkit.utils import is_dumb_terminal
 
 from repl.protocol import session as s
 from repl.timing import StartupProfile
-from repl.ui import commands, render
-from repl.ui.asking import Asking
-from repl.ui.console import Console
+from repl.ui.slash import commands
+from repl.ui.output import render
+from repl.ui.prompt.asking import Asking
+from repl.ui.output.console import Console
 from repl.ui.early import EarlyInput
 from repl.ui.first_kernel import FirstKernel
-from repl.ui.output import OutputView
-from repl.ui.prompt_parts import PromptParts
+from repl.ui.output.view import OutputView
+from repl.ui.prompt.parts import PromptParts
 from repl.ui.questions import Item, Questions
 from repl.ui.routing import Router
 from repl.ui.runner import Hooks, Runner
@@ -35,7 +36,7 @@ from repl.ui.runner import Hooks, Runner
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.gateway.channel import ChannelState
     from repl.kernel import Kernel
-    from repl.ui.actions import Actions
+    from repl.ui.slash.actions import Actions
     from repl.ui.trace import Tracer
     from repl.workspace import Workspace
 
@@ -130,7 +131,7 @@ class App:
     async def _command(self, cmd: commands.Command) -> None:
         """Carry out a /command (also one typed at the (dbg) prompt)."""
         if self._actions is None:  # (imported with the first /command)
-            from repl.ui.actions import Actions
+            from repl.ui.slash.actions import Actions
 
             assert self._parts is not None  # (commands come from the prompt, made with the workspace)
             self._actions = Actions(self._parts.ws, self.console.line, self.look.tracer, self._set_next_input)

@@ -19,7 +19,7 @@ from typing import Callable
 
 from prompt_toolkit.input.typeahead import store_typeahead
 
-from repl.ui import fastinput
+from repl.ui.prompt import fastinput
 
 SUSPEND = 0x1A  # Ctrl-Z
 INTERRUPT = 0x03  # Ctrl-C typed while the prompt was still reading: a byte, not a signal

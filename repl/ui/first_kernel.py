@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Callable
 from repl import errors
 from repl.timing import StartupProfile
 from repl.ui.early import EarlyInput, Waited
-from repl.ui.output import OutputView
+from repl.ui.output.view import OutputView
 
 if TYPE_CHECKING:
     from repl.opening import Opening
-    from repl.ui.prompt_parts import PromptParts
+    from repl.ui.prompt.parts import PromptParts
     from repl.workspace import Workspace
 
 

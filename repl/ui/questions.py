@@ -2,7 +2,7 @@
 time, in place, never over the prompt. The foreground cell's question is asked as the kernel put
 it; a background cell's is tagged with its kernel. What was typed ahead while the cell ran answers
 it; Ctrl-C interrupts the kernel that asked. A debugger stop gets the ``(dbg)`` prompt
-(:mod:`repl.ui.debugging`) until execution goes on; an ``input()`` in code evaluated there is
+(:mod:`repl.ui.debugger.prompt`) until execution goes on; an ``input()`` in code evaluated there is
 asked at once (the (dbg) prompt waits for it). A question whose request has ended is not asked.
 """
 
@@ -21,9 +21,9 @@ from repl import errors
 from repl.protocol import dap
 from repl.protocol import session as s
 from repl.ui.cellinput import CellInput
-from repl.ui.console import Console
-from repl.ui.sanitize import label
-from repl.ui.histsearch import start_at_the_line
+from repl.ui.output.console import Console
+from repl.ui.output.sanitize import label
+from repl.ui.prompt.histsearch import start_at_the_line
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.kernel import Kernel

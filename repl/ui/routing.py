@@ -16,18 +16,20 @@ import time
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from repl.protocol import session as s
-from repl.ui import commands, mime, render
-from repl.ui.console import Console
+from repl.ui.slash import commands
+from repl.ui.output import mime
+from repl.ui.output import render
+from repl.ui.output.console import Console
 from repl.ui.foreground import Do
-from repl.ui.output import RATE_LIMITED, OutputView
+from repl.ui.output.view import RATE_LIMITED, OutputView
 from repl.ui.questions import Ask, Item
 from repl.ui.runner import Running
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.gateway.channel import ChannelState
     from repl.kernel import Kernel
-    from repl.ui.debugging import DebugPrompt
-    from repl.ui.widgetview import WidgetView
+    from repl.ui.debugger.prompt import DebugPrompt
+    from repl.ui.widgets.view import WidgetView
 
 
 class Router:
@@ -50,7 +52,7 @@ class Router:
     @property
     def widgets(self) -> WidgetView:
         if self._widget_view is None:
-            from repl.ui.widgetview import WidgetView  # (and the widget drawing): with the first widget
+            from repl.ui.widgets.view import WidgetView  # (and the widget drawing): with the first widget
 
             self._widget_view = WidgetView(self.view)
         return self._widget_view
@@ -136,7 +138,7 @@ class Router:
     async def debug(self, kernel: Kernel, ask: Ask) -> None:
         """The ``(dbg)`` prompt for a stopped kernel, until execution goes on."""
         if self._debugging is None:  # (imported with the first stop)
-            from repl.ui.debugging import DebugPrompt
+            from repl.ui.debugger.prompt import DebugPrompt
 
             self._debugging = DebugPrompt(self.view.line, self.style, self.toolbar, self.run_command)
         await self._debugging.run(kernel, ask)

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from repl import errors
-from repl.ui import editor, turn
+from repl.ui import turn
+from repl.ui.prompt import editor
 from repl.ui.cellinput import CellInput
-from repl.ui.console import Console
+from repl.ui.output.console import Console
 from repl.ui.foreground import Do, Foreground
-from repl.ui.output import OutputView
+from repl.ui.output.view import OutputView
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.cell import Cell

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from repl.protocol import session as s
 from repl.protocol.comms import Model
-from repl.ui.mime import WIDGET_VIEW
-from repl.ui.output import OutputView
-from repl.ui.widgets import Drawer
+from repl.ui.output.mime import WIDGET_VIEW
+from repl.ui.output.view import OutputView
+from repl.ui.widgets.draw import Drawer
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.kernel import Kernel

@@ -13,9 +13,9 @@ from typing import Callable, TextIO
 from prompt_toolkit.application import Application, run_in_terminal
 from prompt_toolkit.utils import get_cwidth
 
-from repl.ui.lineedit import resolve_line
-from repl.ui.render import strip_ansi
-from repl.ui.sanitize import label
+from repl.ui.output.lineedit import resolve_line
+from repl.ui.output.render import strip_ansi
+from repl.ui.output.sanitize import label
 
 
 PIECE = 64 * 1024  # output written above the prompt at a time, between reads of the keyboard

@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Callable, TYPE_CHECKING
 
 from repl import errors, notebook
-from repl.ui import commands, debugwords, editor, tables
+from repl.ui.slash import commands
+from repl.ui.debugger import words as debugwords
+from repl.ui.prompt import editor
+from repl.ui.output import tables
 from repl.ui.trace import Tracer
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn

@@ -10,8 +10,8 @@ from typing import Awaitable, Callable
 
 from prompt_toolkit.completion import Completer, Completion
 
-from repl.ui import commands
-from repl.ui.sanitize import label
+from repl.ui.slash import commands
+from repl.ui.output.sanitize import label
 
 TIMEOUT = 2.0
 

@@ -214,7 +214,7 @@ def _too_large(data: bytes) -> bool:
 def _drawn(mime: str, data: bytes, how: Drawing, cols: int) -> str | None:
     seq: str | None = None
     if how.protocol == "blocks":
-        from repl.ui import blocks  # (and Pillow, within): when a first image comes
+        from repl.ui.output import blocks  # (and Pillow, within): when a first image comes
 
         return blocks.draw(data, max(cols - 1, 1), how.rows, how.truecolor)
     if how.protocol == "kitty":

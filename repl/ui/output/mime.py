@@ -2,7 +2,7 @@
 
 Markdown is rendered by rich (headings, emphasis, lists, highlighted code blocks), HTML turned
 into readable text by html2text, JSON pretty-printed, LaTeX shown as source, PNG/JPEG drawn
-through :mod:`repl.ui.images`. A text/plain that is only an object's default repr
+through :mod:`repl.ui.output.images`. A text/plain that is only an object's default repr
 (``<IPython.core.display.Markdown object>``) does not win over a real representation.
 """
 
@@ -12,9 +12,9 @@ import io
 import json
 import re
 
-from repl.ui import images
+from repl.ui.output import images
 
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"  # drawn by repl.ui.widgetview
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"  # drawn by repl.ui.widgets.view
 
 _DEFAULT_REPR = re.compile(r"^<[\w.]+ object( at 0x[0-9a-f]+)?>$")
 IMAGE_TYPES = ("image/png", "image/jpeg")

@@ -13,7 +13,7 @@ import re
 from typing import Callable
 
 from repl.protocol.comms import REF, Comms, Model, displayed
-from repl.ui import sanitize
+from repl.ui.output import sanitize
 
 BAR_COLORS = {"success": "\x1b[32m", "info": "\x1b[36m", "warning": "\x1b[33m", "danger": "\x1b[31m"}
 RESET = "\x1b[0m"

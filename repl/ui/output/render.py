@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass, field
 
 from repl.protocol import session as s
-from repl.ui import mime
-from repl.ui.images import Drawing
+from repl.ui.output import mime
+from repl.ui.output.images import Drawing
 
 Piece = tuple[str, str]
 

@@ -20,11 +20,12 @@ from pygments.formatters import TerminalFormatter
 
 from repl import errors
 from repl.protocol import dap
-from repl.ui import commands, render
-from repl.ui.debugwords import HELP, dbg_line
-from repl.ui.histsearch import start_at_the_line
-from repl.ui.lexer import pygments_lexer_for
-from repl.ui import sanitize
+from repl.ui.slash import commands
+from repl.ui.output import render
+from repl.ui.debugger.words import HELP, dbg_line
+from repl.ui.prompt.histsearch import start_at_the_line
+from repl.ui.prompt.lexer import pygments_lexer_for
+from repl.ui.output import sanitize
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.debugger import Debugger

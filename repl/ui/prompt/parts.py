@@ -15,16 +15,17 @@ from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.lexers import DynamicLexer, Lexer, PygmentsLexer, SimpleLexer
 from prompt_toolkit.output import ColorDepth
 
-from repl.ui import history as hist
-from repl.ui import editor, render
-from repl.ui.asking import Asking
-from repl.ui.elide import ElideLongLines
-from repl.ui.completion import ReplCompleter
-from repl.ui.fastinput import FastInput
-from repl.ui.histsearch import start_at_the_line
-from repl.ui.keys import make_bindings
-from repl.ui.lexer import pygments_lexer_for
-from repl.ui.sanitize import label
+from repl.ui.prompt import history as hist
+from repl.ui.prompt import editor
+from repl.ui.output import render
+from repl.ui.prompt.asking import Asking
+from repl.ui.prompt.elide import ElideLongLines
+from repl.ui.prompt.completion import ReplCompleter
+from repl.ui.prompt.fastinput import FastInput
+from repl.ui.prompt.histsearch import start_at_the_line
+from repl.ui.prompt.keys import make_bindings
+from repl.ui.prompt.lexer import pygments_lexer_for
+from repl.ui.output.sanitize import label
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.workspace import Workspace

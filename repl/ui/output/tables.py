@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from repl.ui.sanitize import label
+from repl.ui.output.sanitize import label
 
 if TYPE_CHECKING:
     from repl.gateway.rest import KernelModel

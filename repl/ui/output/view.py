@@ -13,10 +13,11 @@ import re
 
 from repl.cell import Cell
 from repl.protocol import session as s
-from repl.ui import mime, render
-from repl.ui.console import Console, terminal_size
-from repl.ui.lineedit import resolve_line_edits
-from repl.ui.sanitize import Sanitizer, clean, label
+from repl.ui.output import mime
+from repl.ui.output import render
+from repl.ui.output.console import Console, terminal_size
+from repl.ui.output.lineedit import resolve_line_edits
+from repl.ui.output.sanitize import Sanitizer, clean, label
 
 
 RATE_LIMITED = re.compile(r"IOPub (data|message) rate exceeded")
@@ -142,7 +143,7 @@ class OutputView:
         return True
 
     def _safe(self, source: str, ev: s.Event, pieces: list) -> list:
-        """Strip escape sequences that reach beyond the screen (see repl.ui.sanitize)."""
+        """Strip escape sequences that reach beyond the screen (see repl.ui.output.sanitize)."""
         if isinstance(ev, s.Stream):
             key = (source, ev.name)
             san = self._sanitizers.get(key)

@@ -1,6 +1,6 @@
 """REPL /commands: recognising them, the help text, and completing names and arguments.
 
-Pure: no I/O. What a command does lives in :mod:`repl.ui.actions`.
+Pure: no I/O. What a command does lives in :mod:`repl.ui.slash.actions`.
 """
 
 from __future__ import annotations

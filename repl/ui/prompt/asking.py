@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Callable, TYPE_CHECKING
 
 from repl import errors
-from repl.ui import mime
-from repl.ui.completion import TIMEOUT as COMPLETE_TIMEOUT
-from repl.ui.console import Console, terminal_size
-from repl.ui.keys import (INSPECT_TIMEOUT, IS_COMPLETE_TIMEOUT, offline_python_verdict, python_indent, python_verdict,
+from repl.ui.output import mime
+from repl.ui.prompt.completion import TIMEOUT as COMPLETE_TIMEOUT
+from repl.ui.output.console import Console, terminal_size
+from repl.ui.prompt.keys import (INSPECT_TIMEOUT, IS_COMPLETE_TIMEOUT, offline_python_verdict, python_indent, python_verdict,
                           verdict_of)
-from repl.ui.sanitize import clean
+from repl.ui.output.sanitize import clean
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.kernel import Kernel

@@ -9,7 +9,7 @@ for that Enter only; the next Enter asks again. Ctrl-C and Ctrl-D are never held
 waits they stop the wait at once (Ctrl-C drops the line, Ctrl-D leaves). A prompt that ends while
 Enter waits (it stepped aside) hands that Enter and the keys held after it to the next prompt.
 Alt-Enter always inserts a newline. Shift-Tab shows the kernel's inspection of the name at the cursor.
-In a Ctrl-R search these keys are the search's (:mod:`repl.ui.histsearch`).
+In a Ctrl-R search these keys are the search's (:mod:`repl.ui.prompt.histsearch`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from prompt_toolkit.input.typeahead import store_typeahead
 from prompt_toolkit.key_binding import KeyBindings, KeyBindingsBase, KeyPress, merge_key_bindings
 from prompt_toolkit.keys import Keys
 
-from repl.ui import histsearch
-from repl.ui.histsearch import at_the_line
+from repl.ui.prompt import histsearch
+from repl.ui.prompt.histsearch import at_the_line
 
 IS_COMPLETE_TIMEOUT = 0.5
 INSPECT_TIMEOUT = 3.0
