@@ -17,14 +17,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from repl import errors
 from repl.protocol import dap
 from repl.protocol.dap import Breakpoint, Frame
 
 if TYPE_CHECKING:
-    from repl.kernel import Kernel
+    from repl.cell import Cell
+    from repl.gateway.rest import KernelModel, RestClient
+    from repl.protocol import messages as m
+    from repl.protocol.session import KernelSession
+
+
+class DebuggedKernel(Protocol):
+    """What the debugger needs of its kernel (:class:`repl.kernel.Kernel` has it): the debugger
+    knows this shape, not the kernel's module."""
+
+    model: KernelModel
+    rest: RestClient
+    session: KernelSession
+    cells: list[Cell]
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def language_info(self) -> dict: ...
+
+    async def ask(self, kind: m.Question, timeout: float | None, **args: Any) -> dict | None: ...
+
+    async def code_of(self, count: int) -> str: ...
 
 ANSWER_WAIT = 15.0
 INITIALIZE_WAIT = 10.0  # debugpy starts within a second or two
@@ -43,7 +66,7 @@ class DebugError(errors.ReplError):
 
 
 class Debugger:
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: DebuggedKernel) -> None:
         self.kernel = kernel
         self.dap = dap.Dap()
         self.attached = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from repl import __version__
 from repl.config import kernel_env_for
@@ -19,12 +19,28 @@ from repl.protocol.messages import USERNAME
 
 if TYPE_CHECKING:
     from repl.gateway.local import LocalGateway
+    from repl.gateway.rest import KernelModel, RestClient
     from repl.kernel import Kernel
-    from repl.workspace import Workspace
+
+
+class Kernels(Protocol):
+    """What an opening needs of the workspace it brings the first kernel into
+    (:class:`repl.workspace.Workspace` has it; the workspace keeps its opening, so it knows this
+    module, and this module knows only that shape)."""
+
+    rest: RestClient
+    kernel_env: dict | None
+    opening: Any
+
+    async def start(self, spec: str | None = None, path: str | None = None) -> Kernel: ...
+
+    async def attach(self, target: str | KernelModel) -> Kernel: ...
+
+    async def resolve_target(self, target: str) -> KernelModel: ...
 
 
 class Opening:
-    def __init__(self, ws: Workspace, *, gateway: LocalGateway | None, attach: str | None, spec: str | None,
+    def __init__(self, ws: Kernels, *, gateway: LocalGateway | None, attach: str | None, spec: str | None,
                  env: dict[str, str], warn: Callable[[str], None], mark: Callable[[str], None] = lambda what: None,
                  env_source: str = "--env") -> None:
         self.ws = ws
