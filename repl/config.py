@@ -81,9 +81,9 @@ def _read_token(path: str, what: str) -> str:
     try:
         return Path(path).expanduser().read_text(encoding="utf-8-sig").strip()  # a BOM is dropped
     except UnicodeDecodeError:
-        raise UsageError(f"{what} {path} is not UTF-8 text") from None
+        raise UsageError(f"{path} ({what}) is not UTF-8 text") from None
     except OSError as exc:
-        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {path} ({what}): {exc.strerror or exc}") from None
 
 
 def _ascii_token(token: str | None, source: str) -> str | None:

@@ -65,6 +65,10 @@ class DebugError(errors.ReplError):
     pass
 
 
+class EvaluationError(DebugError):
+    """The code evaluated in the frame raised: the text is the kernel's (its traceback), not ours."""
+
+
 class Debugger:
     def __init__(self, kernel: DebuggedKernel) -> None:
         self.kernel = kernel
@@ -335,7 +339,12 @@ class Debugger:
         args: dict = {"expression": expression, "context": "repl"}
         if frame is not None:
             args["frameId"] = frame.id
-        return await self.call("evaluate", args, wait=None)  # code may take its time, or ask (input())
+        try:
+            return await self.call("evaluate", args, wait=None)  # code may take its time, or ask (input())
+        except DebugError as exc:
+            if type(exc) is DebugError and "Traceback" in str(exc):
+                raise EvaluationError(str(exc)) from None
+            raise
 
     async def completions(self, text: str, column: int, frame: Frame | None) -> list[dict]:
         args: dict = {"text": text, "column": column}

@@ -140,9 +140,11 @@ def test_a_large_cell_from_the_editor_runs_and_one_too_large_is_refused(term, tm
             t.wait_prompt(2, timeout=60)
         else:
             t.wait_for("too large to send", timeout=60)
-            t.wait_for(lambda t: "...: print('BIG' + 'DONE'" in t.text().split("too large to send")[-1]
-                       and "│ idle" in t.text(), timeout=60)  # back in the prompt, to edit
+            # back in the prompt, to edit; the cell fills the screen, so the toolbar says why
+            t.wait_for(lambda t: "...: print('BIG' + 'DONE'" in t.text()
+                       and "│ not sent: too large to send: 12" in t.text().splitlines()[-1], timeout=60)
             t.ctrl("c")  # (the prompt is responsive: the cell can be cleared and another one run)
+            t.wait_for(lambda t: "│ idle" in t.text().splitlines()[-1], timeout=30)  # the next prompt: the usual toolbar
             t.enter("'still here'")
             t.wait_for("Out[1]: 'still here'", timeout=60)
             assert "reconnect" not in t.text() and "never received" not in t.text()

@@ -23,7 +23,8 @@ from repl.ui.output.sanitize import clean, label
 from tests.fakeserver import BAD, HOSTILE, OTHER, FakeServer, raw_leaks
 from tests.term import Term
 
-SHOWN = "A" "B" "C" "D" "E<U+202E>F<U+200B>G"  # HOSTILE as a label shows it
+SHOWN = ("A<U+001B>]0;PWNED<U+0007>B<U+001B>]52;c;cHduZWQ=<U+0007>C<U+001B>[6nD<U+001B>cE<U+202E>F<U+200B>G")  # as a label shows it
+OUTPUT = "A" "B" "C" "D" "E<U+202E>F<U+200B>G"  # HOSTILE as kernel output shows it (escape sequences dropped)
 
 
 def paste(t, code: str) -> None:
@@ -37,7 +38,7 @@ def paste(t, code: str) -> None:
 def test_a_label_keeps_colours_only_and_shows_what_is_invisible():
     assert label(HOSTILE) == SHOWN
     assert label("\x1b[1;31mred\x1b[0m") == "\x1b[1;31mred\x1b[0m"
-    assert label("up\x1b[2A\x1b[Jx\x1b7y\x1b8") == "upxy"  # no cursor moves, no erasing
+    assert label("up\x1b[2A\x1b[Jx\x1b7y\x1b8") == "up<U+001B>[2A<U+001B>[Jx<U+001B>7y<U+001B>8"  # no cursor moves
     assert label("a\rb\bc\u200dd\ufeffe\u2066f\u00adg") == "a<U+000D>b<U+0008>c<U+200D>d<U+FEFF>e<U+2066>f<U+00AD>g"
     assert label("line one\r\nline two\ttab") == "line one\nline two\ttab"
     assert label("é 日本 🐍") == "é 日本 🐍"  # text is text
@@ -54,7 +55,7 @@ def test_table_cells_are_labels_and_the_columns_still_line_up():
     text = tables.kernels(models, None, {}, set(), sessions={"b" * 36: "nb\u202e\n.ipynb (notebook)"})
     assert raw_leaks(text) == [] and "\r" not in text and "\x1b" not in text
     header, _, row = text.splitlines()[:3]
-    assert row.index("n" + SHOWN) == header.index("spec") and row.index("idle<U+000D>busy") == header.index("state")
+    assert row.index("n" + SHOWN) == header.index("spec") and row.index("idle<U+000D><U+001B>[2Kbusy") == header.index("state")
     assert "nb<U+202E><U+000A>.ipynb" in row
     spec = tables.specs({"default": "", "kernelspecs": {"x": {"spec": {"display_name": HOSTILE, "language": "l\u200b"}}}})
     assert spec.splitlines()[1].split() == ["x", "l<U+200B>", SHOWN]
@@ -85,7 +86,7 @@ def test_widget_descriptions_values_and_options_show_as_labels():
     opened(c, "d", "DropdownModel", _options_labels=["o" + HOSTILE], index=0, description="pick")
     opened(c, "col", "VBoxModel", children=["IPY_MODEL_s", "IPY_MODEL_l", "IPY_MODEL_d"])
     drawn = Drawer(c, 200, False).draw("col").split("\n")
-    assert [d.split(" ")[0] for d in drawn] == ["n" + SHOWN, "v" + SHOWN + "<U+000D>", "pick"]
+    assert [d.split(" ")[0] for d in drawn] == ["n" + SHOWN + "<U+001B>[2A<U+001B>[J", "v" + SHOWN + "<U+000D>", "pick"]
     assert drawn[2] == f"pick [o{SHOWN} ▾]"
 
 
@@ -103,7 +104,7 @@ def fake_term(fake, tmp_path, *args, env=None):
     full = dict(os.environ, REPL_DATA_DIR=str(tmp_path / "data"), TERM="xterm", **(env or {}))
     full.pop("JUPYTER_GATEWAY_URL", None)
     full.pop("JUPYTER_GATEWAY_AUTH_TOKEN", None)
-    return Term(["--url", fake.url, "--token", "t", *args], env=full, cols=180)
+    return Term(["--url", fake.url, "--token", "t", *args], env=full, cols=400)  # (labels show every escape: wide)
 
 
 def test_kernel_names_sessions_specs_and_output_from_a_hostile_server(fake, tmp_path):
@@ -111,7 +112,7 @@ def test_kernel_names_sessions_specs_and_output_from_a_hostile_server(fake, tmp_
     try:
         t.wait_for(f"n{SHOWN} 5678ef01 │ idle")  # the toolbar names the kernel
         t.enter("1")
-        t.wait_for("out " + SHOWN)  # a cell's output
+        t.wait_for("out " + OUTPUT)  # a cell's output
         t.enter("/kernels")
         t.wait_for("nb" + SHOWN + ".ipynb")  # the session path, and the kernel's name and state
         assert "idle" + SHOWN in t.text()

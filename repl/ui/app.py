@@ -64,7 +64,7 @@ class App:
         self.prompt: PromptSession | None = None
         self.runner = Runner(self.view, console, Hooks(
             prompt_input=lambda: self.prompt.input if self.prompt is not None else None,
-            set_next_input=self._set_next_input, cell_ended=lambda: self.questions.cell_ended(),
+            set_next_input=self._set_next_input, notice=self._notice, cell_ended=lambda: self.questions.cell_ended(),
             ctrl_c_for_pdb=lambda: self.questions.ctrl_c_for_the_debugger(),
             other_waits=lambda: self.router.stop_waiting(),
             detach_widgets=lambda request, tag: self.router.detach_widgets(request, tag), ctrl_c=self._on_sigint))
@@ -76,7 +76,7 @@ class App:
         early = EarlyInput(self.view.dim, self.runner.on_sigtstp, self._on_sigint)  # input waiting for the first kernel
         self.first = FirstKernel(self.view, profile or StartupProfile(False), self._refresh, self._step_aside, early)
         self._parts: PromptParts | None = None  # the prompt's message, toolbar and keys, made with the workspace
-        self._next_input = ""
+        self._next_input = ""  # what the next prompt starts with
         self._exit_warned = False
         self._actions: Actions | None = None  # (made with the first /command)
 
@@ -171,6 +171,7 @@ class App:
         except (KeyboardInterrupt, _StepAside):
             return None
         finally:
+            parts.notice = ""
             self.prompt.app.erase_when_done = False
             self.console.app = None
             self.console.flush_pending()
@@ -178,6 +179,10 @@ class App:
 
     def _set_next_input(self, text: str) -> None:
         self._next_input = text
+
+    def _notice(self, text: str) -> None:
+        if self._parts is not None:
+            self._parts.notice = text
 
     def _may_exit(self, ws: Workspace) -> bool:
         """Ctrl-D: exit, unless cells still run in the background and this is the first warning."""

@@ -44,6 +44,7 @@ class Hooks:
 
     prompt_input: Callable[[], object | None]  # the prompt's input, to hand typeahead to
     set_next_input: Callable[[str], None]  # text for the next prompt
+    notice: Callable[[str], None]  # a word for the next prompt's toolbar, until the next input
     cell_ended: Callable[[], None]  # the questions of the cell are over
     ctrl_c_for_pdb: Callable[[], bool]  # True: a Ctrl-C typed before pdb's next prompt is for it
     other_waits: Callable[[], bool]  # True: a Ctrl-C or Ctrl-D was taken by another wait (the (dbg) prompt's)
@@ -95,6 +96,8 @@ class Runner:
             self.view.line(f"repl: {exc}", "err")
             if isinstance(exc, errors.UsageError):  # e.g. too large to send: the text is not lost
                 self.hooks.set_next_input(code)
+                # (a cell taller than the screen hides the line above: the toolbar says it too)
+                self.hooks.notice(f"not sent: {str(exc).split(',')[0]}; the cell is back to edit (Ctrl-C clears it)")
         finally:
             self.foreground = None
             self.keyboard = None

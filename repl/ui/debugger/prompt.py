@@ -19,6 +19,7 @@ from pygments import highlight
 from pygments.formatters import TerminalFormatter
 
 from repl import errors
+from repl.debugger import EvaluationError  # (this module comes with a first stop: the kernel's modules are in)
 from repl.protocol import dap
 from repl.ui.slash import commands
 from repl.ui.output import render
@@ -209,6 +210,8 @@ class DebugPrompt:
             try:
                 if await self._wait(kernel, self._do(kernel, text)):
                     return
+            except EvaluationError as exc:  # the code raised: the kernel's traceback, as the kernel gave it
+                self.say(str(exc).rstrip("\n"), "err")
             except errors.ReplError as exc:
                 self.say(f"repl: {exc}", "err")
             except _GaveUp:

@@ -11,9 +11,10 @@ and marks that scripts and emoji need (U+200C, U+200D, U+200E, U+200F) pass. Sta
 a sequence can be split across two stream messages.
 
 :func:`label` is for text of our own that holds words from the kernel or the server (notices,
-errors, tables, the debugger, the toolbar): there only colours pass, and every control or invisible
-character (``\\r``, ``\\b``, bidi marks, zero-width spaces and joiners, the BOM) is shown as
-``<U+XXXX>``, so a name cannot hide, move or reorder text around it.
+errors, tables, the debugger, the toolbar): there only colours pass, and every other control or
+invisible character (``ESC`` of any other sequence, ``\\r``, ``\\b``, bidi marks, zero-width spaces
+and joiners, the BOM) is shown as ``<U+XXXX>``, so a name cannot hide, move or reorder text around
+it, nor lose part of itself.
 """
 
 from __future__ import annotations
@@ -105,20 +106,19 @@ def visible(char: str) -> str:
 # What a label keeps as it is: printable ASCII, tab and newline (a C-speed check, as _PLAIN).
 _LABEL_PLAIN = bytes(range(0x20, 0x7F)) + b"\t\n"
 _LABEL_TOKEN = re.compile(
-    "\x1b\\[[0-?]*[ -/]*[@-~]"  # what clean() left of CSI: colours pass, cursor moves and erasing do not
-    "|\x1b[78]"  # save / restore cursor
+    "\x1b\\[[0-9;:]*m"  # colours (SGR) pass
     "|\r\n"  # a line end from a Windows server's message
-    # controls, bidi marks, embeddings, overrides and isolates, zero-width spaces and joiners,
-    # invisible operators, the soft hyphen, the BOM, line and paragraph separators
+    # every other control (ESC included: what follows it shows as the text it is), bidi marks,
+    # embeddings, overrides and isolates, zero-width spaces and joiners, invisible operators, the
+    # soft hyphen, the BOM, line and paragraph separators
     "|[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]",
 )
-_SGR = re.compile(r"\x1b\[[0-9;:]*m\Z")
 
 
 def _label_part(m: re.Match) -> str:
     text = m.group(0)
-    if text.startswith("\x1b"):
-        return text if _SGR.match(text) else ""
+    if text.startswith("\x1b["):
+        return text  # a colour
     if text == "\r\n":
         return "\n"
     return visible(text)
@@ -126,7 +126,9 @@ def _label_part(m: re.Match) -> str:
 
 def label(text: str) -> str:
     """Text of our own holding the kernel's or the server's words, made safe to print and
-    truthful: colours only, and nothing invisible (see the module docstring)."""
+    truthful: colours only; every other escape sequence and invisible character is shown as the
+    text it is (``<U+001B>]0;title<U+0007>``), so a name reads as what it is (see the module
+    docstring)."""
     if text.isascii() and not text.encode("ascii").translate(None, _LABEL_PLAIN):
         return text
-    return _LABEL_TOKEN.sub(_label_part, clean(text))
+    return _LABEL_TOKEN.sub(_label_part, text)

@@ -42,6 +42,7 @@ class PromptParts:
         self.specs: list[str] = []  # kernelspec names, for /new completion
         self._lexers: dict[str, Lexer] = {}
         self.app: Application | None = None  # the prompt's application, once made
+        self.notice = ""  # said in the toolbar until the next input (e.g. why a cell was not sent)
 
     def message(self):
         k = self.ws.current
@@ -96,6 +97,8 @@ class PromptParts:
         return label(self._toolbar())  # it names kernels and frames: the server's and the kernel's words
 
     def _toolbar(self) -> str:
+        if self.notice:
+            return f" {self.server_label} │ {self.notice} "
         k = self.ws.current
         opening = self.ws.opening
         if opening is not None and opening.showing:

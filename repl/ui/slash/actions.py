@@ -104,7 +104,8 @@ class Actions:
         if len(words) > 1:
             raise errors.UsageError("usage: /new [SPEC] [--path NOTEBOOK.ipynb]")
         spec = words[0] if words else None
-        self.say(f"starting a {spec or 'default'} kernel{f' for {path}' if path else ''}… (Ctrl-C cancels)")
+        article = "an" if (spec or "default")[0].lower() in "aeiou" else "a"
+        self.say(f"starting {article} {spec or 'default'} kernel{f' for {path}' if path else ''}… (Ctrl-C cancels)")
         async with progress(self.say, "kernel"):
             kernel = await self.ws.start(spec, path=path)
         self.say(f"started {kernel.model.name} kernel {kernel.id[:8]}{f' for {path}' if path else ''}; it is now current")

@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 # name -> (argument synopsis, description)
 COMMANDS: dict[str, tuple[str, str]] = {
     "help": ("", "list commands and keys"),
-    "kernels": ("", "running kernels on the server; * marks the current one"),
+    "kernels": ("", "running kernels on the server (* current, + also open in this repl)"),
     "specs": ("", "kernelspecs on the server"),
     "new": ("[SPEC] [--path NB.ipynb]", "start a kernel and switch to it (--path: as that notebook's, Jupyter Server)"),
     "use": ("TARGET", "switch to a kernel: index from /kernels, alias, notebook name or path, or id prefix"),
