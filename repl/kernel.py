@@ -114,6 +114,11 @@ class Kernel:
         return self.session.state if self.session.state != "unknown" else "connected"
 
     @property
+    def connected(self) -> bool:
+        """Its websocket is up (a message sent now goes at once)."""
+        return self.channel.state == ChannelState.CONNECTED
+
+    @property
     def next_count(self) -> int | None:
         """The execution count the next cell will get; None until the kernel has told us (an
         attached kernel answers our probe when what it runs has ended)."""
@@ -246,10 +251,12 @@ class Kernel:
             before_send(cell)
         try:
             cell.sent_on = await self.channel.send(msg)
-        except errors.ReplError as exc:
+        except (errors.ReplError, asyncio.CancelledError) as exc:  # (cancelled: taken back before it was sent)
             self._live.pop(req.msg_id, None)
             self.session.forget(req)
-            cell.fail(exc)
+            cell.fail(exc if isinstance(exc, errors.ReplError) else errors.ChannelError("taken back before it was sent"))
+            if record and self.cells and self.cells[-1] is cell:
+                self.cells.pop()
             raise
         if record:
             self._spawn(self._watch(cell))

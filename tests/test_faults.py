@@ -182,6 +182,31 @@ def test_a_cell_typed_while_disconnected_waits_and_runs_after_reconnecting(term,
     t.wait_for("Out[1]: 'sent after reconnecting'")
 
 
+@pytest.mark.parametrize("key", ["c", "d"])
+def test_a_cell_waiting_for_a_link_that_is_down_is_taken_back_by_ctrl_c_or_ctrl_d(term, proxy, key):
+    import time
+
+    t = term(url=proxy.url)
+    t.wait_prompt(1)
+    proxy.refusing = True
+    assert proxy.cut() >= 1
+    t.wait_for(lambda t: "│ reconnecting" in t.text())
+    t.enter("'taken back'")
+    t.wait_for(lambda t: "In [1]: 'taken back'" in t.text() and "│" not in t.text())  # waiting to be sent
+    t.pump(0.3)
+    pressed = time.monotonic()
+    t.ctrl(key)
+    t.wait_for("not sent: the kernel's connection is not up", timeout=5)
+    assert time.monotonic() - pressed < 5
+    t.wait_for(lambda t: t.text().rstrip().splitlines()[-2:][0].startswith("In [1]: 'taken back'")
+               or "In [1]: 'taken back'" in t.text().split("not sent")[-1], timeout=5)  # back in the prompt, unsent
+    proxy.refusing = False
+    t.wait_for("reconnected to kernel", timeout=60)
+    t.type("\r")
+    t.wait_for("Out[1]: 'taken back'")
+    assert t.text().count("Out[1]") == 1  # it ran once: the first was never sent
+
+
 # ------------------------------------------------------------ issue 19 (18): a proxy that breaks the websocket
 
 

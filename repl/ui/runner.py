@@ -30,6 +30,9 @@ if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is dra
     from repl.protocol import session as s
 
 
+NOT_SENT = "repl: not sent: the kernel's connection is not up; the cell is in the prompt again"
+
+
 @dataclass
 class Running:  # the foreground cell while we wait for it
     kernel: Kernel
@@ -61,6 +64,7 @@ class Runner:
         self.keyboard: CellInput | None = None  # while a cell runs in the foreground
         self._early_sigint = False  # Ctrl-C between the prompt and the cell: meant for the cell
         self._turn_wait: asyncio.Future | None = None  # a cell waiting while our background cells run
+        self._sending: asyncio.Future | None = None  # the foreground cell on its way to the kernel
 
     def is_foreground(self, req: s.Request | None) -> bool:
         return self.foreground is not None and req is self.foreground.cell.request
@@ -72,7 +76,7 @@ class Runner:
     async def run_cell(self, kernel: Kernel, code: str) -> bool:
         """Run one cell in the foreground; True if the kernel asked the REPL to exit."""
         loop = asyncio.get_running_loop()
-        keyboard = self.keyboard = CellInput(self.on_sigtstp, self.hooks.ctrl_c, on_eof=self.hooks.other_waits)
+        keyboard = self.keyboard = CellInput(self.on_sigtstp, self.hooks.ctrl_c, on_eof=self._on_eof)
         wake = loop.create_future()
 
         def foreground(cell: Cell) -> None:  # before the request is sent: its first event is ours
@@ -87,11 +91,20 @@ class Runner:
             with keyboard:
                 if kernel.background and not await self._turn(kernel, code):
                     return False
-                cell = await kernel.execute(code, before_send=foreground)
+                sending = self._sending = asyncio.ensure_future(kernel.execute(code, before_send=foreground))
+                try:
+                    await asyncio.wait([sending])
+                finally:
+                    self._sending = None
+                if sending.cancelled():  # Ctrl-C or Ctrl-D while it waited for the kernel's connection
+                    self.hooks.set_next_input(code)
+                    self.view.line(NOT_SENT, "err")
+                    return False
+                cell = sending.result()
                 fg = self.foreground
                 await asyncio.wait([cell.done, wake], return_when=asyncio.FIRST_COMPLETED)
             if cell.done.done() and cell.done.exception() is not None:
-                raise cell.done.exception()  # type: ignore[misc]
+                raise cell.done.exception()
         except errors.ReplError as exc:
             self.view.line(f"repl: {exc}", "err")
             if isinstance(exc, errors.UsageError):  # e.g. too large to send: the text is not lost
@@ -167,6 +180,8 @@ class Runner:
                 return True
             return False
         self.console.write("out", "\n")  # after the terminal's ^C echo
+        if self._take_back():
+            return True
         if self.hooks.ctrl_c_for_pdb():
             return True  # typed before pdb's next prompt showed: it leaves pdb there
         do = fg.machine.ctrl_c(time.time(), fg.kernel.session.clock_offset)
@@ -176,6 +191,25 @@ class Runner:
         elif do is Do.INTERRUPT:
             asyncio.ensure_future(self.interrupt(fg.kernel))
         return True
+
+    def _take_back(self) -> bool:
+        """The cell is still waiting for the kernel's connection (it cannot be sent yet): take it
+        back, unsent, instead of waiting on; True if so."""
+        fg, sending = self.foreground, self._sending
+        if fg is None or sending is None or sending.done() or fg.kernel.connected:
+            return False
+        sending.cancel()
+        return True
+
+    def _on_eof(self) -> bool:
+        """Ctrl-D while a cell runs: for a wait that takes it (the (dbg) prompt's), else it takes
+        back a cell that cannot be sent yet; otherwise it is kept as typeahead."""
+        if self.hooks.other_waits():
+            return True
+        if self._take_back():
+            self.console.write("out", "\n")
+            return True
+        return False
 
     def ctrl_c_before_the_cell(self) -> None:
         """A Ctrl-C between the prompt and the cell: it is meant for the cell about to run."""
