@@ -25,6 +25,7 @@ from repl.ui.output import images
 
 if TYPE_CHECKING:
     from repl.oneshot import OneShot
+    from repl.workspace import Workspace
 
 
 EXAMPLES = f"""examples:
@@ -230,7 +231,7 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
         raise errors.UsageError(f"{settings.source('ws_url', '--ws-url')}: {exc}") from None
     ws = Workspace(rest, front, options=options, trace=tracer, ws_base=ws_base)
     tracer.labels = lambda kid: ws.kernels[kid].label if kid in ws.kernels else kid[:8]
-    stack.push_async_callback(ws.aclose)
+    stack.push_async_callback(_close, ws)
     opening = Opening(ws, gateway=gateway, attach=settings.attach, spec=settings.kernel, env=settings.kernel_env,
                       warn=(lambda line: console.line(line, "err")) if interactive else _say, mark=profile.mark,
                       env_source=settings.source("kernel_env", "--env"))
@@ -242,6 +243,12 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
             _say("\n".join(profile.lines()))
         return await front.run(kernel, settings.code or "")
     return await front.run(ws)
+
+
+async def _close(ws: Workspace) -> None:
+    """Leave the workspace; say which kernels started here could not be shut down."""
+    for line in await ws.aclose():
+        _say(f"repl: {line}")
 
 
 def _ssl_context(settings: Settings, url: str) -> ssl.SSLContext | None:

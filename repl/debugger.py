@@ -10,7 +10,7 @@ Only the user's code is debugged (debugpy's ``justMyCode``, as JupyterLab's defa
 IPython's or a library's frames, for exceptions raised and caught there or for steps. A step that
 runs off the end of its cell ends there: the stop it would make in the next cell is continued.
 A condition that does not compile is refused; one that raises when evaluated is reported once
-(debugpy then never stops there).
+(debugpy does not stop where it raises).
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ class Debugger:
             if raised is not None and raised[0] not in self._raised:
                 self._raised.add(raised[0])
                 self.notes.append(f"the condition {raised[0]!r} of a breakpoint on {self.kernel.label} raised "
-                                  f"{raised[1]}: it never stops there (/break again with another condition)")
+                                  f"{raised[1]} when evaluated: it does not stop where the condition raises (/break again with another condition)")
 
     def cell_boundary(self) -> None:
         """A cell of this kernel ended or began (a step under way has left its cell)."""

@@ -286,7 +286,10 @@ class Kernel:
             if cell.execution_count == count:
                 return cell.code
         reply = await self.ask("history", HANDSHAKE_WAIT * 3, start=count, stop=count + 1)
-        for entry in (reply or {}).get("history", []):
+        if reply is None:  # (busy, or held by its debugger: its shell answers nothing meanwhile)
+            raise errors.UsageError(f"{self.label} did not say what In [{count}] was (it is busy or stopped in its "
+                                    "debugger); try again when it is idle")
+        for entry in reply.get("history", []):
             if isinstance(entry, list) and len(entry) == 3 and entry[1] == count and isinstance(entry[2], str):
                 return entry[2]
         raise errors.UsageError(f"no cell In [{count}] on {self.label}")

@@ -261,14 +261,16 @@ class Workspace:
         """(kernel, execution count) of every cell still running in the background."""
         return [(k, c.execution_count) for k in self.kernels.values() for c in k.background]
 
-    async def aclose(self) -> None:
-        """Close every channel; shut down the kernels started here (attached ones keep running)."""
+    async def aclose(self) -> list[str]:
+        """Close every channel; shut down the kernels started here (attached ones keep running).
+        Returns a line for each kernel that could not be shut down (it is still on the server)."""
         if self._cleanups:
             await asyncio.wait(self._cleanups, timeout=10)
         kernels = list(self.kernels.values())
         self.kernels.clear()
         self.current = None
         await asyncio.gather(*(k.close() for k in kernels), return_exceptions=True)
-        await asyncio.gather(
-            *(self.rest.shutdown(k.id) for k in kernels if k.started_here and not k.gone), return_exceptions=True
-        )
+        mine = [k for k in kernels if k.started_here and not k.gone]
+        results = await asyncio.gather(*(self.rest.shutdown(k.id) for k in mine), return_exceptions=True)
+        return [f"could not shut down kernel {k.label} ({k.id[:8]}) on {self.rest.display_url}: {r}; it may still be running there"
+                for k, r in zip(mine, results, strict=True) if isinstance(r, errors.ReplError)]

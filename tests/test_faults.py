@@ -207,6 +207,26 @@ def test_a_cell_waiting_for_a_link_that_is_down_is_taken_back_by_ctrl_c_or_ctrl_
     assert t.text().count("Out[1]") == 1  # it ran once: the first was never sent
 
 
+def test_a_kernel_that_cannot_be_shut_down_at_exit_is_named(term, proxy, gateway):
+    import httpx
+
+    t = term(url=proxy.url)
+    t.wait_prompt(1)
+    t.enter("21 * 2")
+    t.wait_for("Out[1]: 42")
+    import re
+
+    short = re.search(r"started python3 kernel ([0-9a-f]{8})", t.plain()).group(1)
+    kid = next(k["id"] for k in httpx.get(f"{gateway.url}/api/kernels",
+                                          headers={"Authorization": f"token {gateway.token}"}).json() if k["id"].startswith(short))
+    proxy.refusing = True
+    proxy.cut()
+    t.ctrl("d")
+    assert t.wait_exit(timeout=60) == 0
+    assert f"could not shut down kernel python3 ({kid[:8]})" in t.plain() and "may still be running there" in t.plain()
+    httpx.delete(f"{gateway.url}/api/kernels/{kid}", headers={"Authorization": f"token {gateway.token}"})
+
+
 # ------------------------------------------------------------ issue 19 (18): a proxy that breaks the websocket
 
 
