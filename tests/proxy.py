@@ -110,12 +110,31 @@ class CutProxy:
         self.cuts += 1
         return len(pairs)
 
-    @staticmethod
-    def _shut(pairs) -> None:
+    def _shut(self, pairs) -> None:
         for client, server in pairs:
+            if not self.delay and not self.break_websocket:
+                self._drain(server, client)
             for sock in (server, client):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+    @staticmethod
+    def _drain(server: socket.socket, client: socket.socket) -> None:
+        """What the server's TCP already handed over (it counts it as sent, and will not keep it
+        for a replay) is passed on before the cut: the cut falls after it, as between chunks.
+        Bytes still on their way when a real link breaks are lost all the same; what this models
+        is the break itself, which the server notices and answers with its replay buffer."""
+        with contextlib.suppress(OSError):
+            server.setblocking(False)
+            client.settimeout(2.0)
+            while True:
+                try:
+                    data = server.recv(65536)
+                except BlockingIOError:
+                    return
+                if not data:
+                    return
+                client.sendall(data)
 
     def freeze(self) -> int:
         """Stop passing data on the live connections without closing them (a dead NAT or proxy)."""
