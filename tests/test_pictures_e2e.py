@@ -247,3 +247,8 @@ def test_an_output_widget_of_an_earlier_cell_is_redrawn_in_place_and_cleared(ter
     t.wait_prompt(5)
     assert "grown" in t.text() and "no longer fits where it is drawn" in t.text(), t.text()
     assert t.text().splitlines().count("third") == 1, t.text()
+    t.enter("with o6: print('gone' + ' soon'); clear_output(); print('now' + ' current')")
+    t.wait_prompt(6)
+    text, lines = t.text(), t.text().splitlines()
+    assert lines.count("now current") == 1 and lines.index("now current") < lines.index("l1"), text  # in it
+    assert text.index("gone soon") < text.index("Output widget was cleared"), text  # what went below: not current

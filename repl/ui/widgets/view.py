@@ -40,7 +40,7 @@ class Root:
     known: bool = False  # drawn from its model (not only its text/plain: the state had not come yet)
     rows: int = 0  # lines of what the screen shows of it
     ended: bool = False  # the cell that displayed it has ended
-    frozen: bool = False  # changed after its cell and could not be redrawn: said so, once
+    frozen: bool = False  # changed after its cell and could not be redrawn: said so (once until cleared)
 
 
 def widget_of(ev: s.Event) -> str | None:
@@ -152,7 +152,10 @@ class WidgetView:
                 model.state["outputs"] = []
                 kernel.comms.restate(model)
                 self.changed(kernel, s.CommEvent(None, False, "comm_msg", {"comm_id": model.comm_id}, []))
+                self._cleared(kernel, model)
             return True  # (not redrawn in place: drawn as it is when the cell ends)
+        if model.clear_on_next:
+            self._cleared(kernel, model)
         _append(model, ev)
         kernel.comms.restate(model)
         if self.changed(kernel, s.CommEvent(None, False, "comm_msg", {"comm_id": model.comm_id}, [])):
@@ -161,6 +164,16 @@ class WidgetView:
             if root.kernel is kernel and root.stale and kernel.comms.holders(model.comm_id, [root.model_id]):
                 root.stale = False  # the output itself, shown below, tells what changed
         return False
+
+    def _cleared(self, kernel: Kernel, model: Model) -> None:
+        """An Output widget of an earlier cell was cleared after some of its output was printed
+        below it (it did not fit): that output is no longer current, and a line says so."""
+        frozen = [r for r in self._roots if r.kernel is kernel and r.frozen
+                  and kernel.comms.holders(model.comm_id, [r.model_id])]
+        for root in frozen:
+            root.frozen = False  # (the next output that does not fit says so again)
+        if frozen:
+            self.view.dim("repl: an Output widget was cleared: its output printed above is no longer in it")
 
     @staticmethod
     def _key(root: Root) -> str:
