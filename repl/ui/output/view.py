@@ -50,6 +50,11 @@ class OutputView:
         self._displays.clear()
         self._cell_mark = self.console.mark()
 
+    def screen_lost(self) -> None:
+        """Something else had the terminal (an editor): no position on screen is known any more."""
+        self.console.redrawable = False
+        self._placed.clear()
+
     def between_cells(self) -> None:
         """The blank line between cells, as in jupyter console. A display just above it is still
         redrawn in place (with the blank line after it again)."""
