@@ -40,7 +40,8 @@ class Root:
     known: bool = False  # drawn from its model (not only its text/plain: the state had not come yet)
     rows: int = 0  # lines of what the screen shows of it
     ended: bool = False  # the cell that displayed it has ended
-    frozen: bool = False  # changed after its cell and could not be redrawn: said so (once until cleared)
+    frozen: bool = False  # changed after its cell and could not be redrawn: said so, once
+    below: bool = False  # an Output whose captured output went below it since it was last cleared
 
 
 def widget_of(ev: s.Event) -> str | None:
@@ -161,18 +162,19 @@ class WidgetView:
         if self.changed(kernel, s.CommEvent(None, False, "comm_msg", {"comm_id": model.comm_id}, [])):
             return True
         for root in self._roots:
-            if root.kernel is kernel and root.stale and kernel.comms.holders(model.comm_id, [root.model_id]):
+            if root.kernel is kernel and kernel.comms.holders(model.comm_id, [root.model_id]):
                 root.stale = False  # the output itself, shown below, tells what changed
+                root.below = root.below or root.ended
         return False
 
     def _cleared(self, kernel: Kernel, model: Model) -> None:
         """An Output widget of an earlier cell was cleared after some of its output was printed
         below it (it did not fit): that output is no longer current, and a line says so."""
-        frozen = [r for r in self._roots if r.kernel is kernel and r.frozen
-                  and kernel.comms.holders(model.comm_id, [r.model_id])]
-        for root in frozen:
-            root.frozen = False  # (the next output that does not fit says so again)
-        if frozen:
+        below = [r for r in self._roots if r.kernel is kernel and r.below
+                 and kernel.comms.holders(model.comm_id, [r.model_id])]
+        for root in below:
+            root.below = False
+        if below:
             self.view.dim("repl: an Output widget was cleared: its output printed above is no longer in it")
 
     @staticmethod
