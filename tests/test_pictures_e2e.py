@@ -202,3 +202,53 @@ def test_thousands_of_widgets_neither_starve_the_keepalive_nor_flood_the_screen(
     assert "more of the 3,000 widgets in this box are not drawn" in plain
     assert "lost the connection" not in plain and "may be lost" not in plain, plain[-3000:]
     assert "b2999" not in plain
+
+
+def _bars(t, word: str) -> list[int]:
+    return [y for y, line in enumerate(t.text().splitlines()) if line.startswith(word + " |")]
+
+
+def test_a_live_widget_is_redrawn_in_place_across_later_cells_and_never_twice(term):
+    t = term(rows=40)
+    t.wait_prompt(1)
+    paste(t, "import ipywidgets as w, threading, time\np3 = w.IntProgress(max=20, description='mid')\n"
+             "display(p3)\nthreading.Thread(target=lambda: [setattr(p3, 'value', i) or time.sleep(0.3)"
+             " for i in range(21)]).start()\n")
+    t.wait_prompt(2, timeout=60)
+    t.enter('print("l1\\nl2\\nl3")')
+    t.wait_prompt(3)
+    t.wait_for(lambda t: any(line.startswith("mid |" + "█" * 40) for line in t.text().splitlines()), timeout=60)
+    lines = t.text().splitlines()
+    assert len(_bars(t, "mid")) == 1 and _bars(t, "mid")[0] < lines.index("l1"), t.text()  # where it was
+    t.enter("7")
+    t.wait_for("Out[3]: 7")
+    t.wait_prompt(4)
+    assert len(_bars(t, "mid")) == 1, t.text()  # no second copy below Out[3]
+    t.enter("8")
+    t.wait_prompt(5)
+    assert len(_bars(t, "mid")) == 1, t.text()
+
+
+def test_an_output_widget_of_an_earlier_cell_is_redrawn_in_place_and_cleared(term):
+    t = term(rows=40)
+    t.wait_prompt(1)
+    paste(t, "import ipywidgets as w, time\nfrom IPython.display import clear_output\no6 = w.Output()\n"
+             "display(o6)\nwith o6:\n    print('fi' + 'rst')\n")
+    t.wait_prompt(2, timeout=60)
+    t.enter('print("l1\\nl2")')
+    t.wait_prompt(3)
+    paste(t, "with o6:\n    clear_output(); print('sec' + 'ond'); time.sleep(1); clear_output(); print('th' + 'ird')\n")
+    t.wait_for("second")
+    t.wait_for(lambda t: "third" in t.text() and "second" not in t.text(), timeout=30)
+    t.wait_prompt(4)
+    lines = t.text().splitlines()
+    assert "first" not in lines and lines.count("third") == 1 and lines.index("third") < lines.index("l1"), t.text()
+    t.enter("with o6: print('gr' + 'own')")  # it grows: it cannot be redrawn where it is
+    t.wait_prompt(5)
+    assert "grown" in t.text() and "no longer fits where it is drawn" in t.text(), t.text()
+    assert t.text().splitlines().count("third") == 1, t.text()
+    t.enter("with o6: print('gone' + ' soon'); clear_output(); print('now' + ' current')")
+    t.wait_prompt(6)
+    text, lines = t.text(), t.text().splitlines()
+    assert lines.count("now current") == 1 and lines.index("now current") < lines.index("l1"), text  # in it
+    assert text.index("gone soon") < text.index("Output widget was cleared"), text  # what went below: not current

@@ -70,7 +70,7 @@ class Router:
             if self._not_output(kernel, ev) or (kernel.comms.models and self.widgets.capture(kernel, ev)):
                 continue
             if isinstance(ev, s.RequestDone) and self._widget_view is not None:
-                self._widget_view.flush(kernel)  # widgets its cells changed out of place, as they end
+                self._widget_view.flush(kernel, ev.request)  # widgets its cells changed out of place, as they end
             if fg is not None and ev.request is fg.cell.request:
                 self._foreground(fg, ev)
             elif isinstance(ev, s.RequestDone):

@@ -159,7 +159,10 @@ class Runner:
             return False
         try:
             argv = editor.command(os.environ)
-            await asyncio.get_running_loop().run_in_executor(None, editor.edit_file, argv, path, line)
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, editor.edit_file, argv, path, line)
+            finally:
+                self.view.screen_lost()  # the editor had the terminal: rows above are not ours to count
             with open(path, encoding="utf-8", errors="replace") as f:
                 code = f.read()
         except (editor.EditorError, OSError) as exc:

@@ -8,7 +8,8 @@ from collections import deque
 import os
 import sys
 import time
-from typing import Callable, TextIO
+from typing import Any, Callable, TextIO
+import weakref
 
 from prompt_toolkit.application import Application, run_in_terminal
 from prompt_toolkit.utils import get_cwidth
@@ -63,7 +64,9 @@ class Console:
         self._shown: list[Callable[[], None]] = []  # to call once the pending text is out
         self._scheduled = False
         self.rows = 0  # rows moved down by direct writes: lets us erase recent output
-        self.redrawable = True  # False once output went above a prompt (positions unknown)
+        self.redrawable = True  # False once something uncounted reached the screen (positions unknown)
+        self._left: int | None = None  # rows the prompt showing leaves on screen when it ends
+        self._hooked: weakref.WeakSet = weakref.WeakSet()  # prompts whose last drawing we count
 
     @property
     def app(self) -> Application | None:
@@ -72,8 +75,32 @@ class Console:
     @app.setter
     def app(self, app: Application | None) -> None:
         if app is None and self._app is not None:
-            self.redrawable = False  # the prompt's lines stay on screen, uncounted: positions unknown
+            if self._left is None:
+                self.redrawable = False  # it ended without its last drawing: positions unknown
+            else:
+                self.rows += self._left  # its message and input stay on screen: counted
+        self._left = None
+        if app is not None and app not in self._hooked:
+            self._hooked.add(app)
+            app.after_render += self._rendered
         self._app = app
+
+    def _rendered(self, sender: Any) -> None:
+        """After each drawing of a prompt: once it is done, the rows it leaves on screen (its
+        message and input, wrapped, continuation lines; the toolbar is gone, as prompt_toolkit
+        draws a done prompt at its layout's preferred height), or none when it erased itself."""
+        app: Any = sender
+        if sender is not self._app or not app.is_done:
+            return
+        if app.erase_when_done:
+            self._left = 0
+            return
+        try:
+            size = app.output.get_size()
+            height = app.layout.container.preferred_height(size.columns, size.rows).preferred
+            self._left = min(height, size.rows)
+        except Exception:  # (a layout that cannot say: positions unknown)
+            self._left = None
 
     def _file(self, stream: str) -> TextIO:
         return self.err if stream == "err" else self.out
@@ -177,6 +204,7 @@ class Console:
                     or not self.at_line_start:
                 return False
             app.renderer.erase(leave_alternate_screen=False)
+            app.renderer._min_available_height = below  # (drawn again where it was)
         lines = "".join("\r\x1b[2K" + line + "\n" for line in text[:-1].split("\n"))
         self.out.write("\x1b7" + f"\x1b[{up}A" + lines + "\x1b8")  # (DECSC, DECRC: back to the column too)
         self.out.flush()
@@ -208,14 +236,15 @@ class Console:
 
     def _write_out(self, pending: list[tuple[str, str]]) -> None:
         shown, self._shown = (self._shown, []) if not self._pending else ([], self._shown)
-        if pending:
-            self.redrawable = False
+        columns = terminal_size()[0]
         for stream, text in pending:
             f = self._file(stream)
             f.write(text)
+            self.rows += display_rows(text, columns) if "\n" in text else 0
         if pending:
             if not pending[-1][1].endswith("\n"):
                 self.out.write("\n")  # the prompt redraws below: finish the line
+                self.rows += 1
                 self.at_line_start = True
             self.out.flush()
             self.err.flush()
@@ -264,11 +293,10 @@ class Console:
         if not isinstance(below, int) or below <= 0 or getattr(app, "_running_in_terminal", True):
             return False
         piece = self._take(PIECE)
-        columns = terminal_size()[0]
-        rows = sum(display_rows(text, columns) for _, text in piece)
-        rows += 0 if piece[-1][1].endswith("\n") else 1  # _write_out ends the line
         renderer.erase(leave_alternate_screen=False)
-        self._write_out(piece)
+        before = self.rows
+        self._write_out(piece)  # (counts the rows it writes, the line it ends too)
+        rows = self.rows - before
         renderer._min_available_height = max(below - rows, 1)  # (at the bottom: the terminal scrolls)
         app.invalidate()
         if self._pending and not self._scheduled:  # the rest after the prompt is drawn again

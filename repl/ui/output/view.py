@@ -4,7 +4,9 @@ Sanitizes kernel text for the terminal (per kernel and stream, since an escape s
 split across messages), tags output that is not the foreground cell's (``[label]`` for
 background cells and other kernels, ``[label elsewhere]`` for other clients), remembers where
 each display is so ``update_display_data`` redraws it in place while it is still the latest
-output on screen, and erases a cell's output for ``clear_output``.
+output on screen, and erases a cell's output for ``clear_output``. What ``place`` drew (a live
+widget) keeps its position across prompts and cells (the console counts the rows every prompt
+leaves): it is redrawn in place while it is on screen and its drawing takes as many rows.
 """
 
 from __future__ import annotations
@@ -35,15 +37,23 @@ class OutputView:
         self.console = console
         self.style = style
         self._sanitizers: dict[tuple[str, str], Sanitizer] = {}
-        self._displays: dict[str, tuple[tuple[int, bool], int]] = {}
+        self._displays: dict[str, tuple[tuple[int, bool], int]] = {}  # this cell's displays
+        self._placed: dict[str, tuple[tuple[int, bool], int]] = {}  # live widgets, any cell's
         self._cell_mark: tuple[int, bool] = (0, True)
         self._gap = -1  # console.rows just after the blank line between cells
 
     def begin_cell(self) -> None:
         """A foreground cell starts: its output may be erased back to here."""
+        if not self.console.redrawable:  # something uncounted reached the screen: positions lost
+            self._placed.clear()
         self.console.redrawable = True
         self._displays.clear()
         self._cell_mark = self.console.mark()
+
+    def screen_lost(self) -> None:
+        """Something else had the terminal (an editor): no position on screen is known any more."""
+        self.console.redrawable = False
+        self._placed.clear()
 
     def between_cells(self) -> None:
         """The blank line between cells, as in jupyter console. A display just above it is still
@@ -53,7 +63,8 @@ class OutputView:
 
     def clear(self) -> None:
         """clear_output: erase the foreground cell's output, if it is all still on screen."""
-        self.console.erase_to(self._cell_mark)
+        if self.console.erase_to(self._cell_mark):
+            self._placed = {k: v for k, v in self._placed.items() if v[0][0] < self._cell_mark[0]}
         self._displays.clear()
 
     def line(self, text: str, stream: str = "out") -> None:
@@ -105,12 +116,13 @@ class OutputView:
         self.console.ensure_newline()
         start = self.console.mark()
         self.console.write("out", text)
-        self._displays[key] = (start, self.console.rows)
+        self._placed[key] = (start, self.console.rows)
 
     def replace(self, key: str, text: str) -> bool:
         """Redraw what ``place`` drew under ``key``, if it is still the latest output on screen, or
         still on screen and the new text takes as many rows (a widget is live: it changes in place,
-        as in JupyterLab; an ``update_display_data`` after other output is printed anew instead)."""
+        as in JupyterLab, between cells too; an ``update_display_data`` after other output is
+        printed anew instead)."""
         text = clean(text)
         return self._redraw(key, [("out", text + "\n" if text and not text.endswith("\n") else text)], anywhere=True)
 
@@ -128,7 +140,8 @@ class OutputView:
         return next_input
 
     def _redraw(self, display_id: str, pieces: list, anywhere: bool = False) -> bool:
-        where = self._displays.get(display_id)
+        displays = self._placed if anywhere else self._displays
+        where = displays.get(display_id)
         if where is None:
             return False
         start, end = where
@@ -137,7 +150,7 @@ class OutputView:
             return self.console.overwrite(start, end, pieces[0][1])  # output came after it: if it fits
         if (end != self.console.rows and not gap) or not self.console.rewrite(start, pieces + [("out", "\n")] * int(gap)):
             return False
-        self._displays[display_id] = (start, self.console.rows - int(gap))
+        displays[display_id] = (start, self.console.rows - int(gap))
         if gap:
             self._gap = self.console.rows  # the blank line, drawn again after it
         return True

@@ -1,10 +1,13 @@
 """Widgets on screen: drawn where the kernel displayed them, redrawn in place as their models change.
 
 A displayed widget (``application/vnd.jupyter.widget-view+json``) is a root; a change to any model
-inside it (a tqdm bar's progress inside its HBox) redraws the root in place while it is the latest
-output on screen. A root that cannot be redrawn in place (output came after it, or it belongs to a
-background cell whose lines went above the prompt) is drawn once more, as it is then, when a cell
-of its kernel ends, so its end is never missing. Output widgets capture what ``with out:`` prints.
+inside it (a tqdm bar's progress inside its HBox) redraws the root in place while it is on screen
+and its drawing takes as many rows, during its cell and after it (a thread's bar between cells).
+A root that cannot be redrawn in place (its height changed, or it belongs to a background cell whose lines
+went above the prompt) is drawn once more, as it is then, when the cell that displayed it ends, so
+its end is never missing; after that cell it is left as it was, never drawn a second time (two
+copies of one live widget are never on screen) and a line says, once, that it is out of date.
+Output widgets capture what ``with out:`` prints.
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ class Root:
     last: str = ""
     stale: bool = False  # changed since it was last drawn, and not redrawn in place
     known: bool = False  # drawn from its model (not only its text/plain: the state had not come yet)
+    rows: int = 0  # lines of what the screen shows of it
+    ended: bool = False  # the cell that displayed it has ended
+    frozen: bool = False  # changed after its cell and could not be redrawn: said so, once
+    below: bool = False  # an Output whose captured output went below it since it was last cleared
 
 
 def widget_of(ev: s.Event) -> str | None:
@@ -64,6 +71,7 @@ class WidgetView:
         self._roots = [r for r in self._roots if r.model_id != model_id or r.kernel is not kernel][-50:]
         self._roots.append(root)
         root.last = self._text(root)
+        root.rows = _lines(root.last) if tag is None else 0
         root.known = bool(kernel.comms.models.get(model_id, None) and kernel.comms.models[model_id].state)
         self.view.place(self._key(root), root.last, tag)
         return True
@@ -86,15 +94,29 @@ class WidgetView:
             if text == root.last:
                 continue
             root.last = text
-            if root.tag is None and self.view.replace(self._key(root), text):
+            if root.tag is None and self._in_place(root, text):
                 root.stale = False
                 continue
             in_place = False
-            root.stale = True
+            root.stale = not root.ended
+            if root.ended and not root.frozen:
+                root.frozen = True  # what the screen shows of it is out of date: say so, once
+                self.view.dim("repl: a widget above changed but no longer fits where it is drawn: "
+                              "what it shows there is out of date")
             if not root.known:  # its state came after it was shown as text: draw it now
                 root.known = True
                 self._again(root)
         return in_place
+
+    def _in_place(self, root: Root, text: str) -> bool:
+        """Redraw ``root`` where it is; one that shrank keeps its rows (blank below it), so a
+        cleared Output or a shorter line after later output is still redrawn in place."""
+        key = self._key(root)
+        if self.view.replace(key, text):
+            root.rows = _lines(text)
+            return True
+        short = root.rows - _lines(text)
+        return short > 0 and self.view.replace(key, text.rstrip("\n") + "\n" * (short + int(bool(text))))
 
     def detach(self, request: s.Request, tag: str) -> None:
         """A cell went to the background: its widgets are tagged from now on, never redrawn over
@@ -103,15 +125,18 @@ class WidgetView:
             if root.request is request:
                 root.tag = tag
 
-    def flush(self, kernel: Kernel) -> None:
-        """A cell of ``kernel`` ended: widgets it changed that could not be redrawn in place are
-        drawn again, as they are now."""
+    def flush(self, kernel: Kernel, request: s.Request | None) -> None:
+        """A cell of ``kernel`` ended: widgets it displayed that could not be redrawn in place are
+        drawn again, as they are now. A widget of an earlier cell is not: it is left as it was."""
         for root in self._roots:
-            if root.kernel is kernel and root.stale:
-                self._again(root)
+            if root.kernel is kernel and root.request is request:
+                root.ended = True
+                if root.stale:
+                    self._again(root)
 
     def _again(self, root: Root) -> None:
         root.stale = False
+        root.rows = _lines(root.last) if root.tag is None else 0
         self.view.place(self._key(root), root.last, root.tag)
 
     def capture(self, kernel: Kernel, ev: s.Event) -> bool:
@@ -128,19 +153,37 @@ class WidgetView:
                 model.state["outputs"] = []
                 kernel.comms.restate(model)
                 self.changed(kernel, s.CommEvent(None, False, "comm_msg", {"comm_id": model.comm_id}, []))
+                self._cleared(kernel, model)
             return True  # (not redrawn in place: drawn as it is when the cell ends)
+        if model.clear_on_next:
+            self._cleared(kernel, model)
         _append(model, ev)
         kernel.comms.restate(model)
         if self.changed(kernel, s.CommEvent(None, False, "comm_msg", {"comm_id": model.comm_id}, [])):
             return True
         for root in self._roots:
-            if root.kernel is kernel and root.stale and kernel.comms.holders(model.comm_id, [root.model_id]):
+            if root.kernel is kernel and kernel.comms.holders(model.comm_id, [root.model_id]):
                 root.stale = False  # the output itself, shown below, tells what changed
+                root.below = root.below or root.ended
         return False
+
+    def _cleared(self, kernel: Kernel, model: Model) -> None:
+        """An Output widget of an earlier cell was cleared after some of its output was printed
+        below it (it did not fit): that output is no longer current, and a line says so."""
+        below = [r for r in self._roots if r.kernel is kernel and r.below
+                 and kernel.comms.holders(model.comm_id, [r.model_id])]
+        for root in below:
+            root.below = False
+        if below:
+            self.view.dim("repl: an Output widget was cleared: its output printed above is no longer in it")
 
     @staticmethod
     def _key(root: Root) -> str:
         return f"widget:{root.kernel.id}:{root.model_id}"
+
+
+def _lines(text: str) -> int:
+    return text.count("\n") + int(bool(text) and not text.endswith("\n"))
 
 
 def _append(model: Model, ev: s.Event) -> None:
