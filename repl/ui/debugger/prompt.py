@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is dra
 PAGE = 50  # variables shown at once
 AROUND = 2  # lines either side of the current one when execution stops (``l``: 5)
 
+SLOW_ANSWER = 2.0  # seconds before a wait for the debugger says so
 Ask = Callable[[PromptSession, str], Awaitable[str]]  # prompt once (raises KeyboardInterrupt, EOFError)
 Run = Callable[[commands.Command], Awaitable[None]]  # carry out a /command (its mistakes: one line)
 
@@ -183,7 +184,11 @@ class DebugPrompt:
         """Await one exchange with the debugger; :meth:`stop_waiting` ends it (raises _GaveUp)."""
         work = self._work = asyncio.ensure_future(coro)
         try:
-            await asyncio.wait([work])
+            done, _ = await asyncio.wait([work], timeout=SLOW_ANSWER)
+            if not done and not kernel.connected:  # the link is down: say what is going on, and how to stop it
+                self.say(f"repl: waiting for the debugger of {kernel.label} ({kernel.state})… Ctrl-C or Ctrl-D "
+                         "stops waiting", "err")
+                await asyncio.wait([work])
         finally:
             self._work = None
             work.cancel()  # (done already, unless we are cancelled ourselves)
