@@ -19,6 +19,7 @@ from repl.ui.output.render import strip_ansi
 from repl.ui.output.sanitize import label
 
 
+NOT_READY_TRIES = 20  # × batch_delay: how long output waits for a prompt that just started
 PIECE = 64 * 1024  # output written above the prompt at a time, between reads of the keyboard
 
 
@@ -63,6 +64,7 @@ class Console:
         self._pending: deque[tuple[str, str]] = deque()  # taken from the front a piece at a time
         self._shown: list[Callable[[], None]] = []  # to call once the pending text is out
         self._scheduled = False
+        self._not_ready = 0  # tries while the prompt's renderer could not place output above it
         self.rows = 0  # rows moved down by direct writes: lets us erase recent output
         self.redrawable = True  # False once something uncounted reached the screen (positions unknown)
         self._left: int | None = None  # rows the prompt showing leaves on screen when it ends
@@ -275,7 +277,14 @@ class Console:
             return
         if self.app is None or not self.app.is_running:
             self.flush_pending()
-        elif not self._print_above(self.app):
+        elif self._print_above(self.app):
+            self._not_ready = 0
+        elif self._not_ready < NOT_READY_TRIES:  # a prompt just started (its renderer does not know
+            self._not_ready += 1  # where it is yet): soon, rather than through cooked mode, which echoes keys
+            self._scheduled = True
+            asyncio.get_running_loop().call_later(self.batch_delay, self._flush_above_prompt)
+        else:
+            self._not_ready = 0
             run_in_terminal(self.flush_pending, in_executor=False)
 
     def _print_above(self, app: Application) -> bool:
