@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 EXAMPLES = f"""examples:
   repl                                          a local gateway and a python3 kernel
   repl --url https://gw.example.com --kernel bash --token-file ~/.gw-token
+  repl --url https://hub.example.org --token-file ~/.hub-token --named-server gpu --option profile=gpu
 
 With no URL, repl starts an embedded local Kernel Gateway. Environment: {ENV_URL}, {ENV_TOKEN}."""
 
@@ -38,16 +39,21 @@ With no URL, repl starts an embedded local Kernel Gateway. Environment: {ENV_URL
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="repl",
-        description="A terminal REPL for remote Jupyter kernels (Kernel Gateway, Jupyter Server, Enterprise Gateway).",
+        description="A terminal REPL for remote Jupyter kernels (Kernel Gateway, Jupyter Server, Enterprise Gateway, "
+                    "JupyterHub).",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"repl {__version__}")
     server = p.add_argument_group("server and auth")
-    server.add_argument("--url", help=f"gateway URL, e.g. http://host:8888 (env {ENV_URL})")
+    server.add_argument("--url", help=f"gateway URL, e.g. http://host:8888, or a JupyterHub's (env {ENV_URL})")
     server.add_argument("--token", help=f"gateway auth token (env {ENV_TOKEN})")
     server.add_argument("--token-file", metavar="FILE", help="read the token from FILE")
     server.add_argument("--server", metavar="NAME", help="a named server from the config file (REPL_CONFIG or "
                         "~/.config/repl/config.toml)")
+    server.add_argument("--named-server", metavar="NAME", help="on a JupyterHub: use (and start) your server NAME "
+                        "instead of the default one")
+    server.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="on a JupyterHub: a user_option for starting your server, e.g. profile=gpu (repeatable)")
     server.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'",
                         help="extra HTTP header for every request and websocket (repeatable)")
     kernel = p.add_argument_group("kernel")
@@ -234,7 +240,9 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
     stack.push_async_callback(_close, ws)
     opening = Opening(ws, gateway=gateway, attach=settings.attach, spec=settings.kernel, env=settings.kernel_env,
                       warn=(lambda line: console.line(line, "err")) if interactive else _say, mark=profile.mark,
-                      env_source=settings.source("kernel_env", "--env"))
+                      env_source=settings.source("kernel_env", "--env"),
+                      say=console.line if interactive else _say,
+                      hub=(settings.named_server, settings.user_options) if gateway is None else None)
     stack.push_async_callback(opening.cancel)  # first of all: stop bringing a kernel up
     if not isinstance(front, App):
         opening.start()

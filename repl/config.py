@@ -146,6 +146,8 @@ class Settings:
     kernel_env: dict = field(default_factory=dict)
     protocol: str = "auto"
     launch_timeout: float = 120.0
+    named_server: str | None = None  # on a JupyterHub: which of the user's servers
+    user_options: dict = field(default_factory=dict)  # on a JupyterHub: the spawn's user_options
 
     sources: dict = field(default_factory=dict)  # setting -> where its value came from, for errors
 
@@ -182,11 +184,18 @@ class Settings:
         if kernel_env and not args.env:
             pick.sources["kernel_env"] = f"env of {where}"
         kernel_env.update(parse_env(args.env))
+        user_options = dict(_typed(entry, "user_options", dict, where) or {})
+        if user_options and not args.option:
+            pick.sources["user_options"] = f"user_options of {where}"
+        user_options.update(parse_env(args.option, "--option"))
+        named = pick.first("named_server", (args.named_server, "--named-server"))
         return cls(
             url=url,
             token=token,
             kernel=args.kernel or (_typed(entry, "kernel", str, where) if not args.attach else None),
             kernel_env=kernel_env,
+            named_server=named,
+            user_options=user_options,
             ca_cert=pick.first("ca_cert", (args.ca_cert, "--ca-cert")),
             headers=headers,
             **{name: getattr(args, name) for name in _FROM_FLAGS_ONLY},

@@ -10,9 +10,12 @@ says what to do where there is something to do. Anything outside this tree is a 
     │   ├── ServerUnreachable   connection refused, unknown host, TLS failure
     │   ├── ServerTimeout       the server accepted the connection but did not answer in time
     │   ├── AuthError           401 or 403: the token was rejected
+    │   │   └── ScopeError      403 from a JupyterHub: the token lacks a scope
     │   ├── ListingDisabled     Kernel Gateway started without list_kernels
     │   ├── NoSuchKernel        unknown, ambiguous or vanished kernel
     │   ├── NoSuchKernelspec    the server has no kernelspec of that name
+    │   ├── ServerStopped       a JupyterHub answers for the server: it is not running
+    │   ├── SpawnFailed         a JupyterHub could not start the server
     │   └── ServerError         any other unexpected HTTP answer
     └── ChannelError            the kernel's websocket failed or closed
         └── KernelDead          the kernel died and will not come back
@@ -46,6 +49,18 @@ class ServerTimeout(GatewayError):
 
 
 class AuthError(GatewayError):
+    pass
+
+
+class ScopeError(AuthError):
+    pass
+
+
+class ServerStopped(GatewayError):
+    pass
+
+
+class SpawnFailed(GatewayError):
     pass
 
 

@@ -59,12 +59,14 @@ class Kernel:
         started_here: bool,
         alias: str | None = None,
         trace: Any = None,
+        on_link_down: Callable[[Kernel], None] | None = None,
     ) -> None:
         self.model = model
         self.rest = rest
         self.started_here = started_here
         self.alias = alias
         self.listener = listener
+        self.on_link_down = on_link_down  # its link dropped (the workspace asks a hub what became of the server)
         self.session = s.KernelSession()
         if started_here:
             self.session.learn_count(0)  # a new kernel has run nothing
@@ -430,6 +432,9 @@ class Kernel:
             self._dispatch(self.session.lose("gone"))
         if self._up or state == ChannelState.GONE:  # (a link that drops while connecting: connect() says how it ends)
             self.listener.kernel_state(self, state, before)
+        if self._up and state in (ChannelState.RECONNECTING, ChannelState.DISCONNECTED, ChannelState.GONE) \
+                and self.on_link_down is not None:
+            self.on_link_down(self)
         failure = self.channel.failure
         if state == ChannelState.DISCONNECTED and failure is not None and not self.gone:
             # said once: by a cell waiting in the foreground, which raises it; while connecting, by connect()

@@ -13,13 +13,14 @@ import contextlib
 import time
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from repl import __version__
+from repl import __version__, errors
 from repl.config import kernel_env_for
 from repl.protocol.messages import USERNAME
 
 if TYPE_CHECKING:
     from repl.gateway.local import LocalGateway
     from repl.gateway.rest import KernelModel, RestClient
+    from repl.hub.server import HubServer
     from repl.kernel import Kernel
 
 
@@ -31,6 +32,9 @@ class Kernels(Protocol):
     rest: RestClient
     kernel_env: dict | None
     opening: Any
+    hub: HubServer | None
+
+    async def rebase(self, url: str) -> None: ...
 
     async def start(self, spec: str | None = None, path: str | None = None) -> Kernel: ...
 
@@ -42,7 +46,8 @@ class Kernels(Protocol):
 class Opening:
     def __init__(self, ws: Kernels, *, gateway: LocalGateway | None, attach: str | None, spec: str | None,
                  env: dict[str, str], warn: Callable[[str], None], mark: Callable[[str], None] = lambda what: None,
-                 env_source: str = "--env") -> None:
+                 env_source: str = "--env", say: Callable[[str], None] | None = None,
+                 hub: tuple[str | None, dict] | None = None) -> None:
         self.ws = ws
         ws.opening = self  # the workspace's first kernel: the prompt and the keys read it there
         self.attach = attach
@@ -52,6 +57,8 @@ class Opening:
         self.what = "starting the local gateway" if gateway is not None else f"connecting to {ws.rest.display_url}"
         self.since = time.monotonic()
         self._warn = warn
+        self._say = say or warn  # a line of progress (a hub's spawn)
+        self._hub = hub  # (the named server, the spawn's user_options) if the URL may be a hub's
         self._mark = mark
         self._env_source = env_source  # where the kernel env came from (a flag or the config file)
         self._how = (gateway, spec, env)
@@ -107,7 +114,49 @@ class Opening:
         if lang.get("name"):
             what += f" ({lang.get('name')} {lang.get('version', '')})".replace(" )", ")")
         verb = "attached to" if self.attach else "started"
-        return f"repl {__version__}: {verb} {what} on {self.ws.rest.display_url}. /help for commands, Ctrl-D to exit."
+        where = self.ws.hub.describe() if self.ws.hub is not None else self.ws.rest.display_url
+        return f"repl {__version__}: {verb} {what} on {where}. /help for commands, Ctrl-D to exit."
+
+    def still(self) -> str:
+        """What goes on when the user stops waiting for it (Ctrl-C)."""
+        hub = self.ws.hub
+        if hub is not None and hub.state == "starting":
+            return f"{hub.describe()} goes on starting (/hub stop stops it); the kernel comes when it is up"
+        return "the kernel is still on its way"
+
+    async def _through_hub(self, api: asyncio.Future[dict], named: str | None, options: dict) -> asyncio.Future[dict]:
+        """When the URL is a JupyterHub's: reach the user's server (started if it is not
+        running) and return the ``/api`` request of that server; else ``api`` as it was."""
+        from repl.hub.client import HubClient
+        from repl.hub.server import HubServer
+        from repl.protocol import hub as h
+
+        rest = self.ws.rest
+        where = h.locate(rest.base_url)
+        client = HubClient(rest.sibling(where.base))
+        try:
+            version = await client.version()
+        except BaseException:
+            await client.aclose()
+            raise
+        if version is None:
+            await client.aclose()
+            return api
+        _drop(api)
+        if named is not None and where.server and where.server != named:
+            raise errors.UsageError(f"the URL names server '{where.server}' and --named-server '{named}': give one of them")
+        server = self.ws.hub = HubServer(client, user=where.user, name=named or where.server or h.DEFAULT,
+                                         options=options, version=version)
+        self.what = f"asking the hub at {server.hub_label} for your server"
+
+        def report(what: str, line: str | None) -> None:
+            self.what = what
+            if line is not None:
+                self._say("repl: " + line)
+
+        await self.ws.rebase(await server.reach(report, rest.answers_at))
+        self.what = f"connecting to {server.describe()}"
+        return asyncio.ensure_future(rest.api_info())
 
     async def cancel(self) -> None:
         """Stop bringing the kernel up (the user left first); a kernel half launched is shut
@@ -123,9 +172,11 @@ class Opening:
         rest = self.ws.rest
         # the kernelspecs (a spec is checked before its launch, and says the language of what is
         # typed meanwhile) and the kernel, asked with /api; of our own gateway, once it answers
-        api = asyncio.ensure_future(gateway.ready() if gateway is not None else rest.api_info())
+        api: asyncio.Future[dict] = asyncio.ensure_future(gateway.ready() if gateway is not None else rest.api_info())
         if gateway is not None:
             await asyncio.wait([api])
+        elif self._hub is not None:
+            api = await self._through_hub(api, *self._hub)
         specs = asyncio.ensure_future(rest.kernelspecs())
         lookup = asyncio.ensure_future(self.ws.resolve_target(self.attach)) if self.attach else None
         try:

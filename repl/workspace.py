@@ -21,6 +21,7 @@ LAUNCH_GRACE = 60.0  # s a launch we no longer wait for may take to say which ke
 
 if TYPE_CHECKING:  # the kernel machinery is imported with the first kernel, after the first prompt
     from repl.gateway.rest import KernelModel, RestClient, SessionModel
+    from repl.hub.server import HubServer
     from repl.kernel import Kernel, Listener
     from repl.opening import Opening
 
@@ -52,6 +53,7 @@ class Workspace:
         self.listener = listener
         self.options = options or ChannelOptions()
         self.ws_base = ws_base or urls.ws_base(rest.base_url)
+        self._ws_base_given = ws_base is not None
         self.trace = trace
         self.aliases = aliases or AliasStore(rest.display_url)
         self.kernel_env = kernel_env  # KERNEL_* sent at start (Enterprise Gateway only)
@@ -60,7 +62,32 @@ class Workspace:
         self.kernels: dict[str, Kernel] = {}
         self.current: Kernel | None = None
         self.opening: Opening | None = None  # the first kernel, brought up behind the prompt
+        self.hub: HubServer | None = None  # the server is a JupyterHub's: which, and what became of it
         self._cleanups: set[asyncio.Future] = set()
+
+    async def rebase(self, url: str) -> None:
+        """Work on the server at ``url`` (a hub's single-user server, once it is known and up)."""
+        await self.rest.rebase(url)
+        self.rest.behind_hub = self.hub is not None
+        if not self._ws_base_given:
+            self.ws_base = urls.ws_base(self.rest.base_url)
+        self.aliases = AliasStore(self.rest.display_url, self.aliases.path)
+
+    @property
+    def server_label(self) -> str:
+        """Where the kernels are, for the toolbar: the hub, user and server, or the server's URL."""
+        return self.hub.label if self.hub is not None else self.rest.display_url
+
+    def _link_down(self, kernel: Kernel) -> None:
+        """A kernel's link dropped: on a hub, find out whether the server was stopped under us."""
+        if self.hub is not None:
+            self.hub.link_down(lambda: any(not k.connected and not k.gone for k in self.kernels.values()),
+                               lambda text: self.listener.kernel_notice(kernel, text), self.retry_links)
+
+    def retry_links(self) -> None:
+        """Every link that is down tries again now (its server is back)."""
+        for k in self.kernels.values():
+            k.channel.retry_now()
 
     async def start(self, spec: str | None = None, path: str | None = None) -> Kernel:
         """Start a kernel (with ``path``: through a session for that notebook, Jupyter Server only)."""
@@ -109,7 +136,7 @@ class Workspace:
         from repl.kernel import Kernel
 
         kernel = Kernel(model, self.rest, self.ws_base, self.options, self.listener, started_here=started_here,
-                        alias=self.aliases.get(model.id), trace=self.trace)
+                        alias=self.aliases.get(model.id), trace=self.trace, on_link_down=self._link_down)
         self.kernels[model.id] = kernel
         try:
             await kernel.connect()
@@ -266,11 +293,15 @@ class Workspace:
         Returns a line for each kernel that could not be shut down (it is still on the server)."""
         if self._cleanups:
             await asyncio.wait(self._cleanups, timeout=10)
+        if self.hub is not None:
+            self.hub.close()
         kernels = list(self.kernels.values())
         self.kernels.clear()
         self.current = None
         await asyncio.gather(*(k.close() for k in kernels), return_exceptions=True)
         mine = [k for k in kernels if k.started_here and not k.gone]
         results = await asyncio.gather(*(self.rest.shutdown(k.id) for k in mine), return_exceptions=True)
+        if self.hub is not None:
+            await self.hub.hub.aclose()
         return [f"could not shut down kernel {k.label} ({k.id[:8]}) on {self.rest.display_url}: {r}; it may still be running there"
                 for k, r in zip(mine, results, strict=True) if isinstance(r, errors.ReplError)]

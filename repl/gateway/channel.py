@@ -30,6 +30,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from repl import errors
 from repl.gateway import tls, urls
 from repl.gateway.options import ChannelOptions as ChannelOptions  # where it lived before
+from repl.gateway.rest import stopped_answer
 from repl.protocol import wire
 import contextlib
 
@@ -107,6 +108,7 @@ class KernelChannel:
         self._read_any = False  # a message came through the current socket
         self._broken = 0  # sockets in a row that closed before a message came through
         self.gave_up = asyncio.Event()  # set with :attr:`failure`
+        self._retry = asyncio.Event()  # set: a reconnect waiting to try again tries now
 
     # ------------------------------------------------------------ connection
 
@@ -147,6 +149,9 @@ class KernelChannel:
             )
         except InvalidStatus as exc:
             code = exc.response.status_code
+            stopped = stopped_answer(code, exc.response.headers.get("Location", ""), self.display_url)
+            if stopped is not None:
+                raise stopped from None  # (a reconnect keeps trying: the server may be started again)
             if code in (401, 403):
                 raise errors.AuthError(f"the gateway at {self.display_url} rejected the token for the kernel websocket (HTTP {code})") from None
             if code == 404:
@@ -205,6 +210,10 @@ class KernelChannel:
             self._cycling = True
             self._emit_trace({"event": "ws-cycle", "reason": reason})
             await ws.close(1000, reason)
+
+    def retry_now(self) -> None:
+        """A reconnect waiting to try again tries now (the server is back)."""
+        self._retry.set()
 
     def check_soon(self, timeout: float = 2.0) -> None:
         """Ping now; a socket that does not answer in ``timeout`` s is dropped and reconnected."""
@@ -339,7 +348,9 @@ class KernelChannel:
             except errors.ReplError as exc:
                 if bound is not None and time.monotonic() - since > bound:
                     raise errors.ChannelError(f"gave up reconnecting to {self.display_url} after {bound:g} s: {exc}") from None
-                await asyncio.sleep(delay * (0.5 + random.random()))
+                self._retry.clear()
+                with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
+                    await asyncio.wait_for(self._retry.wait(), delay * (0.5 + random.random()))
                 delay = min(delay * 2, 10.0)
                 continue
             self._connected.set()

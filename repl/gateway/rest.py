@@ -84,6 +84,15 @@ async def speaks_plain_http(url: str, timeout: float = 3.0) -> bool:
         writer.close()
 
 
+def stopped_answer(code: int, location: str, display_url: str) -> errors.ServerStopped | None:
+    """The error for a JupyterHub's answer in place of a server that is not running: a redirect to
+    the hub (``/hub/user/…``), or the hub's own 424 ("server not running") or 503; else None."""
+    if (300 <= code < 400 and "/hub/" in location) or code == 424:
+        return errors.ServerStopped(f"the server at {display_url} is not running (its JupyterHub answers for it, "
+                                    f"HTTP {code}): /hub start starts it")
+    return None
+
+
 class RestClient:
     def __init__(
         self,
@@ -107,9 +116,11 @@ class RestClient:
         self.trace = trace
         self._client: httpx.AsyncClient | None = None
         self._client_args = {"timeout": timeout, "verify": verify, "transport": transport}
+        self._extra_headers = dict(headers or {})
         self._specs: dict | None = None
         self._no_sessions = False  # the server has no /api/sessions (asked once)
         self.launch_timeout = launch_timeout
+        self.behind_hub = False  # a JupyterHub's single-user server: the hub answers when it is not running
 
     @property
     def _http(self) -> httpx.AsyncClient:
@@ -126,6 +137,23 @@ class RestClient:
                 transport=args["transport"],
             )
         return self._client
+
+    def sibling(self, base_url: str) -> "RestClient":
+        """A client of another server (a JupyterHub's API) with the same token, headers and TLS."""
+        args = self._client_args
+        return RestClient(base_url, self._token or None, headers=self._extra_headers, timeout=args["timeout"],
+                          verify=args["verify"], trace=self.trace, transport=args["transport"],
+                          launch_timeout=self.launch_timeout)
+
+    async def rebase(self, base_url: str) -> None:
+        """Talk to the server at ``base_url`` from now on (a hub's single-user server, once known)."""
+        self.base_url = urls.normalise(base_url)
+        self.display_url = urls.display(self.base_url)
+        self._specs = None
+        self._no_sessions = False
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
 
     def ws_headers(self) -> dict[str, str]:
         """Headers for a websocket handshake: ours, and the cookies the server set (sticky load
@@ -161,6 +189,9 @@ class RestClient:
                 kwargs["timeout"] = timeout
             response = await self._http.request(method, path, **kwargs)
             status = response.status_code
+            stopped = self.stopped(response)
+            if stopped is not None:
+                raise stopped
             return response
         except httpx.TimeoutException as exc:
             raise errors.ServerTimeout(f"{self.display_url} did not answer {method} /{path} in time") from exc
@@ -193,6 +224,28 @@ class RestClient:
         return errors.AuthError(
             f"the gateway at {self.display_url} rejected the token (HTTP {response.status_code}): {how}"
         )
+
+    def stopped(self, response: httpx.Response) -> errors.ServerStopped | None:
+        """A JupyterHub's answer for a single-user server that is not running (a redirect to the
+        hub's pages, the hub's 424), or None. Behind a hub, a 404 page that is not the Jupyter
+        API's JSON is another server's answer (the user's default server answers for a stopped
+        named one): that server is not running either."""
+        code = response.status_code
+        if self.behind_hub and code == 404 and "json" not in response.headers.get("content-type", ""):
+            return errors.ServerStopped(f"no server runs at {self.display_url} (another server answered for its address, HTTP 404): "
+                                        "/hub start starts it")
+        return stopped_answer(code, response.headers.get("location", ""), self.display_url)
+
+    async def answers_at(self, url: str) -> bool:
+        """Whether a Jupyter server answers at ``url`` now (False: a hub answers for it)."""
+        other = self.sibling(url)
+        other.behind_hub = True
+        try:
+            return (await other._call("GET", "api")).status_code == 200
+        except errors.ServerStopped:
+            return False
+        finally:
+            await other.aclose()
 
     def _check(self, response: httpx.Response, what: str) -> Any:
         code = response.status_code

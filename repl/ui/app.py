@@ -142,7 +142,7 @@ class App:
         self._exit_warned = False
         parsed = commands.parse(text)
         early = not isinstance(parsed, commands.Unknown) and not (
-            isinstance(parsed, commands.Command) and parsed.name in ("quit", "help"))
+            isinstance(parsed, commands.Command) and parsed.name in commands.WITHOUT_KERNEL)
         if early and opening is not None:
             go_on = await self.first.wait(opening, self.prompt.input if self.prompt is not None else None)
             if not go_on:

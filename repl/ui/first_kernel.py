@@ -55,7 +55,7 @@ class FirstKernel:
         the input, None to leave repl."""
         waited = await self.early.wait(opening, prompt_input)
         if waited is Waited.DROPPED:
-            self.view.line("repl: cancelled; the kernel is still on its way", "err")
+            self.view.line(f"repl: cancelled; {opening.still()}", "err")
         if waited is Waited.LEAVE:
             return None
         return waited is Waited.UP

@@ -1,4 +1,4 @@
-"""Plain-text tables for /kernels and /specs (pure: data in, string out)."""
+"""Plain-text tables for /kernels, /specs and /hub (pure: data in, string out)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from repl.ui.output.sanitize import label
 
 if TYPE_CHECKING:
     from repl.gateway.rest import KernelModel
+    from repl.protocol.hub import ServerModel
 
 
 def ago(iso: str, now: datetime | None = None) -> str:
@@ -73,3 +74,17 @@ def specs(data: dict) -> str:
     if not rows:
         return "the server has no kernelspecs"
     return grid(["name", "language", "display name"], rows)
+
+
+def hub_servers(servers: list[ServerModel], current: str, origin: str, now: datetime | None = None) -> str:
+    """``/hub``: the user's servers (``*`` the one this repl works on)."""
+    if not servers:
+        return "no servers on the hub yet; /hub start [NAME] starts one"
+    rows = []
+    for s in sorted(servers, key=lambda s: (s.name != "", s.name)):
+        mark = "*" if s.name == current else ""
+        url = origin + s.url if s.url else ""
+        rows.append([mark + (s.name or "(default)"), s.state, url, ago(s.started, now) if s.started else "",
+                     ago(s.last_activity, now) if s.last_activity else ""])
+    table = grid(["server", "state", "url", "started", "last activity"], rows)
+    return table + ("\n(* the server this repl works on)" if any(r[0].startswith("*") for r in rows) else "")

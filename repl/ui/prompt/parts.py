@@ -35,9 +35,14 @@ HUGE = 64 * 1024  # characters in the prompt beyond which it is not highlighted
 
 
 class PromptParts:
+    @property
+    def server_label(self) -> str:
+        """The server, or the hub, user and server (once the URL is known to be a hub's)."""
+        return self.ws.hub.label if self.ws.hub is not None else self._server_label
+
     def __init__(self, ws: Workspace, server_label: str, style: render.Style) -> None:
         self.ws = ws
-        self.server_label = server_label
+        self._server_label = server_label
         self.style = style
         self.specs: list[str] = []  # kernelspec names, for /new completion
         self._lexers: dict[str, Lexer] = {}

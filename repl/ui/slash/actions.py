@@ -189,6 +189,29 @@ class Actions:
             raise errors.UsageError(str(exc)) from None
         self.next_input(edited)  # back at the prompt, ready to run with Enter
 
+    async def do_hub(self, arg: str) -> None:
+        hub = self.ws.hub
+        if hub is None:
+            raise errors.UsageError("not on a JupyterHub: /hub works when --url is a hub's (its address, or …/user/NAME/)")
+        words = arg.split()
+        if not words:
+            servers = await hub.hub.servers(hub.user)
+            self.say(tables.hub_servers(list(servers.values()), hub.name, hub.origin))
+            return
+        if words[0] not in ("start", "stop") or len(words) > 2:
+            raise errors.UsageError("usage: /hub (your servers), /hub start [NAME], /hub stop [NAME]")
+        name = words[1] if len(words) > 1 else hub.name
+        if words[0] == "start":
+            await hub.start(name, lambda what, line: self.say(f"repl: {line}") if line else None)
+            if name == hub.name:
+                self.ws.retry_links()  # its kernels learn they are gone: /new starts one there
+        else:
+            self.say(f"stopping {hub.describe(name)}… (Ctrl-C stops waiting)")
+            await hub.stop(name)
+            mine = name == hub.name and self.ws.kernels
+            self.say(f"stopped {hub.describe(name)}" + ("; its kernels are gone with it: /hub start brings the server "
+                                                          "back" if mine else ""))
+
     # ------------------------------------------------------------ the kernel's debugger
 
     async def do_break(self, arg: str) -> None:

@@ -27,8 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "the kernel's debugger: list breakpoints, stop at a line of cell In [N] or of a file, or on exceptions"),
     "unbreak": ("N:LINE|PATH:LINE|all", "remove breakpoints"),
     "pause": ("[TARGET]", "stop a running cell where it is and open the (dbg) prompt"),
+    "hub": ("[start|stop [NAME]]", "your JupyterHub servers: list them, or start or stop one (default: this repl's)"),
     "quit": ("", "exit (also Ctrl-D)"),
 }
+WITHOUT_KERNEL = ("quit", "help", "hub")  # commands that do not wait for the first kernel
 
 KEYS = [
     ("Ctrl-C", "interrupt the running cell; at the prompt, clear the line"),

@@ -1,0 +1,1 @@
+"""JupyterHub: from a hub's URL and a token to the user's single-user server, spawned if stopped."""
