@@ -14,9 +14,11 @@ import contextlib
 
 
 class CutProxy:
-    def __init__(self, upstream_port: int, delay: float = 0.0, break_websocket: bool = False) -> None:
+    def __init__(self, upstream_port: int, delay: float = 0.0, break_websocket: bool = False,
+                 buffer_event_streams: bool = False) -> None:
         self.delay = delay
         self.break_websocket = break_websocket
+        self.buffer_event_streams = buffer_event_streams  # as a proxy with response buffering on (nginx's default)
         self.upstream = ("127.0.0.1", upstream_port)
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -57,7 +59,7 @@ class CutProxy:
     def _pump(self, client: socket.socket, server: socket.socket) -> None:
         peers = {client: server, server: client}
         send = {sock: self._sender(peer) for sock, peer in peers.items()} if self.delay else None
-        rewrite = _BreakWebsocket() if self.break_websocket else None
+        rewrite = _BreakWebsocket() if self.break_websocket else _BufferEventStreams() if self.buffer_event_streams else None
         first = True
         try:
             while True:
@@ -147,6 +149,24 @@ class CutProxy:
         self._stop = True
         self.cut()
         self.listener.close()
+
+
+class _BufferEventStreams:
+    """Server-to-client bytes as a buffering proxy passes them on: an answer that is an event
+    stream (chunked) is held back whole, and passed on when it ends; everything else at once."""
+
+    def __init__(self) -> None:
+        self.held = b""
+
+    def feed(self, data: bytes) -> bytes:
+        if not self.held and b"text/event-stream" not in data.split(b"\r\n\r\n", 1)[0]:
+            return data
+        self.held += data
+        end = self.held.find(b"\r\n0\r\n\r\n")
+        if end < 0:
+            return b""
+        out, rest, self.held = self.held[:end + 7], self.held[end + 7:], b""
+        return out + (self.feed(rest) if rest else b"")
 
 
 class _BreakWebsocket:

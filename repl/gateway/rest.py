@@ -218,6 +218,9 @@ class RestClient:
         return f"HTTP {response.status_code}" + (f" ({text})" if text else "")
 
     def _auth_error(self, response: httpx.Response) -> errors.AuthError:
+        if self.behind_hub:
+            return errors.ScopeError(f"the server at {self.display_url} refused the token (HTTP {response.status_code}): "
+                                     "on a JupyterHub the token needs the scope access:servers (the hub's Token page makes one)")
         how = "pass --token or set JUPYTER_GATEWAY_AUTH_TOKEN"
         if self._token:
             how = "check --token or JUPYTER_GATEWAY_AUTH_TOKEN"
@@ -231,8 +234,13 @@ class RestClient:
         API's JSON is another server's answer (the user's default server answers for a stopped
         named one): that server is not running either."""
         code = response.status_code
-        if self.behind_hub and code == 404 and "json" not in response.headers.get("content-type", ""):
+        html = "json" not in response.headers.get("content-type", "")
+        if self.behind_hub and code == 404 and html:
             return errors.ServerStopped(f"no server runs at {self.display_url} (another server answered for its address, HTTP 404): "
+                                        "/hub start starts it")
+        if self.behind_hub and code == 403 and html and "_xsrf" in response.text:
+            # a POST to a stopped server's address reaches the hub, whose pages want a form's _xsrf
+            return errors.ServerStopped(f"the server at {self.display_url} is not running (the hub answered for it): "
                                         "/hub start starts it")
         return stopped_answer(code, response.headers.get("location", ""), self.display_url)
 

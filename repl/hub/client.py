@@ -113,8 +113,8 @@ class HubClient:
 
     async def start(self, user: str, name: str, options: dict) -> bool:
         """Ask the hub to start the server; True if it is ready at once (or was running)."""
-        body = {"user_options": options} if options else None
-        r = await self.http._call("POST", h.api_path(user, name), json=body or {})
+        # no body: the hub starts it with the user_options of its last spawn (as its page does)
+        r = await self.http._call("POST", h.api_path(user, name), json={"user_options": options} if options else None)
         if r.status_code == 403:
             raise self._refused(r, f"to start {h.server_label(name)} of {user}", NEEDS["start"])
         if r.status_code == 400 and "already running" in self._message(r):
