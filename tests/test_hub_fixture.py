@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 import websockets
 from websockets.sync.client import connect
 
-from tests.hub import BROKEN_MESSAGE, wait_for
+from tests.hub import BROKEN_MESSAGE, start_hub, wait_for
 
 
 def test_hub_api_answers_without_auth_and_the_token_is_alices(hub):
@@ -88,3 +89,26 @@ def test_default_server_stopped_from_the_browser(hub):
     assert r.status_code == 302 and r.headers["location"] == "/hub/user/alice/api/kernels"
     r = httpx.get(f"{hub.server_url()}api/kernels", headers=hub.headers(), timeout=30, follow_redirects=True)
     assert r.status_code == 424 and "no longer running" in r.json()["message"]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_close_leaves_no_process(tmp_path):
+    """A hub of its own, with one server up and one still spawning: close() leaves none of them."""
+    own = start_hub(tmp_path / "hub")
+    try:
+        own.start_server()
+        own.start_server("slow", user_options={"delay": 30}, wait=False)
+        wait_for(lambda: len(list((own.dir / "pids").iterdir())) == 2, 60, "both servers to be started")
+    finally:
+        pids = [int(p.name) for p in (own.dir / "pids").iterdir()]
+        chp = int((own.dir / "proxy.pid").read_text())
+        own.close()
+    assert own.proc is not None and own.proc.poll() is not None
+    wait_for(lambda: not any(_alive(pid) for pid in [*pids, chp]), 30, "the servers and the proxy to be gone")
