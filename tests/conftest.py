@@ -270,3 +270,11 @@ def hub(tmp_path_factory):
     h = start_hub(tmp_path_factory.mktemp("hub"))
     yield h
     h.close()
+
+
+@pytest.fixture
+def stopped_hub(hub):
+    """The session hub with all of alice's servers stopped, before the test and after it."""
+    hub.stop_all_servers()
+    yield hub
+    hub.stop_all_servers()

@@ -72,7 +72,9 @@ def test_a_failing_spawn_says_its_message(hub, name, options, message):
     assert model["stopped"] and not model["ready"]
 
 
-def test_default_server_stopped_from_the_browser(hub):
+def test_default_server_stopped_from_the_browser(stopped_hub):
+    hub = stopped_hub
+    assert hub.server("")["stopped"]
     hub.start_server()
     assert hub.running()
     kernel = httpx.post(f"{hub.server_url()}api/kernels", headers=hub.headers(), json={}, timeout=60).json()["id"]
