@@ -257,3 +257,24 @@ def server(request):
     name = {"kernel-gateway": "gateway", "jupyter-server": "jupyter_server",
             "enterprise-gateway": "enterprise_gateway"}[request.param]
     return request.getfixturevalue(name)
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory):
+    """A real JupyterHub (tests/hub.py): ``hub.url`` (public origin, trailing slash), ``hub.token`` (alice's),
+    ``hub.make_token(scopes)``, ``hub.start_server(name, user_options)``, ``hub.stop_server(name)``,
+    ``hub.server(name)`` (the model), ``hub.server_url(name)``, ``hub.progress(name)``, ``hub.log``.
+    Alice's default server is stopped when the session starts; servers ``slow`` and ``broken`` are slow / fail."""
+    from tests.hub import start_hub
+
+    h = start_hub(tmp_path_factory.mktemp("hub"))
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def stopped_hub(hub):
+    """The session hub with all of alice's servers stopped, before the test and after it."""
+    hub.stop_all_servers()
+    yield hub
+    hub.stop_all_servers()
