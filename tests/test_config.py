@@ -248,3 +248,16 @@ def test_server_base_of_urls_users_copy():
     assert urls.server_base("http://localhost:8888/?token=t :: /srv") == ("http://localhost:8888/", "t")
     assert urls.server_base("http://gw:8888/base") == ("http://gw:8888/base", None)  # not a page: as given
     assert urls.server_base("gw:8888/tree") == ("gw:8888/", None)
+
+
+def test_hub_settings_from_flags_and_the_config_file():
+    file = {"servers": {"hub": {"url": "https://hub.example.org/", "named_server": "gpu",
+                                "user_options": {"profile": "gpu", "cores": 4}}}}
+    s = settings(["--server", "hub"], {}, file)
+    assert (s.url, s.named_server, s.user_options) == ("https://hub.example.org/", "gpu", {"profile": "gpu", "cores": 4})
+    s = settings(["--server", "hub", "--named-server", "cpu", "--option", "profile=cpu", "--option", "time=1:00:00"], {}, file)
+    assert (s.named_server, s.user_options) == ("cpu", {"profile": "cpu", "cores": 4, "time": "1:00:00"})
+    with pytest.raises(errors.UsageError, match="--option wants KEY=VALUE"):
+        settings(["--option", "profile"])
+    with pytest.raises(errors.UsageError, match="user_options must be a table"):
+        settings(["--server", "hub"], {}, {"servers": {"hub": {"url": "h", "user_options": "gpu"}}})

@@ -194,3 +194,22 @@ def test_a_spawn_through_a_proxy_that_buffers_its_progress_shows_the_state_polle
         t.wait_for("Out[1]: 5")
     finally:
         proxy.close()
+
+
+def test_the_hub_gone_from_under_us_is_said(hub, hub_term):
+    ensure(hub, "", running=True)
+    port = int(hub.url.rstrip("/").rsplit(":", 1)[1])
+    proxy = CutProxy(port)
+    try:
+        t = hub_term(proxy.url + "/")
+        t.wait_prompt(1)
+        proxy.refusing = True  # the hub's machine gone: nothing answers there any more
+        proxy.cut()
+        t.wait_for(lambda t: "does not answer either" in t.plain(), timeout=30)
+        assert "rejected the token" not in t.plain()
+        proxy.refusing = False  # back: the server never stopped, the kernel is still there
+        t.wait_for(lambda t: "│ idle │" in toolbar(t), timeout=60)
+        t.enter("6 * 7")
+        t.wait_for("Out[1]: 42")
+    finally:
+        proxy.close()
