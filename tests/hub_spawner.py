@@ -3,7 +3,8 @@
 - ``user_options["delay"]`` (seconds), or a per-name default (server ``slow``: 4 s), is slept by the
   server's wrapper before it execs jupyterhub-singleuser, and the spawner reports progress meanwhile;
 - the user_options are in the server's environment as ``REPL_HUB_OPTIONS`` (JSON);
-- ``user_options["fail"]`` (a message), or the server named ``broken``, makes start() raise.
+- ``user_options["fail"]`` (a message), or the server named ``broken``, makes start() raise;
+- the server named ``stuck`` never answers, and the hub gives up on it after 3 s (its timeout).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 
-DELAYS = {"slow": 4.0}
+DELAYS = {"slow": 4.0, "stuck": 600.0}
+TIMEOUTS = {"stuck": 3}  # s the hub waits for the server to answer (http_timeout): server `stuck` never does
 FAILURES = {"broken": "no GPUs free on this test hub"}
 
 # sleeps, then becomes the single-user server (same pid: the hub's stop signals reach the server)
@@ -41,6 +43,8 @@ class ReplTestSpawner(SimpleLocalProcessSpawner):
         if failure:
             raise Exception(str(failure))
         self._started_at = time.monotonic()
+        if self.name in TIMEOUTS:
+            self.http_timeout = TIMEOUTS[self.name]
         self.cmd = [sys.executable, "-c", WRAPPER]
         address = await super().start()
         record = os.environ.get("REPL_TEST_HUB_PIDS")  # so the fixture can kill what a failed stop left

@@ -108,6 +108,16 @@ def test_a_failed_spawn_is_one_line_with_the_hubs_message(hub, tmp_path, hub_ter
     assert t.wait_exit() == 2
 
 
+def test_a_spawn_the_hub_times_out_is_one_line_with_the_hubs_message(hub, tmp_path):
+    done = one_shot(hub, tmp_path, hub.url, "--named-server", "stuck")
+    assert done.returncode == 2
+    last = done.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(r"repl: the hub at \S+ could not start server 'stuck' of alice: Spawn failed: .*didn't respond in 3 "
+                        r"seconds.*", last), done.stderr
+    assert "Traceback" not in done.stderr
+    assert not hub._active("stuck")
+
+
 def test_a_server_stopped_under_us_is_said_and_hub_start_brings_it_back(hub, hub_term):
     ensure(hub, "cull", running=True)
     t = hub_term(hub.server_url("cull"))
