@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from repl.gateway.local import LocalGateway
     from repl.gateway.rest import KernelModel, RestClient
     from repl.hub.server import HubServer
+
+    _Asked = tuple[asyncio.Future[dict], asyncio.Future[dict], asyncio.Future[KernelModel] | None]  # api, specs, lookup
     from repl.kernel import Kernel
 
 
@@ -124,9 +126,15 @@ class Opening:
             return f"{hub.describe()} goes on starting (/hub stop stops it); the kernel comes when it is up"
         return "the kernel is still on its way"
 
-    async def _through_hub(self, api: asyncio.Future[dict], named: str | None, options: dict) -> asyncio.Future[dict]:
+    def _ask(self, api: asyncio.Future[dict]) -> _Asked:
+        """With ``/api``: the kernelspecs and the kernel to attach to, asked at once."""
+        specs = asyncio.ensure_future(self.ws.rest.kernelspecs())
+        lookup = asyncio.ensure_future(self.ws.resolve_target(self.attach)) if self.attach else None
+        return api, specs, lookup
+
+    async def _through_hub(self, asked: _Asked, named: str | None, options: dict) -> _Asked:
         """When the URL is a JupyterHub's: reach the user's server (started if it is not
-        running) and return the ``/api`` request of that server; else ``api`` as it was."""
+        running) and ask that server; else the requests ``asked`` as they are."""
         from repl.hub.client import HubClient
         from repl.hub.server import HubServer
         from repl.protocol import hub as h
@@ -141,8 +149,8 @@ class Opening:
             raise
         if version is None:
             await client.aclose()
-            return api
-        _drop(api)
+            return asked
+        _drop(*(f for f in asked if f is not None))
         if named is not None and where.server and where.server != named:
             raise errors.UsageError(f"the URL names server '{where.server}' and --named-server '{named}': give one of them")
         server = self.ws.hub = HubServer(client, user=where.user, name=named or where.server or h.DEFAULT,
@@ -156,7 +164,7 @@ class Opening:
 
         await self.ws.rebase(await server.reach(report, rest.answers_at))
         self.what = f"connecting to {server.describe()}"
-        return asyncio.ensure_future(rest.api_info())
+        return self._ask(asyncio.ensure_future(rest.api_info()))
 
     async def cancel(self) -> None:
         """Stop bringing the kernel up (the user left first); a kernel half launched is shut
@@ -175,10 +183,9 @@ class Opening:
         api: asyncio.Future[dict] = asyncio.ensure_future(gateway.ready() if gateway is not None else rest.api_info())
         if gateway is not None:
             await asyncio.wait([api])
-        elif self._hub is not None:
-            api = await self._through_hub(api, *self._hub)
-        specs = asyncio.ensure_future(rest.kernelspecs())
-        lookup = asyncio.ensure_future(self.ws.resolve_target(self.attach)) if self.attach else None
+        api, specs, lookup = self._ask(api)
+        if gateway is None and self._hub is not None:  # (asked meanwhile: a hub's URL is the exception)
+            api, specs, lookup = await self._through_hub((api, specs, lookup), *self._hub)
         try:
             api_info = await api  # first: its error (not a gateway, unreachable, not TLS) says most
             self._mark("server answered")

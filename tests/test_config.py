@@ -132,7 +132,7 @@ def test_help_is_grouped_with_examples():
     groups = ["server and auth:", "kernel:", "network and TLS:", "display:", "debugging:", "examples:"]
     at = [text.find(g) for g in groups]
     assert -1 not in at and at == sorted(at), at
-    assert text.count("\n  repl ") == 2  # two example lines
+    assert text.count("\n  repl ") == 3  # three example lines
 
 
 def run_repl(args, env, input=None):

@@ -255,6 +255,18 @@ class RestClient:
         finally:
             await other.aclose()
 
+    async def request(self, method: str, path: str, *, json: Any = None) -> httpx.Response:
+        """A request of another API on this client's server (a JupyterHub's): its errors mapped,
+        its answer not checked."""
+        return await self._call(method, path, json=json)
+
+    def stream(self, path: str, read_timeout: float | None = None):
+        """``GET path`` as a stream (an event stream): an async context manager of the response."""
+        import httpx
+
+        timeout = httpx.Timeout(self._client_args["timeout"], read=read_timeout)
+        return self._http.stream("GET", path, timeout=timeout)
+
     def _check(self, response: httpx.Response, what: str) -> Any:
         code = response.status_code
         if code in (401, 403):

@@ -39,7 +39,7 @@ class HubClient:
     async def version(self) -> str | None:
         """The hub's version if this is a JupyterHub (``hub/api/`` answers without auth), else None."""
         try:
-            r = await self.http._call("GET", "hub/api/")
+            r = await self.http.request("GET", "hub/api/")
         except errors.ReplError:
             return None
         if r.status_code != 200:
@@ -77,7 +77,7 @@ class HubClient:
 
     async def user(self) -> h.UserModel:
         """Who the token belongs to (and their servers, with read:servers)."""
-        r = await self.http._call("GET", "hub/api/user?include_stopped_servers=1")
+        r = await self.http.request("GET", "hub/api/user?include_stopped_servers=1")
         if r.status_code in (401, 403):
             how = "check --token or JUPYTER_GATEWAY_AUTH_TOKEN" if self.http.auth_headers.get("Authorization") else \
                 "pass --token or set JUPYTER_GATEWAY_AUTH_TOKEN"
@@ -94,7 +94,7 @@ class HubClient:
         """``user``'s servers, stopped named ones too."""
         from urllib.parse import quote
 
-        r = await self.http._call("GET", f"hub/api/users/{quote(user, safe='')}?include_stopped_servers=1")
+        r = await self.http.request("GET", f"hub/api/users/{quote(user, safe='')}?include_stopped_servers=1")
         if r.status_code == 403:
             raise self._refused(r, f"to list the servers of {user}", NEEDS["read"])
         if r.status_code == 404:
@@ -114,7 +114,7 @@ class HubClient:
     async def start(self, user: str, name: str, options: dict) -> bool:
         """Ask the hub to start the server; True if it is ready at once (or was running)."""
         # no body: the hub starts it with the user_options of its last spawn (as its page does)
-        r = await self.http._call("POST", h.api_path(user, name), json={"user_options": options} if options else None)
+        r = await self.http.request("POST", h.api_path(user, name), json={"user_options": options} if options else None)
         if r.status_code == 403:
             raise self._refused(r, f"to start {h.server_label(name)} of {user}", NEEDS["start"])
         if r.status_code == 400 and "already running" in self._message(r):
@@ -128,7 +128,7 @@ class HubClient:
 
     async def stop(self, user: str, name: str) -> bool:
         """Ask the hub to stop the server; True if it has stopped (False: it is stopping)."""
-        r = await self.http._call("DELETE", h.api_path(user, name))
+        r = await self.http.request("DELETE", h.api_path(user, name))
         if r.status_code == 403:
             raise self._refused(r, f"to stop {h.server_label(name)} of {user}", NEEDS["stop"])
         if r.status_code == 400 and "not running" in self._message(r):
@@ -143,9 +143,8 @@ class HubClient:
         """The spawn's progress events as they come (a proxy that buffers the stream delays them)."""
         import httpx
 
-        http = self.http._http
         try:
-            async with http.stream("GET", h.api_path(user, name, "progress"), timeout=httpx.Timeout(10.0, read=None)) as r:
+            async with self.http.stream(h.api_path(user, name, "progress")) as r:
                 if r.status_code == 403:
                     await r.aread()
                     raise self._refused(r, "to show the spawn's progress", NEEDS["read"])

@@ -38,6 +38,7 @@ class HubServer:
         self.url = ""  # the server's base URL, once known
         self.state = "unknown"  # ready, starting, stopping, stopped, unknown (the hub cannot say)
         self._watch: asyncio.Task | None = None
+        self._stopped_here = False  # /hub stop stopped it: its stop is not said again
 
     # ------------------------------------------------------------ what it is
 
@@ -48,6 +49,8 @@ class HubServer:
     @property
     def label(self) -> str:
         """For the toolbar: hub, user and server."""
+        if not self.user:  # (not known yet)
+            return self.hub_label
         return f"{self.hub_label} · {self.user}" + (f"/{self.name}" if self.name else "")
 
     def describe(self, name: str | None = None) -> str:
@@ -92,10 +95,13 @@ class HubServer:
         """Start ``name`` (waiting for a stop under way first) and follow its spawn to the end."""
         if model is None:
             model = await self.hub.server(self.user, name)
+        who = self.describe(name)
         if model.ready:
+            report(f"{who} is running", f"{who} is running already")
             return model
         began = time.monotonic()
-        who = self.describe(name)
+        if name == self.name:
+            self._stopped_here = False
         if model.pending == "stop":
             report(f"{who} is stopping; it starts after", f"{who} is stopping; starting it when it has stopped")
             await self._stopped(name)
@@ -129,6 +135,8 @@ class HubServer:
 
     async def stop(self, name: str) -> None:
         """Stop ``name``, waiting for the hub to have stopped it."""
+        if name == self.name:
+            self._stopped_here = True  # (its kernels' links drop: that is no news)
         if not await self.hub.stop(self.user, name):
             await self._stopped(name)
         if name == self.name:
@@ -181,6 +189,8 @@ class HubServer:
             return None
         if model.pending == "spawn":
             return f"{self.describe()} stopped and is starting again (started elsewhere); its kernels are gone with it"
+        if self._stopped_here:
+            return None
         return (f"{self.describe()} has stopped (culled when idle, stopped from the browser, or by an admin); "
                 "/hub start brings it back; its kernels are gone with it")
 
