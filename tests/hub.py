@@ -16,7 +16,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import free_port, wait_until
+
 ROOT = Path(__file__).resolve().parent.parent
 CHP = ROOT / ".ci" / "node" / "node_modules" / ".bin" / "configurable-http-proxy"
 INSTALL = "npm install --no-save --no-audit --no-fund --prefix .ci/node configurable-http-proxy"
@@ -33,21 +34,8 @@ USER = "alice"
 BROKEN_MESSAGE = "no GPUs free on this test hub"  # what server `broken` fails with (tests/hub_spawner.py)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
+    return wait_until(predicate, timeout, interval, what)
 
 
 def chp_command() -> str:
