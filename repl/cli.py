@@ -221,7 +221,7 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
                       headers=settings.headers, launch_timeout=settings.launch_timeout)
     stack.push_async_callback(rest.aclose)
     if interactive:
-        front: App | OneShot = App(console, Look(rest.display_url, style, tracer, vi=settings.vi, pt_style=pt_style),
+        front: App | OneShot = App(console, Look(style, tracer, vi=settings.vi, pt_style=pt_style),
                                    profile=profile)
     else:
         from repl.oneshot import OneShot
@@ -242,7 +242,8 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
                       warn=(lambda line: console.line(line, "err")) if interactive else _say, mark=profile.mark,
                       env_source=settings.source("kernel_env", "--env"),
                       say=console.line if interactive else _say,
-                      hub=(settings.named_server, settings.user_options) if gateway is None else None)
+                      hub=(settings.named_server, settings.user_options, settings.source("named_server", "--named-server"))
+                      if gateway is None else None)
     stack.push_async_callback(opening.cancel)  # first of all: stop bringing a kernel up
     if not isinstance(front, App):
         opening.start()

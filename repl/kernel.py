@@ -76,12 +76,14 @@ class Kernel:
             ws_base, model.id, self.session.session_id, options,
             on_message=self._on_message, on_malformed=self._on_malformed, on_state=self._on_state,
             on_reopen=self._on_reopen, headers=rest.ws_headers, trace=trace, display_url=rest.display_url,
+            really_gone=self._really_gone,
         )
         self.cells: list[Cell] = []  # this session's cells, in order (for /save)
         self.last_rtt_ms: float | None = None
         self.link_rtt: float | None = None  # the quickest question round trip seen (s): the link's floor
         self.same_spec_attached = False  # another attached kernel has the same spec: show the id too
         self.gone = False
+        self.server_stopped = False  # gone because its server was stopped (a JupyterHub's)
         self._conn_state = ChannelState.DISCONNECTED
         self._up = False  # connect() has returned
         self._ready = asyncio.Event()  # cleared while a restarted kernel has not shown itself yet
@@ -301,6 +303,7 @@ class Kernel:
 
     async def interrupt(self) -> None:
         """Interrupt through the REST API (works for kernels this REPL did not start)."""
+        self._usable()
         try:
             await self.rest.interrupt(self.id)
         except errors.NoSuchKernel:
@@ -319,6 +322,16 @@ class Kernel:
             return True
         return True
 
+    async def _really_gone(self) -> bool:
+        """The server says the kernel does not exist (not: it cannot say, or another answered)."""
+        try:
+            await self.rest.kernel(self.id)
+        except errors.NoSuchKernel:
+            return True
+        except errors.ReplError:
+            return False
+        return False
+
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
@@ -330,6 +343,9 @@ class Kernel:
             raise self.gone_error()
 
     def gone_error(self) -> errors.KernelDead:
+        if self.server_stopped:
+            return errors.KernelDead(f"kernel {self.label} is gone with its server: /hub start brings the server back, "
+                                     "then /new starts a kernel")
         return errors.KernelDead(f"kernel {self.label} is gone from the server; /new starts another")
 
     # ------------------------------------------------------------ incoming
@@ -447,6 +463,16 @@ class Kernel:
             return
         self.gone = True
         self._dispatch(self.session.lose("gone"))
+        await self.channel.gone(self.gone_error())
+
+    async def lose_with_server(self) -> None:
+        """Its server was stopped (a JupyterHub says so): the kernel is gone with it, and what
+        waits for it ends now rather than when the server is back."""
+        if self.gone:
+            return
+        self.gone = True
+        self.server_stopped = True
+        self._dispatch(self.session.lose("server-stopped"))
         await self.channel.gone(self.gone_error())
 
     def _end_all(self, exc: errors.ReplError) -> None:

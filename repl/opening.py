@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from repl.gateway.local import LocalGateway
     from repl.gateway.rest import KernelModel, RestClient
     from repl.hub.server import HubServer
+    from repl.kernel import Kernel
 
     _Asked = tuple[asyncio.Future[dict], asyncio.Future[dict], asyncio.Future[KernelModel] | None]  # api, specs, lookup
-    from repl.kernel import Kernel
 
 
 class Kernels(Protocol):
@@ -49,7 +49,7 @@ class Opening:
     def __init__(self, ws: Kernels, *, gateway: LocalGateway | None, attach: str | None, spec: str | None,
                  env: dict[str, str], warn: Callable[[str], None], mark: Callable[[str], None] = lambda what: None,
                  env_source: str = "--env", say: Callable[[str], None] | None = None,
-                 hub: tuple[str | None, dict] | None = None) -> None:
+                 hub: tuple[str | None, dict, str] | None = None) -> None:
         self.ws = ws
         ws.opening = self  # the workspace's first kernel: the prompt and the keys read it there
         self.attach = attach
@@ -60,7 +60,7 @@ class Opening:
         self.since = time.monotonic()
         self._warn = warn
         self._say = say or warn  # a line of progress (a hub's spawn)
-        self._hub = hub  # (the named server, the spawn's user_options) if the URL may be a hub's
+        self._hub = hub  # (the named server, the spawn's user_options, where the name came from) if the URL may be a hub's
         self._mark = mark
         self._env_source = env_source  # where the kernel env came from (a flag or the config file)
         self._how = (gateway, spec, env)
@@ -132,7 +132,7 @@ class Opening:
         lookup = asyncio.ensure_future(self.ws.resolve_target(self.attach)) if self.attach else None
         return api, specs, lookup
 
-    async def _through_hub(self, asked: _Asked, named: str | None, options: dict) -> _Asked:
+    async def _through_hub(self, asked: _Asked, named: str | None, options: dict, named_source: str) -> _Asked:
         """When the URL is a JupyterHub's: reach the user's server (started if it is not
         running) and ask that server; else the requests ``asked`` as they are."""
         from repl.hub.client import HubClient
@@ -142,23 +142,39 @@ class Opening:
         rest = self.ws.rest
         where = h.locate(rest.base_url)
         client = HubClient(rest.sibling(where.base))
+        probe = asyncio.ensure_future(client.version())
+        api = asked[0]
         try:
-            version = await client.version()
+            first: list[asyncio.Future[Any]] = [probe, api]
+            await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+            if not probe.done() and api.done() and isinstance(api.exception(), (errors.ServerUnreachable, errors.ServerTimeout)):
+                probe.cancel()  # nothing answers there (or not in TLS): that says most, and at once
+                version = None
+            else:
+                version = await probe
         except BaseException:
+            probe.cancel()
             await client.aclose()
             raise
         if version is None:
             await client.aclose()
             return asked
         _drop(*(f for f in asked if f is not None))
+        if named is not None:
+            try:
+                named = h.server_name(named)
+            except errors.UsageError as exc:
+                raise errors.UsageError(f"{named_source}: {exc}") from None
         if named is not None and where.server and where.server != named:
-            raise errors.UsageError(f"the URL names server '{where.server}' and --named-server '{named}': give one of them")
-        server = self.ws.hub = HubServer(client, user=where.user, name=named or where.server or h.DEFAULT,
+            raise errors.UsageError(f"the URL names server '{where.server}' and {named_source} '{named}': give one of them")
+        server = self.ws.hub = HubServer(client, user=where.user, name=named if named is not None else where.server or h.DEFAULT,
                                          options=options, version=version)
         self.what = f"asking the hub at {server.hub_label} for your server"
 
         def report(what: str, line: str | None) -> None:
             self.what = what
+            if server.state == "starting":  # the kernel's language is a spawn away: Enter does not wait for it
+                self.language_known.set()
             if line is not None:
                 self._say("repl: " + line)
 

@@ -82,7 +82,13 @@ class Workspace:
         """A kernel's link dropped: on a hub, find out whether the server was stopped under us."""
         if self.hub is not None:
             self.hub.link_down(lambda: any(not k.connected and not k.gone for k in self.kernels.values()),
-                               lambda text: self.listener.kernel_notice(kernel, text), self.retry_links)
+                               lambda text: self.listener.kernel_notice(kernel, text), self.retry_links,
+                               self.server_stopped)
+
+    async def server_stopped(self) -> None:
+        """The (hub's) server was stopped: its kernels are gone with it."""
+        for k in list(self.kernels.values()):
+            await k.lose_with_server()
 
     def retry_links(self) -> None:
         """Every link that is down tries again now (its server is back)."""
@@ -290,7 +296,8 @@ class Workspace:
 
     async def aclose(self) -> list[str]:
         """Close every channel; shut down the kernels started here (attached ones keep running).
-        Returns a line for each kernel that could not be shut down (it is still on the server)."""
+        Returns a line for each kernel that could not be shut down (it is still on the server), and
+        one for a hub's server we leave while it starts."""
         if self._cleanups:
             await asyncio.wait(self._cleanups, timeout=10)
         if self.hub is not None:
@@ -301,7 +308,10 @@ class Workspace:
         await asyncio.gather(*(k.close() for k in kernels), return_exceptions=True)
         mine = [k for k in kernels if k.started_here and not k.gone]
         results = await asyncio.gather(*(self.rest.shutdown(k.id) for k in mine), return_exceptions=True)
+        left = []
         if self.hub is not None:
             await self.hub.hub.aclose()
-        return [f"could not shut down kernel {k.label} ({k.id[:8]}) on {self.rest.display_url}: {r}; it may still be running there"
+            if self.hub.state == "starting":  # we left while it spawned: the hub goes on
+                left.append(f"{self.hub.describe()} goes on starting; /hub stop (or the hub's page) stops it")
+        return left + [f"could not shut down kernel {k.label} ({k.id[:8]}) on {self.rest.display_url}: {r}; it may still be running there"
                 for k, r in zip(mine, results, strict=True) if isinstance(r, errors.ReplError)]

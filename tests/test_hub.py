@@ -59,9 +59,9 @@ def test_a_hub_origin_starts_the_stopped_server_with_progress_and_runs_what_was_
     ensure(hub, "", running=False)
     t = hub_term(hub.url, "--option", "delay=3", "--option", "colour=teal")
     t.wait_for("starting alice's default server on the hub at")
+    t.wait_for(lambda t: "· alice" in toolbar(t) and "starting the default server" in toolbar(t), timeout=30)
     t.enter("import os; print('options:', os.environ['REPL_HUB_OPTIONS'])")  # typed while the server spawns
     t.wait_for("hub: ", timeout=60)  # the spawn's progress, as lines above the prompt
-    t.wait_for(lambda t: "· alice" in toolbar(t) and "starting the default server" in toolbar(t), timeout=30)
     t.wait_for("started python3 kernel", timeout=120)
     t.wait_for('options: {"delay": "3", "colour": "teal"}', timeout=60)
     text = t.plain()
@@ -108,6 +108,15 @@ def test_a_failed_spawn_is_one_line_with_the_hubs_message(hub, tmp_path, hub_ter
     assert t.wait_exit() == 2
 
 
+def test_a_start_after_a_failed_one_is_not_told_the_old_failure(hub, tmp_path):
+    ensure(hub, "again", running=False)
+    first = one_shot(hub, tmp_path, hub.url, "--named-server", "again", "--option", "fail=the first start failed")
+    assert first.returncode == 2 and "Spawn failed: the first start failed" in first.stderr, first.stderr
+    second = one_shot(hub, tmp_path, hub.url, "--named-server", "again", "--option", "colour=red")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == "42" and "first start failed" not in second.stderr
+
+
 def test_a_spawn_the_hub_times_out_is_one_line_with_the_hubs_message(hub, tmp_path):
     done = one_shot(hub, tmp_path, hub.url, "--named-server", "stuck")
     assert done.returncode == 2
@@ -118,17 +127,23 @@ def test_a_spawn_the_hub_times_out_is_one_line_with_the_hubs_message(hub, tmp_pa
     assert not hub._active("stuck")
 
 
-def test_a_server_stopped_under_us_is_said_and_hub_start_brings_it_back(hub, hub_term):
+@pytest.mark.parametrize("default_running", [False, True], ids=["hub-answers", "default-server-answers"])
+def test_a_server_stopped_under_us_is_said_and_hub_start_brings_it_back(hub, hub_term, default_running):
+    # Its address is then answered by the hub (302 to /hub/, then 424), or, while the default
+    # server runs, by that server (an HTML 404: its route covers /user/alice/…).
+    ensure(hub, "", running=default_running)
     ensure(hub, "cull", running=True)
     t = hub_term(hub.server_url("cull"))
     t.wait_prompt(1)
-    t.enter("x = 1")
-    t.wait_prompt(2)
-    hub.stop_server("cull")  # as from the hub's page, or the idle culler
+    t.enter("import time; [print('tick', i) or time.sleep(0.5) for i in range(600)]")
+    t.wait_for("tick 2")
+    hub.stop_server("cull")  # as from the hub's page, or the idle culler, while a cell runs
     t.wait_for("alice's server 'cull' on the hub at", timeout=30)
     t.wait_for("has stopped", timeout=30)
-    t.enter("/interrupt")  # was "rejected the token": the hub answers a stopped server's POSTs
-    t.wait_for(lambda t: "/interrupt" in t.text() and re.search(r"repl: .*is not running|no server runs", t.text()))
+    t.wait_for("kernel python3 is gone with its server", timeout=30)  # the running cell ends with it
+    t.wait_prompt(2)
+    t.enter("/interrupt")  # was "rejected the token"
+    t.wait_for(lambda t: re.search(r"gone with its server: /hub start brings the server back", t.plain()))
     t.enter("/hub")
     t.wait_for(lambda t: re.search(r"\*cull\s+stopped", t.text()))
     t.enter("/hub start")
@@ -181,7 +196,7 @@ def test_a_token_with_too_few_scopes_is_told_which_it_lacks(hub, tmp_path):
     unaccessed = hub.make_token(["read:servers!user=alice", "servers!user=alice"])
     denied = one_shot(hub, tmp_path, hub.url, token=unaccessed)
     assert denied.returncode == 2
-    assert "the token needs the scope access:servers" in denied.stderr, denied.stderr
+    assert "the token lacks the scope access:servers, which using a server needs" in denied.stderr, denied.stderr
 
 
 def test_a_spawn_through_a_proxy_that_buffers_its_progress_shows_the_state_polled(hub, hub_term):
@@ -223,3 +238,15 @@ def test_the_hub_gone_from_under_us_is_said(hub, hub_term):
         t.wait_for("Out[1]: 42")
     finally:
         proxy.close()
+
+
+def test_leaving_while_the_server_starts_says_that_the_spawn_goes_on(hub, hub_term):
+    ensure(hub, "left", running=False)
+    t = hub_term(hub.url, "--named-server", "left", "--option", "delay=30")
+    t.wait_for(lambda t: "starting server 'left'" in toolbar(t))
+    t.ctrl("d")
+    t.wait_exit()
+    assert "alice's server 'left' on the hub at" in t.plain()
+    assert "goes on starting; /hub stop (or the hub's page) stops it" in t.plain()
+    assert hub._active("left")
+    hub.stop_server("left")

@@ -3,7 +3,7 @@
 import pytest
 
 from repl import errors
-from repl.gateway.rest import RestClient
+from repl.gateway.rest import RestClient, stopped_answer
 from tests.conftest import free_port
 
 
@@ -75,3 +75,13 @@ def test_bad_urls_are_usage_errors():
         RestClient("ftp://example", "t")
     with pytest.raises(errors.UsageError):
         RestClient("http://host:notaport", "t")
+
+
+def test_a_hubs_answers_for_a_stopped_server_are_not_a_bad_token():
+    assert isinstance(stopped_answer(302, "/hub/user/alice/api/kernels", "http://h/user/alice"), errors.ServerStopped)
+    assert isinstance(stopped_answer(424, "", "http://h/user/alice"), errors.ServerStopped)
+    assert "/hub start starts it" in str(stopped_answer(424, "", "http://h/user/alice"))
+    typo = stopped_answer(302, "/hub/usr/alice/api", "http://h/usr/alice", behind_hub=False)
+    assert typo is not None and "give the hub's own address, or …/user/NAME/ for a server" in str(typo)
+    assert stopped_answer(302, "/login?next=/", "http://h") is None
+    assert stopped_answer(404, "", "http://h") is None and stopped_answer(403, "", "http://h") is None

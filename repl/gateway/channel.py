@@ -22,7 +22,7 @@ import socket
 import time
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Callable
+from typing import Awaitable, Callable
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
@@ -82,6 +82,7 @@ class KernelChannel:
         headers: Callable[[], dict[str, str]] | None = None,
         trace: TraceHook | None = None,
         display_url: str = "",
+        really_gone: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self.kernel_id = kernel_id
         self.url = urls.channels_url(ws_base, kernel_id, session_id)
@@ -92,6 +93,9 @@ class KernelChannel:
         self.on_state = on_state
         self.on_reopen = on_reopen
         self.headers = headers or dict
+        # a 404 on a reconnect: does the server say so too? (a JupyterHub's other server may
+        # answer for a stopped one's address)
+        self.really_gone = really_gone
         self.trace = trace
         self.state = ChannelState.DISCONNECTED
         self.codec = wire.Codec(None)
@@ -343,16 +347,21 @@ class KernelChannel:
             self._emit_trace({"event": "ws-reconnect", "attempt": attempt})
             try:
                 await self._open()
-            except (errors.NoSuchKernel, errors.AuthError):
+            except errors.NoSuchKernel as exc:
+                if self.really_gone is None or await self.really_gone():
+                    raise
+                failed: errors.ReplError = exc
+            except errors.AuthError:
                 raise
             except errors.ReplError as exc:
-                if bound is not None and time.monotonic() - since > bound:
-                    raise errors.ChannelError(f"gave up reconnecting to {self.display_url} after {bound:g} s: {exc}") from None
-                self._retry.clear()
-                with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
-                    await asyncio.wait_for(self._retry.wait(), delay * (0.5 + random.random()))
-                delay = min(delay * 2, 10.0)
-                continue
-            self._connected.set()
-            self._set_state(ChannelState.CONNECTED)
-            return
+                failed = exc
+            else:
+                self._connected.set()
+                self._set_state(ChannelState.CONNECTED)
+                return
+            if bound is not None and time.monotonic() - since > bound:
+                raise errors.ChannelError(f"gave up reconnecting to {self.display_url} after {bound:g} s: {failed}") from None
+            self._retry.clear()
+            with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
+                await asyncio.wait_for(self._retry.wait(), delay * (0.5 + random.random()))
+            delay = min(delay * 2, 10.0)

@@ -84,13 +84,18 @@ async def speaks_plain_http(url: str, timeout: float = 3.0) -> bool:
         writer.close()
 
 
-def stopped_answer(code: int, location: str, display_url: str) -> errors.ServerStopped | None:
+def stopped_answer(code: int, location: str, display_url: str, behind_hub: bool = True) -> errors.ServerStopped | None:
     """The error for a JupyterHub's answer in place of a server that is not running: a redirect to
-    the hub (``/hub/user/…``), or the hub's own 424 ("server not running") or 503; else None."""
-    if (300 <= code < 400 and "/hub/" in location) or code == 424:
-        return errors.ServerStopped(f"the server at {display_url} is not running (its JupyterHub answers for it, "
-                                    f"HTTP {code}): /hub start starts it")
-    return None
+    the hub (``/hub/user/…``), or the hub's own 424 ("server not running"); else None. Not known
+    to be a hub's server (``behind_hub`` False): a JupyterHub's URL with a wrong path."""
+    if not ((300 <= code < 400 and "/hub/" in location) or code == 424):
+        return None
+    if not behind_hub:
+        return errors.ServerStopped(f"{display_url} is a JupyterHub's address, but not one of a server or of the hub "
+                                    f"(it answers HTTP {code}, for the hub's pages): give the hub's own address, or "
+                                    "…/user/NAME/ for a server")
+    return errors.ServerStopped(f"the server at {display_url} is not running (its JupyterHub answers for it, "
+                                f"HTTP {code}): /hub start starts it")
 
 
 class RestClient:
@@ -121,6 +126,7 @@ class RestClient:
         self._no_sessions = False  # the server has no /api/sessions (asked once)
         self.launch_timeout = launch_timeout
         self.behind_hub = False  # a JupyterHub's single-user server: the hub answers when it is not running
+        self.kind = "the gateway"  # what it is, in errors ("the hub" for a JupyterHub's API)
 
     @property
     def _http(self) -> httpx.AsyncClient:
@@ -199,7 +205,7 @@ class RestClient:
             reason = self.scrub(str(exc)) or type(exc).__name__
             if "CERTIFICATE_VERIFY_FAILED" in reason:
                 raise errors.ServerUnreachable(tls.untrusted_certificate(self.display_url)) from exc
-            raise errors.ServerUnreachable(f"cannot reach the gateway at {self.display_url}: {reason}") from exc
+            raise errors.ServerUnreachable(f"cannot reach {self.kind} at {self.display_url}: {reason}") from exc
         except httpx.HTTPError as exc:
             reason = self.scrub(str(exc)) or type(exc).__name__
             raise errors.ServerUnreachable(f"request to {self.display_url} failed: {reason}") from exc
@@ -242,7 +248,7 @@ class RestClient:
             # a POST to a stopped server's address reaches the hub, whose pages want a form's _xsrf
             return errors.ServerStopped(f"the server at {self.display_url} is not running (the hub answered for it): "
                                         "/hub start starts it")
-        return stopped_answer(code, response.headers.get("location", ""), self.display_url)
+        return stopped_answer(code, response.headers.get("location", ""), self.display_url, self.behind_hub)
 
     async def answers_at(self, url: str) -> bool:
         """Whether a Jupyter server answers at ``url`` now (False: a hub answers for it)."""

@@ -26,6 +26,7 @@ NEEDS = {"read": "read:servers", "start": "servers (start:servers on JupyterHub 
 class HubClient:
     def __init__(self, http: RestClient) -> None:
         self.http = http  # at the hub's base URL
+        http.kind = "the hub"
         self.base_url = http.base_url
         self.display_url = http.display_url
 
@@ -52,6 +53,10 @@ class HubClient:
 
     def _refused(self, r: httpx.Response, what: str, need: str) -> errors.ReplError:
         message = self._message(r)
+        if "credentials" in message.lower():  # "Missing or invalid credentials.": revoked or expired
+            return errors.AuthError(f"the hub at {self.display_url} no longer takes the token ({message.rstrip('.')}): "
+                                    f"it may have been revoked or have expired; the hub's Token page ({self.token_page}) "
+                                    "makes another")
         scope = h.missing_scopes(message) or need
         return errors.ScopeError(f"the hub at {self.display_url} refused {what}: the token lacks the scope {scope}; "
                                  f"make one with it on the hub's Token page ({self.token_page})")
@@ -113,8 +118,10 @@ class HubClient:
 
     async def start(self, user: str, name: str, options: dict) -> bool:
         """Ask the hub to start the server; True if it is ready at once (or was running)."""
-        # no body: the hub starts it with the user_options of its last spawn (as its page does)
-        r = await self.http.request("POST", h.api_path(user, name), json={"user_options": options} if options else None)
+        # No body: the hub starts it with the user_options of its last spawn (as its page does).
+        # The options as the whole body: what every hub takes (JupyterHub 6 also takes
+        # {"user_options": …}, which older hubs would pass on to the spawner as one option).
+        r = await self.http.request("POST", h.api_path(user, name), json=options or None)
         if r.status_code == 403:
             raise self._refused(r, f"to start {h.server_label(name)} of {user}", NEEDS["start"])
         if r.status_code == 400 and "already running" in self._message(r):

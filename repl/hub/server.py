@@ -26,6 +26,7 @@ Report = Callable[[str, "str | None"], None]  # (what the toolbar says, a line t
 WATCH_AFTER = 1.0  # s a link may be down (a blip) before the hub is asked what became of the server
 WATCH_EVERY = 3.0
 STOP_WAIT = 60.0  # s a server that is stopping may take
+ACCESS = ("access:servers", "admin:servers")  # scopes (before any !filter) that reach a server
 
 
 class HubServer:
@@ -39,6 +40,7 @@ class HubServer:
         self.state = "unknown"  # ready, starting, stopping, stopped, unknown (the hub cannot say)
         self._watch: asyncio.Task | None = None
         self._stopped_here = False  # /hub stop stopped it: its stop is not said again
+        self._starting_here = False  # we are starting it: its spawn is not news either
 
     # ------------------------------------------------------------ what it is
 
@@ -77,6 +79,10 @@ class HubServer:
         says whether a server answers there (for a token that may not read the server models)."""
         me = await self.hub.user()
         self.user = self.user or me.name
+        if me.scopes and not any(s.split("!", 1)[0] in ACCESS for s in me.scopes):
+            # it could start the server, and then not use it
+            raise errors.ScopeError(f"the token lacks the scope access:servers, which using a server needs; make one "
+                                    f"with it on the hub's Token page ({self.hub.token_page})")
         servers = me.servers if me.name == self.user else None
         if servers is None:
             with contextlib.suppress(errors.ScopeError):
@@ -97,37 +103,52 @@ class HubServer:
             model = await self.hub.server(self.user, name)
         who = self.describe(name)
         if model.ready:
-            report(f"{who} is running", f"{who} is running already")
+            later = " (--option applies when it next starts: /hub stop, then /hub start)" if self.options and name == self.name else ""
+            report(f"{who} is running", f"{who} is running already{later}")
             return model
+        mine = name == self.name
+        if mine:
+            self._stopped_here, self._starting_here = False, True
+        try:
+            return await self._spawn(name, who, model, report)
+        except errors.SpawnFailed:
+            if mine:
+                self.state = "stopped"
+            raise
+        except errors.ReplError:
+            if mine and self.state == "starting":
+                self.state = "unknown"  # refused, or the hub is gone: it may not be starting
+            raise
+        finally:
+            if mine:
+                self._starting_here = False
+
+    async def _spawn(self, name: str, who: str, model: h.ServerModel, report: Report) -> h.ServerModel:
         began = time.monotonic()
-        if name == self.name:
-            self._stopped_here = False
         if model.pending == "stop":
             report(f"{who} is stopping; it starts after", f"{who} is stopping; starting it when it has stopped")
             await self._stopped(name)
+        if name == self.name:
+            self.state = "starting"
         if model.pending != "spawn":
-            if name == self.name:
-                self.state = "starting"
             report(f"starting {who}", f"starting {who}… (Ctrl-C stops waiting; the spawn goes on)")
             request = self.hub.start(self.user, name, self.options if name == self.name else {})
         else:
             request = None
             report(f"{who} is starting", f"{who} is starting already; waiting for it… (Ctrl-C stops waiting)")
+        seen: set[tuple[int | None, str]] = set()  # (a stream opened again starts from the beginning)
 
         def step(event: h.Progress, new: bool) -> None:
             took = f"{time.monotonic() - began:.0f} s"
             percent = f"{event.percent}% " if event.percent is not None else ""
             text = event.message or ("ready" if event.ready else "")
             short = text.rstrip(".…")
+            fresh = new and (event.percent, text) not in seen
+            seen.add((event.percent, text))
             report(f"starting {h.server_label(name)}" + (f": {percent}{short}" if percent or short else ""),
-                   f"hub: {percent}{text} ({took})" if new and text and not (event.failed or event.ready) else None)
+                   f"hub: {percent}{text} ({took})" if fresh and text and not (event.failed or event.ready) else None)
 
-        try:
-            ready = await spawn.follow(self.hub, self.user, name, step, request)
-        except errors.SpawnFailed:
-            if name == self.name:
-                self.state = "stopped"
-            raise
+        ready = await spawn.follow(self.hub, self.user, name, step, request)
         if name == self.name:
             self.state = "ready"
         report(f"{who} is up", f"{who} is up ({time.monotonic() - began:.0f} s)")
@@ -151,14 +172,17 @@ class HubServer:
 
     # ------------------------------------------------------------ links that drop
 
-    def link_down(self, down: Callable[[], bool], say: Callable[[str], None], retry: Callable[[], None]) -> None:
+    def link_down(self, down: Callable[[], bool], say: Callable[[str], None], retry: Callable[[], None],
+                  lost: Callable[[], Awaitable[None]]) -> None:
         """A kernel's link dropped (or its kernel is gone): a moment later, ask the hub what became
-        of the server, and say it (once per verdict) while ``down()``; when the server is ready
-        again, ``retry()`` makes the links try at once (the kernels learn they are gone)."""
+        of the server, and say it (once per verdict) while ``down()``. A server that stopped took
+        its kernels with it: ``lost()`` ends them. When the hub does not answer and the server
+        turns out ready again, ``retry()`` makes the links try at once."""
         if self._watch is None or self._watch.done():
-            self._watch = asyncio.ensure_future(self._watching(down, say, retry))
+            self._watch = asyncio.ensure_future(self._watching(down, say, retry, lost))
 
-    async def _watching(self, down: Callable[[], bool], say: Callable[[str], None], retry: Callable[[], None]) -> None:
+    async def _watching(self, down: Callable[[], bool], say: Callable[[str], None], retry: Callable[[], None],
+                        lost: Callable[[], Awaitable[None]]) -> None:
         await asyncio.sleep(WATCH_AFTER)
         said: str | None = None
         first = True
@@ -168,7 +192,9 @@ class HubServer:
             if verdict is not None and verdict != said:
                 say(verdict)
                 said = verdict
-            if self.state == "ready" and said is not None:
+            if self.state in ("stopped", "stopping", "starting"):
+                await lost()  # (its kernels: what waits for them ends now)
+            elif self.state == "ready" and said is not None:
                 retry()
             await asyncio.sleep(WATCH_EVERY)
 
@@ -180,17 +206,17 @@ class HubServer:
             return None
         except errors.ServerUnreachable as exc:
             self.state = "unknown"
-            return (f"the hub at {self.hub_label} does not answer either ({exc}); {self.describe()} may be gone with "
-                    "it: when the hub is back, /hub start brings the server back")
+            return (f"the hub does not answer either ({exc}); {self.describe()} may be gone with it: when the hub "
+                    "is back, /hub start brings the server back")
         except errors.ReplError:
             return None
+        if self._stopped_here or self._starting_here:
+            return None  # (we stopped or are starting it: /hub says so)
         self.state = model.state
         if model.ready:
             return None
         if model.pending == "spawn":
             return f"{self.describe()} stopped and is starting again (started elsewhere); its kernels are gone with it"
-        if self._stopped_here:
-            return None
         return (f"{self.describe()} has stopped (culled when idle, stopped from the browser, or by an admin); "
                 "/hub start brings it back; its kernels are gone with it")
 

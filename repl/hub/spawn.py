@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from repl.hub.client import HubClient
 
 POLL_EVERY = 1.0  # s between looks at the server's model
+FIRST_LOOK = 0.25  # s before the first: the spawn is under way (its progress can be read) once it says so
 REASON_WAIT = 3.0  # s the progress stream has to say why a start request failed
 STOPPED_TWICE = 2  # looks that find it stopped (not pending) before the spawn is taken to have failed
 
@@ -37,9 +38,14 @@ class _Follow:
         self.hub, self.user, self.name, self.report, self.poll_every = hub, user, name, report, poll_every
         self.done: asyncio.Future[h.ServerModel] = asyncio.get_running_loop().create_future()
         self.failure: str | None = None  # the stream's failure message, the best reason there is
+        # Set once this spawn is under way: before that the progress stream tells the last one's end
+        # (a failure of an earlier start, said again at once).
+        self.spawning = asyncio.Event()
 
     async def run(self, request: Awaitable[bool] | None) -> h.ServerModel:
         self.requested = request is None  # the hub has taken the start request (a spawn is under way)
+        if self.requested:
+            self.spawning.set()
         tasks = [asyncio.ensure_future(self.stream()), asyncio.ensure_future(self.poll())]
         if request is not None:
             tasks.append(asyncio.ensure_future(self.request(request)))
@@ -69,6 +75,7 @@ class _Follow:
             # a spawn that fails at once is a bare 500 ("Internal Server Error"): the hub's reason
             # comes on the progress stream
             self.requested = True
+            self.spawning.set()
             await asyncio.wait([self.done], timeout=REASON_WAIT)
             self.end(exc)
             return
@@ -76,14 +83,22 @@ class _Follow:
             self.end(exc)
             return
         self.requested = True
-        if ready:
-            with contextlib.suppress(errors.ScopeError):
-                self.end(await self.hub.server(self.user, self.name))
-            self.end(h.ServerModel(self.name, ready=True, stopped=False))
+        self.spawning.set()
+        if not ready:
+            return
+        try:
+            model = await self.hub.server(self.user, self.name)
+        except errors.ScopeError:
+            model = h.ServerModel(self.name, ready=True, stopped=False)  # (the stream or the server itself will tell)
+        if model.ready:
+            self.end(model)
+        # else the hub said 201 for a spawn that is not pending (yet, or any more: it failed at
+        # once): the model and the stream tell which
 
     async def stream(self) -> None:
         """The progress stream; opened again if it ends early (asked before the spawn began)."""
         seen = 0
+        await self.spawning.wait()
         while not self.done.done():
             with contextlib.suppress(errors.ReplError):
                 async for event in self.hub.progress(self.user, self.name):
@@ -102,8 +117,10 @@ class _Follow:
     async def poll(self) -> None:
         stopped = 0
         said = None
+        wait = FIRST_LOOK
         while not self.done.done():
-            await asyncio.sleep(self.poll_every)
+            await asyncio.sleep(wait)
+            wait = self.poll_every
             try:
                 model = await self.hub.server(self.user, self.name)
             except errors.ScopeError:
@@ -115,6 +132,8 @@ class _Follow:
                 self.end(model)
             elif model.pending:
                 stopped = 0
+                if model.pending == "spawn":
+                    self.spawning.set()
                 if model.state != said:
                     said = model.state
                     self.report(h.Progress(message=f"the hub says it is {model.state}"), False)

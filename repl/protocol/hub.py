@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from repl.errors import UsageError
+
 DEFAULT = ""  # the name of the default (unnamed) server
 
 
@@ -55,6 +57,16 @@ def api_path(user: str, server: str, tail: str = "") -> str:
     """The REST path (under the hub's base) of ``user``'s server ``server``, e.g. its progress."""
     where = "server" if server == DEFAULT else f"servers/{quote(server, safe='')}"
     return f"hub/api/users/{quote(user, safe='')}/{where}" + (f"/{tail}" if tail else "")
+
+
+def server_name(word: str) -> str:
+    """A server's name as a user gives it: ``default`` or ``(default)`` (as /hub lists it) is the
+    default server; a name the hub's URLs cannot hold is a UsageError."""
+    if word in ("default", "(default)"):
+        return DEFAULT
+    if word in (".", "..") or not re.fullmatch(r"[^/\\\s?#%]+", word):
+        raise UsageError(f"{word[:40]!r} is not a server name (no spaces, slashes, ?, # or %)")
+    return word
 
 
 def server_label(server: str) -> str:

@@ -27,7 +27,7 @@ RECENT_REQUESTS = 256
 SEEN_IDS = 8192
 
 ExecutionState = Literal["unknown", "starting", "idle", "busy", "restarting", "dead"]
-LostReason = Literal["restarting", "restarted", "dead", "shutdown", "gone"]
+LostReason = Literal["restarting", "restarted", "dead", "shutdown", "gone", "server-stopped"]
 _STATES: tuple[str, ...] = ("starting", "idle", "busy", "restarting", "dead")
 
 

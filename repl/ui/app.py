@@ -49,7 +49,6 @@ class _StepAside(Exception):  # the prompt makes way for a kernel's question (in
 class Look:
     """How the prompt looks and behaves: given at start, never changed."""
 
-    server_label: str
     style: render.Style
     tracer: Tracer  # the message trace, for /debug and /last
     vi: bool = False
@@ -101,7 +100,7 @@ class App:
         """The prompt loop, until the user leaves. With ``ws.opening``, the prompt is up while the
         first kernel comes; if it cannot come, its error is raised once the prompt is gone."""
         opening = ws.opening
-        parts = self._parts = PromptParts(ws, self.look.server_label, self.look.style)
+        parts = self._parts = PromptParts(ws, self.look.style)
         asking = Asking(lambda: ws.current, self.console, self.look.style.color, lambda: ws.opening)
         self.prompt = parts.session(asking, self.look.vi, self.look.pt_style, self._on_sigint)
         self.prompt.app.after_render += lambda _app: self.first.drawn(opening)

@@ -126,4 +126,5 @@ def kernel_lost(reason: str, label: str) -> str:
         "restarted": f"kernel {label} was restarted: its state (variables, imports) is lost",
         "shutdown": f"kernel {label} was shut down",
         "gone": f"kernel {label} is gone from the server; /new starts another",
+        "server-stopped": f"kernel {label} is gone with its server",
     }.get(reason, f"kernel {label} is dead and will not restart; start another with /new")

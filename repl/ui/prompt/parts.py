@@ -35,14 +35,8 @@ HUGE = 64 * 1024  # characters in the prompt beyond which it is not highlighted
 
 
 class PromptParts:
-    @property
-    def server_label(self) -> str:
-        """The server, or the hub, user and server (once the URL is known to be a hub's)."""
-        return self.ws.hub.label if self.ws.hub is not None else self._server_label
-
-    def __init__(self, ws: Workspace, server_label: str, style: render.Style) -> None:
+    def __init__(self, ws: Workspace, style: render.Style) -> None:
         self.ws = ws
-        self._server_label = server_label
         self.style = style
         self.specs: list[str] = []  # kernelspec names, for /new completion
         self._lexers: dict[str, Lexer] = {}
@@ -103,19 +97,19 @@ class PromptParts:
 
     def _toolbar(self) -> str:
         if self.notice:
-            return f" {self.server_label} │ {self.notice} "
+            return f" {self.ws.server_label} │ {self.notice} "
         k = self.ws.current
         opening = self.ws.opening
         if opening is not None and opening.showing:
-            return f" {self.server_label} │ {opening.status()} │ type ahead: it runs when the kernel is up "
+            return f" {self.ws.server_label} │ {opening.status()} │ type ahead: it runs when the kernel is up "
         if k is None:
-            return f" {self.server_label} │ no kernel │ /new [SPEC] or /use TARGET "
+            return f" {self.ws.server_label} │ no kernel │ /new [SPEC] or /use TARGET "
         rtt = f"{k.last_rtt_ms:.0f} ms" if k.last_rtt_ms is not None else "–"
         state = k.state
         frame = k.debugger.dap.current if k.debugger.stopped else None
         if frame is not None:
             state = f"stopped at {k.debugger.where(frame)} in {frame.name}"
-        text = f" {self.server_label} │ {k.label} {k.id[:8]} │ {state} │ {rtt} "
+        text = f" {self.ws.server_label} │ {k.label} {k.id[:8]} │ {state} │ {rtt} "
         busy = sum(1 for other in self.ws.kernels.values() if other.background)
         if busy:
             text += f"│ {busy} busy in background "

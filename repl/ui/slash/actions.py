@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable, TYPE_CHECKING
 
 from repl import errors, notebook
+from repl.protocol import hub as h
 from repl.ui.slash import commands
 from repl.ui.debugger import words as debugwords
 from repl.ui.prompt import editor
@@ -200,15 +201,17 @@ class Actions:
             return
         if words[0] not in ("start", "stop") or len(words) > 2:
             raise errors.UsageError("usage: /hub (your servers), /hub start [NAME], /hub stop [NAME]")
-        name = words[1] if len(words) > 1 else hub.name
+        name = h.server_name(words[1]) if len(words) > 1 else hub.name
         if words[0] == "start":
-            await hub.start(name, lambda what, line: self.say(f"repl: {line}") if line else None)
+            await hub.start(name, lambda what, line: self.say(line) if line else None)
             if name == hub.name:
                 self.ws.retry_links()  # its kernels learn they are gone: /new starts one there
         else:
             self.say(f"stopping {hub.describe(name)}… (Ctrl-C stops waiting)")
             await hub.stop(name)
             mine = name == hub.name and self.ws.kernels
+            if mine:
+                await self.ws.server_stopped()
             self.say(f"stopped {hub.describe(name)}" + ("; its kernels are gone with it: /hub start brings the server "
                                                           "back" if mine else ""))
 
