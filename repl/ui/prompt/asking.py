@@ -33,8 +33,14 @@ class Asking:
         self.coming = coming  # the first kernel, while it is on its way
 
     def _early(self, code: str, language: str | None) -> str:
-        """A verdict for code typed before the kernel is up: Python's own for a Python kernel."""
-        return offline_python_verdict(code) if language == "python" else "complete"
+        """A verdict for code typed before the kernel is up: Python's own for a Python kernel; for
+        one whose language is not known yet (a JupyterHub server still spawning), Python's
+        "incomplete" only (an open block or bracket), as most such kernels are Python's."""
+        if language == "python":
+            return offline_python_verdict(code)
+        if language is None and offline_python_verdict(code) == "incomplete":
+            return "incomplete"
+        return "complete"
 
     def quick_verdict(self, code: str) -> str | None:
         """A verdict without a round trip, when one can be had: keeps fast typists' keys in order.
