@@ -1,5 +1,6 @@
 """JupyterHub's API as data (repl/protocol/hub.py): where a URL says the hub and the server are,
-the models, the progress stream and the scopes a refusal names. Pure: no server."""
+the models, the progress stream and the scopes a refusal names; and how Enter judges code typed
+while a server spawns. Pure: no server."""
 
 from repl.protocol import hub as h
 
@@ -64,3 +65,14 @@ def test_the_scope_a_refusal_names():
     assert h.missing_scopes(message) == "start:servers"
     assert h.missing_scopes("requires any of ['read:servers', 'servers']") == "read:servers, servers"
     assert h.missing_scopes("Forbidden") is None
+
+
+def test_enter_before_a_spawning_servers_language_is_known_continues_an_open_block():
+    from repl.ui.output.console import Console
+    from repl.ui.prompt.asking import Asking
+
+    asking = Asking(lambda: None, Console(), color=False)
+    assert asking._early("for i in range(3):", None) == "incomplete"
+    assert asking._early("print((1,", None) == "incomplete"
+    assert asking._early("x <- c(1, 2)", None) == "complete"  # not Python: runs (the kernel will say)
+    assert asking._early("for i in range(3):", "r") == "complete"
