@@ -163,7 +163,7 @@ class Opening:
         if named is not None:
             try:
                 named = h.server_name(named)
-            except errors.UsageError as exc:
+            except ValueError as exc:
                 raise errors.UsageError(f"{named_source}: {exc}") from None
         if named is not None and where.server and where.server != named:
             raise errors.UsageError(f"the URL names server '{where.server}' and {named_source} '{named}': give one of them")

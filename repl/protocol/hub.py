@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from repl.errors import UsageError
-
 DEFAULT = ""  # the name of the default (unnamed) server
 
 
@@ -61,11 +59,11 @@ def api_path(user: str, server: str, tail: str = "") -> str:
 
 def server_name(word: str) -> str:
     """A server's name as a user gives it: ``default`` or ``(default)`` (as /hub lists it) is the
-    default server; a name the hub's URLs cannot hold is a UsageError."""
+    default server; a name the hub's URLs cannot hold is a ValueError (its text a user's line)."""
     if word in ("default", "(default)"):
         return DEFAULT
     if word in (".", "..") or not re.fullmatch(r"[^/\\\s?#%]+", word):
-        raise UsageError(f"{word[:40]!r} is not a server name (no spaces, slashes, ?, # or %)")
+        raise ValueError(f"{word[:40]!r} is not a server name (no spaces, slashes, ?, # or %)")
     return word
 
 

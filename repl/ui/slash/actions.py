@@ -201,7 +201,10 @@ class Actions:
             return
         if words[0] not in ("start", "stop") or len(words) > 2:
             raise errors.UsageError("usage: /hub (your servers), /hub start [NAME], /hub stop [NAME]")
-        name = h.server_name(words[1]) if len(words) > 1 else hub.name
+        try:
+            name = h.server_name(words[1]) if len(words) > 1 else hub.name
+        except ValueError as exc:
+            raise errors.UsageError(str(exc)) from None
         if words[0] == "start":
             await hub.start(name, lambda what, line: self.say(line) if line else None)
             if name == hub.name:
