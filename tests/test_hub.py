@@ -4,6 +4,7 @@ configurable-http-proxy and a spawner that is slow or fails on request (tests/hu
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -42,6 +43,16 @@ def hub_term(hub, tmp_path):
 def one_shot(hub, tmp_path, url, *args, code="print(6 * 7)", token=None, timeout=120):
     return subprocess.run([sys.executable, "-m", "repl", "--url", url, *args, "-c", code], env=hub_env(hub, tmp_path, token),
                           capture_output=True, text=True, timeout=timeout)
+
+
+@contextlib.contextmanager
+def hub_proxy(hub, **kw):
+    """A test proxy in front of the hub's public port (tests/proxy.py)."""
+    proxy = CutProxy(int(hub.url.rstrip("/").rsplit(":", 1)[1]), **kw)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
 
 
 def toolbar(t) -> str:
@@ -201,9 +212,7 @@ def test_a_token_with_too_few_scopes_is_told_which_it_lacks(hub, tmp_path):
 
 def test_a_spawn_through_a_proxy_that_buffers_its_progress_shows_the_state_polled(hub, hub_term):
     ensure(hub, "buffered", running=False)
-    port = int(hub.url.rstrip("/").rsplit(":", 1)[1])
-    proxy = CutProxy(port, buffer_event_streams=True)
-    try:
+    with hub_proxy(hub, buffer_event_streams=True) as proxy:
         t = hub_term(proxy.url + "/", "--named-server", "buffered", "--option", "delay=4")
         t.wait_for("starting alice's server 'buffered'")
         t.wait_for(lambda t: "the hub says it is starting" in toolbar(t), timeout=30)
@@ -217,15 +226,11 @@ def test_a_spawn_through_a_proxy_that_buffers_its_progress_shows_the_state_polle
         t.wait_prompt(1)
         t.enter("2 + 3")
         t.wait_for("Out[1]: 5")
-    finally:
-        proxy.close()
 
 
 def test_the_hub_gone_from_under_us_is_said(hub, hub_term):
     ensure(hub, "", running=True)
-    port = int(hub.url.rstrip("/").rsplit(":", 1)[1])
-    proxy = CutProxy(port)
-    try:
+    with hub_proxy(hub) as proxy:
         t = hub_term(proxy.url + "/")
         t.wait_prompt(1)
         proxy.refusing = True  # the hub's machine gone: nothing answers there any more
@@ -236,8 +241,6 @@ def test_the_hub_gone_from_under_us_is_said(hub, hub_term):
         t.wait_for(lambda t: "│ idle │" in toolbar(t), timeout=60)
         t.enter("6 * 7")
         t.wait_for("Out[1]: 42")
-    finally:
-        proxy.close()
 
 
 def test_leaving_while_the_server_starts_says_that_the_spawn_goes_on(hub, hub_term):
