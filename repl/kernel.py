@@ -76,7 +76,7 @@ class Kernel:
             ws_base, model.id, self.session.session_id, options,
             on_message=self._on_message, on_malformed=self._on_malformed, on_state=self._on_state,
             on_reopen=self._on_reopen, headers=rest.ws_headers, trace=trace, display_url=rest.display_url,
-            really_gone=self._really_gone,
+            really_gone=self._really_gone if rest.behind_hub else None,  # (another server may answer for a hub's stopped one)
         )
         self.cells: list[Cell] = []  # this session's cells, in order (for /save)
         self.last_rtt_ms: float | None = None
