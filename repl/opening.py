@@ -168,7 +168,7 @@ class Opening:
         if named is not None and where.server and where.server != named:
             raise errors.UsageError(f"the URL names server '{where.server}' and {named_source} '{named}': give one of them")
         server = self.ws.hub = HubServer(client, user=where.user, name=named if named is not None else where.server or h.DEFAULT,
-                                         options=options, version=version)
+                                         options=options)
         self.what = f"asking the hub at {server.hub_label} for your server"
 
         def report(what: str, line: str | None) -> None:

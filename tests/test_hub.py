@@ -253,3 +253,14 @@ def test_leaving_while_the_server_starts_says_that_the_spawn_goes_on(hub, hub_te
     assert "goes on starting; /hub stop (or the hub's page) stops it" in t.plain()
     assert hub._active("left")
     hub.stop_server("left")
+
+
+def test_the_hubs_words_reach_the_terminal_through_the_sanitizer(hub, hub_term):
+    ensure(hub, "hostile", running=False)
+    evil = "\x1b]52;c;aGVsbG8=\x07 and \x1b]0;pwned\x07 title"
+    t = hub_term(hub.url, "--named-server", "hostile", "--option", f"fail={evil}")
+    t.wait_for(lambda t: "could not start server 'hostile'" in t.plain())
+    assert t.wait_exit() == 2
+    raw = t.transcript
+    assert "\x1b]52" not in raw and "\x1b]0;pwned" not in raw
+    assert "<U+001B>]52;c;aGVsbG8=" in t.plain()

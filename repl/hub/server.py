@@ -2,8 +2,8 @@
 and waited for if it is not running), starting and stopping servers for ``/hub``, and what
 became of it when the kernels' links drop (stopped under us, the hub gone).
 
-The one owner of what we know of that server (its state, its URL); the workspace holds it as
-``ws.hub``.
+The one owner of what we know of that server on the hub (user, name, state); the workspace
+holds it as ``ws.hub``. Its URL, once reached, is the REST client's (``ws.rest.base_url``).
 """
 
 from __future__ import annotations
@@ -30,13 +30,11 @@ ACCESS = ("access:servers", "admin:servers")  # scopes (before any !filter) that
 
 
 class HubServer:
-    def __init__(self, hub: HubClient, *, user: str | None, name: str, options: dict, version: str) -> None:
+    def __init__(self, hub: HubClient, *, user: str | None, name: str, options: dict) -> None:
         self.hub = hub
         self.user = user or ""
         self.name = name
         self.options = options  # the spawn's user_options
-        self.version = version
-        self.url = ""  # the server's base URL, once known
         self.state = "unknown"  # ready, starting, stopping, stopped, unknown (the hub cannot say)
         self._watch: asyncio.Task | None = None
         self._stopped_here = False  # /hub stop stopped it: its stop is not said again
@@ -92,10 +90,8 @@ class HubServer:
             model = h.ServerModel(self.name, ready=await running(self.url_of(model, self.name)))
         if model.ready:
             self.state = "ready"
-            self.url = self.url_of(model, self.name)
-            return self.url
-        self.url = self.url_of(await self.start(self.name, report, model), self.name)
-        return self.url
+            return self.url_of(model, self.name)
+        return self.url_of(await self.start(self.name, report, model), self.name)
 
     async def start(self, name: str, report: Report, model: h.ServerModel | None = None) -> h.ServerModel:
         """Start ``name`` (waiting for a stop under way first) and follow its spawn to the end."""
