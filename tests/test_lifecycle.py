@@ -310,3 +310,22 @@ def test_a_launch_timeout_leaves_no_kernel_starting(gateway):
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert "0.01" in r.stderr or "launch-timeout" in r.stderr, r.stderr  # it says which bound it was
     _none_left(gateway, before, "--launch-timeout 0.01")
+
+
+def test_keys_typed_while_a_command_runs_wait_for_the_next_prompt(term, gateway):
+    """A terminal in canonical mode takes a Ctrl-D typed while nobody reads as an end-of-file
+    mark, lost when the next prompt starts; and echoes other keys over the output."""
+    t = term()
+    t.wait_prompt(1)
+    t.enter("/new")
+    t.wait_for("starting a default kernel…")
+    t.child.send("y = 41")  # typed while the kernel starts: not echoed, in the next prompt
+    t.wait_for("it is now current")
+    t.wait_for(lambda t: t.text().count("y = 41") == 1 and "In [1]: y = 41" in t.text())
+    t.ctrl("u")
+    t.enter("/new")
+    t.wait_for(lambda t: t.text().count("starting a default kernel…") == 2)
+    t.ctrl("d")  # typed while the second kernel starts: leaves at the next prompt
+    assert t.wait_exit() == 0
+    kernels = rest(gateway, "GET", "kernels").json()
+    assert not [k for k in kernels if k["id"][:8] in t.plain()]

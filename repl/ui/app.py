@@ -22,6 +22,7 @@ from prompt_toolkit.utils import is_dumb_terminal
 from repl.protocol import session as s
 from repl.timing import StartupProfile
 from repl.ui.slash import commands
+from repl.ui import keymode
 from repl.ui.output import render
 from repl.ui.prompt.asking import Asking
 from repl.ui.output.console import Console
@@ -111,18 +112,19 @@ class App:
         self._own_signals(loop)
         loop.add_signal_handler(signal.SIGCONT, ws.resumed)  # back from Ctrl-Z: are the links alive?
         try:
-            while True:
-                await self.questions.settle()  # the prompt may have stepped aside for them
-                try:
-                    text = await self._read(parts)
-                except EOFError:
-                    if self._may_exit(ws):
+            with keymode.held():  # keys typed between prompts wait for the next one (Ctrl-D too)
+                while True:
+                    await self.questions.settle()  # the prompt may have stepped aside for them
+                    try:
+                        text = await self._read(parts)
+                    except EOFError:
+                        if self._may_exit(ws):
+                            return 0
+                        continue
+                    if self.first.failed is None and text and text.strip() and await self._handle(text, ws, opening):
                         return 0
-                    continue
-                if self.first.failed is None and text and text.strip() and await self._handle(text, ws, opening):
-                    return 0
-                if self.first.failed is not None:
-                    raise self.first.failed
+                    if self.first.failed is not None:
+                        raise self.first.failed
         finally:
             for signum in (signal.SIGINT, signal.SIGTSTP, signal.SIGCONT):
                 loop.remove_signal_handler(signum)

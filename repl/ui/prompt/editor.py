@@ -11,6 +11,8 @@ import subprocess
 import tempfile
 from typing import Mapping
 
+from repl.ui import keymode
+
 FALLBACKS = ("editor", "nano", "vi")
 
 
@@ -52,7 +54,8 @@ def edit(text: str, suffix: str, env: Mapping[str, str] | None = None, line: int
 def edit_file(argv: list[str], path: str, line: int | None = None) -> str:
     at = [f"+{line}"] if line and os.path.basename(argv[0]) in ("vi", "vim", "nvim", "nano", "emacs", "emacsclient") else []
     try:
-        status = subprocess.call([*argv, *at, path])
+        with keymode.as_started():
+            status = subprocess.call([*argv, *at, path])
     except OSError as exc:
         raise EditorError(f"cannot run the editor {argv[0]!r}: {exc.strerror or exc}") from None
     if status != 0:
