@@ -102,3 +102,15 @@ def test_a_widget_just_above_the_blank_line_between_cells_is_redrawn_with_it():
     assert out.getvalue() == "bar 10%\n\n\x1b[2A\r\x1b[Jbar 50%\nand more\n\n"
     assert v.replace("w", "bar 90%")
     assert out.getvalue().endswith("\x1b[3A\r\x1b[Jbar 90%\n\n")
+
+
+
+def test_a_line_printed_in_pieces_gets_its_tag_once():
+    """ipykernel flushes stdout on a timer too, so one print can come as "tick" and " 14\\n":
+    the second piece goes on the line the first began (it once read "[py] tick[py]  14")."""
+    v, out = view()
+    v.show("k1", s.Stream(None, False, "stdout", "tick"), "[py] ")
+    v.show("k1", s.Stream(None, False, "stdout", " 14\ntick"), "[py] ")
+    v.show("k2", s.Stream(None, False, "stdout", "other\n"), "[sh] ")  # another's line: a new line first
+    v.show("k1", s.Stream(None, False, "stdout", " 15\n"), "[py] ")
+    assert out.getvalue() == "[py] tick 14\n[py] tick\n[sh] other\n[py]  15\n"

@@ -25,11 +25,12 @@ from repl.ui.output.sanitize import Sanitizer, clean, label
 RATE_LIMITED = re.compile(r"IOPub (data|message) rate exceeded")
 
 
-def tag_lines(text: str, tag: str) -> str:
-    """Put ``tag`` at the start of every line of ``text`` (a kernel's name: made a label)."""
+def tag_lines(text: str, tag: str, first: bool = True) -> str:
+    """Put ``tag`` at the start of every line of ``text`` (a kernel's name: made a label); not
+    before the first when it goes on a line the same tag began."""
     tag = label(tag)
     body = text[:-1] if text.endswith("\n") else text
-    return tag + body.replace("\n", "\n" + tag) + ("\n" if text.endswith("\n") else "")
+    return (tag if first else "") + body.replace("\n", "\n" + tag) + ("\n" if text.endswith("\n") else "")
 
 
 class OutputView:
@@ -41,6 +42,7 @@ class OutputView:
         self._placed: dict[str, tuple[tuple[int, bool], int]] = {}  # live widgets, any cell's
         self._cell_mark: tuple[int, bool] = (0, True)
         self._gap = -1  # console.rows just after the blank line between cells
+        self._open: tuple[str, str, str] | None = None  # (source, stream, tag) of a tagged line not ended yet
 
     def begin_cell(self) -> None:
         """A foreground cell starts: its output may be erased back to here."""
@@ -68,9 +70,11 @@ class OutputView:
         self._displays.clear()
 
     def line(self, text: str, stream: str = "out") -> None:
+        self._open = None
         self.console.line(text, stream)
 
     def dim(self, text: str) -> None:
+        self._open = None
         self.console.line(self.style.paint(render.DIM, text))
 
     def show(self, source: str, ev: s.Event, tag: str | None = None) -> None:
@@ -91,8 +95,14 @@ class OutputView:
         start = self.console.mark() if display_id and not tag else None
         painted = self.style.paint(render.DIM, tag) if tag else ""
         for stream, text in pieces:
-            if tag:
-                text = tag_lines(resolve_line_edits(text), painted)
+            opened, self._open = self._open, None
+            if tag:  # (a kernel's print may come in pieces: "tick", " 14\n")
+                going_on = opened == (source, stream, tag) and not self.console.at_line_start
+                if not going_on:
+                    self.console.ensure_newline()
+                text = tag_lines(resolve_line_edits(text), painted, first=not going_on)
+                if not text.endswith("\n"):
+                    self._open = (source, stream, tag)
             self.console.write(stream, text)
         if display_id and start is not None:
             self._displays[display_id] = (start, self.console.rows)
