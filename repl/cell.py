@@ -23,6 +23,7 @@ class Cell:
     message: dict
     done: asyncio.Future
     started: float = field(default_factory=time.perf_counter)
+    sent_at: float = field(default_factory=time.time)  # POSIX seconds (this machine's clock)
     background: bool = False
     count_before: int | None = None  # the kernel's execution count when it was sent
     sent_on: int = 0  # the generation of the socket it was written to (0: not written yet)
@@ -30,6 +31,7 @@ class Cell:
     outputs: list = field(default_factory=list)
     kept_chars: int = 0
     rate_limited: bool = False  # the server dropped some of its output (said once)
+    resumed: bool = False  # sent by an earlier process of this session (``repl --resume``)
 
     @property
     def code(self) -> str:
@@ -60,6 +62,14 @@ class Cell:
                 line = p.get("line_number")
                 return p["filename"], line if isinstance(line, int) else None
         return None
+
+    def ran_for(self, clock_offset: float | None) -> float:
+        """Seconds from sending to its reply (by the kernel's clock when it ended while we were
+        away), or until now while it runs."""
+        end = s.kernel_time(self.request.replied_at) if self.resumed else None
+        if end is None:
+            return time.perf_counter() - self.started
+        return max(0.0, end + (clock_offset or 0.0) - self.sent_at)
 
     def finish(self) -> None:
         if not self.done.done():

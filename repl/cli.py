@@ -17,13 +17,16 @@ import sys
 import tokenize
 from typing import TYPE_CHECKING, Callable
 
-from repl import __version__, errors
+from repl import __version__, errors, records
 from repl.config import ENV_CONFIG, ENV_TOKEN, ENV_URL, Settings, config_path
 from repl.gateway.local import LocalGateway
 from repl.timing import StartupProfile
 from repl.ui.output import images
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from repl.protocol.record import Record
     from repl.oneshot import OneShot
     from repl.workspace import Workspace
 
@@ -60,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     which = kernel.add_mutually_exclusive_group()
     which.add_argument("--kernel", metavar="SPEC", help="start a kernel of this kernelspec (default: the server's default)")
     which.add_argument("--attach", metavar="TARGET", help="attach to a running kernel: id or unique id prefix, alias, or its notebook's name or path")
+    which.add_argument("--resume", nargs="?", const="", metavar="SERVER",
+                       help="come back to the kernels of a session left with /detach (or killed); SERVER picks "
+                            "among several (part of its URL, 'local', or the number in the list)")
     kernel.add_argument("-c", dest="code", metavar="CODE", help="run CODE, print its output and exit (1 if it raised)")
     kernel.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="KERNEL_* variable for kernels started on Enterprise Gateway (repeatable)")
@@ -115,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         print("repl: standard output is not a terminal; use -c CODE or pipe code in", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_amain(settings, interactive, StartupProfile(args.profile_startup)))
+        back = _coming_back(settings, interactive)
+        return asyncio.run(_amain(settings, interactive, StartupProfile(args.profile_startup), back))
     except errors.ReplError as exc:
         _say(f"repl: {exc}")
         return 2
@@ -123,6 +130,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except asyncio.CancelledError:
         return 128 + _last_signal[0] if _last_signal else 1
+
+
+def _coming_back(settings: Settings, interactive: bool) -> tuple[Path, Record] | None:
+    """With --resume: the record of the session to come back to; its server is the one to use."""
+    if settings.resume is None:
+        return None
+    if not interactive:
+        raise errors.UsageError("--resume brings a session back to type in: it needs a terminal, not -c or piped input")
+    from repl import resume
+
+    back = resume.pick(settings.resume)
+    if back[1].gateway is None:
+        settings.url, settings.named_server = back[1].url, back[1].named_server
+    return back
 
 
 _last_signal: list[int] = []
@@ -157,7 +178,8 @@ def _say(line: str) -> None:
         print(label(line), file=sys.stderr, flush=True)
 
 
-async def _amain(settings: Settings, interactive: bool, profile: StartupProfile) -> int:
+async def _amain(settings: Settings, interactive: bool, profile: StartupProfile,
+                 back: tuple[Path, Record] | None = None) -> int:
     loop = asyncio.get_running_loop()
     main_task = asyncio.current_task()
     assert main_task is not None
@@ -177,19 +199,25 @@ async def _amain(settings: Settings, interactive: bool, profile: StartupProfile)
     async with contextlib.AsyncExitStack() as stack:
         # The embedded gateway takes longest to come up: it starts first, and comes up while
         # the rest of repl is imported and the prompt is drawn.
-        gateway = LocalGateway.spawn() if not settings.url else None
+        if back is not None and back[1].gateway is not None:
+            gateway = LocalGateway.adopt(**back[1].gateway)  # (detached by the session we come back to)
+            if gateway is None:
+                records.forget(back[0])
+                raise errors.LocalGatewayError("the local gateway of that session is gone, and its kernels with it")
+        else:
+            gateway = LocalGateway.spawn() if not settings.url else None
         if gateway is not None:
             stack.push_async_callback(gateway.stop)
             profile.mark("embedded gateway spawned")
         try:
-            return await _run(settings, interactive, profile, gateway, stack)
+            return await _run(settings, interactive, profile, gateway, stack, back)
         finally:
             leaving = True
     return 0
 
 
 async def _run(settings: Settings, interactive: bool, profile: StartupProfile, gateway: LocalGateway | None,
-               stack: contextlib.AsyncExitStack) -> int:
+               stack: contextlib.AsyncExitStack, back: tuple[Path, Record] | None) -> int:
     from repl.gateway import urls
     from repl.gateway.options import ChannelOptions
     from repl.gateway.rest import RestClient
@@ -237,13 +265,16 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
         raise errors.UsageError(f"{settings.source('ws_url', '--ws-url')}: {exc}") from None
     ws = Workspace(rest, front, options=options, trace=tracer, ws_base=ws_base)
     tracer.labels = lambda kid: ws.kernels[kid].label if kid in ws.kernels else kid[:8]
+    ws.gateway, ws.named_server = gateway, settings.named_server
+    if interactive:  # the session's record: another process can come back to its kernels
+        ws.journal = records.Journal(ws.fill, *(back if back is not None else ()))
     stack.push_async_callback(_close, ws)
     opening = Opening(ws, gateway=gateway, attach=settings.attach, spec=settings.kernel, env=settings.kernel_env,
                       warn=(lambda line: console.line(line, "err")) if interactive else _say, mark=profile.mark,
                       env_source=settings.source("kernel_env", "--env"),
                       say=console.line if interactive else _say,
                       hub=(settings.named_server, settings.user_options, settings.source("named_server", "--named-server"))
-                      if gateway is None else None)
+                      if gateway is None else None, resume=back[1] if back is not None else None)
     stack.push_async_callback(opening.cancel)  # first of all: stop bringing a kernel up
     if not isinstance(front, App):
         opening.start()

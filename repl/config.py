@@ -118,7 +118,7 @@ def parse_headers(items: list[str], source: str = "--header") -> dict[str, str]:
 
 
 # Settings that only a flag sets, copied as they are.
-_FROM_FLAGS_ONLY = ("attach", "debug", "code", "log_traffic", "client_cert", "client_key", "insecure",
+_FROM_FLAGS_ONLY = ("attach", "resume", "debug", "code", "log_traffic", "client_cert", "client_key", "insecure",
                     "ping_interval", "ping_timeout", "style", "vi", "images", "image_rows", "protocol", "launch_timeout")
 
 
@@ -128,6 +128,7 @@ class Settings:
     token: str | None = None
     kernel: str | None = None
     attach: str | None = None
+    resume: str | None = None  # --resume [SERVER]: "" when no server is named
     debug: bool = False
     code: str | None = None  # one-shot mode when set
     log_traffic: str | None = None

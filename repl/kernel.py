@@ -28,6 +28,7 @@ from repl.gateway.rest import KernelModel, RestClient
 from repl.protocol import messages as m
 from repl.protocol.comms import WIDGET_TARGET, Comms, Opened
 from repl.protocol import session as s
+from repl.protocol.record import Away, CellEntry, KernelEntry
 
 HANDSHAKE_WAIT = 5.0  # connect() waits this long for kernel_info, then the answer comes when it comes
 WATCH_AFTER = 3.0  # a cell not acknowledged after this long: does the kernel still exist?
@@ -60,6 +61,8 @@ class Kernel:
         alias: str | None = None,
         trace: Any = None,
         on_link_down: Callable[[Kernel], None] | None = None,
+        on_change: Callable[[], None] = lambda: None,
+        session_id: str | None = None,
     ) -> None:
         self.model = model
         self.rest = rest
@@ -67,7 +70,8 @@ class Kernel:
         self.alias = alias
         self.listener = listener
         self.on_link_down = on_link_down  # its link dropped (the workspace asks a hub what became of the server)
-        self.session = s.KernelSession()
+        self.on_change = on_change  # what the session record says of it changed (a cell sent or ended)
+        self.session = s.KernelSession(session_id)  # (an earlier process's id, resumed: the server replays to it)
         if started_here:
             self.session.learn_count(0)  # a new kernel has run nothing
         if model.execution_state in ("idle", "busy", "starting"):
@@ -94,6 +98,7 @@ class Kernel:
         self.debugger = Debugger(self)
         self.comms = Comms()  # widget models, kept as the kernel changes them
         self._learning: asyncio.Task | None = None  # asking for the widgets made before we came
+        self.away: Away | None = None  # coming back to it (``repl --resume``): what was missed
 
     # ------------------------------------------------------------ what it is
 
@@ -135,6 +140,66 @@ class Kernel:
     @property
     def background(self) -> list[Cell]:
         return [c for c in self._live.values() if c.background]
+
+    def to_background(self, cell: Cell) -> None:
+        cell.background = True
+        self.on_change()
+
+    def cell_of(self, req: s.Request | None) -> Cell | None:
+        """The cell of a request still running."""
+        return self._live.get(req.msg_id) if req is not None else None
+
+    # ------------------------------------------------------------ leaving and coming back
+
+    def entry(self) -> KernelEntry:
+        """What the session record says of this kernel."""
+        cells = [CellEntry(c.request.msg_id, c.execution_count, c.code, c.background, c.sent_at)
+                 for c in self._live.values() if not c.request.silent]
+        return KernelEntry(self.id, self.model.name, self.session.session_id, self.alias, self.started_here,
+                           self.session.kernel_session, self.session.clock_offset, cells)
+
+    def adopt(self, entry: KernelEntry, left: float) -> None:
+        """Take back the cells an earlier process of this session left running (before connecting:
+        what the server replays is theirs), and note what tells whether anything was missed."""
+        self.session.kernel_session = entry.kernel_session  # a message signed by another process: restarted
+        self.session.count_known = False  # (even one started here has run cells: its count comes with the probe)
+        self.session.clock_offset = entry.clock_offset
+        loop = asyncio.get_running_loop()
+        now, since = time.time(), time.perf_counter()
+        for c in entry.cells:
+            req = self.session.expect(c.msg_id, c.code, c.count)
+            cell = Cell(req, {}, loop.create_future(), started=since - max(0.0, now - c.started), sent_at=c.started,
+                        background=True, sent_on=1, resent=True, resumed=True)
+            self._live[c.msg_id] = cell
+            self.cells.append(cell)
+        last = s.kernel_time(self.model.last_activity)
+        offset = entry.clock_offset or 0.0
+        self.away = Away(back_at=now - offset, unfinished=len(entry.cells), shared=bool(self.model.connections),
+                         active=last is not None and last + offset > left + 1.0)
+
+    def judge_away_soon(self) -> None:
+        self._spawn(self.judge_away())
+
+    async def judge_away(self) -> None:
+        """Once what the server replayed is in (a silent probe queues behind every older request),
+        end the cells whose end never came and say when the output while away may be incomplete;
+        the prompt numbers go on from the kernel's."""
+        away = self.away
+        if away is None:
+            return
+        try:
+            count = await self._probe()
+        except errors.ReplError:
+            return
+        finally:
+            self.away = None
+        if count is not None:
+            self.session.learn_count(count)
+        for cell in [c for c in self._live.values() if c.resumed and not c.request.done]:
+            away.lost_ends += 1
+            self._dispatch(self.session.give_up(cell.request))
+        why = away.verdict()
+        self.listener.kernel_notice(self, f"the output of {self.label} while away may be incomplete: {why}" if why else None)
 
     # ------------------------------------------------------------ the request API
 
@@ -253,6 +318,8 @@ class Kernel:
             self.cells.append(cell)
         if before_send is not None:
             before_send(cell)
+        if record:
+            self.on_change()  # recorded before it is sent: a repl killed now can still be resumed to it
         try:
             cell.sent_on = await self.channel.send(msg)
         except (errors.ReplError, asyncio.CancelledError) as exc:  # (cancelled: taken back before it was sent)
@@ -261,6 +328,7 @@ class Kernel:
             cell.fail(exc if isinstance(exc, errors.ReplError) else errors.ChannelError("taken back before it was sent"))
             if record and self.cells and self.cells[-1] is cell:
                 self.cells.pop()
+                self.on_change()
             raise
         if record:
             self._spawn(self._watch(cell))
@@ -351,6 +419,9 @@ class Kernel:
     # ------------------------------------------------------------ incoming
 
     def _on_message(self, msg: dict, now: float) -> None:
+        if self.away is not None:
+            date = msg.get("header", {}).get("date")
+            self.away.saw(s.kernel_time(date) if isinstance(date, str) else None)
         self._dispatch(self.session.receive(msg, now))
         if not self._ready.is_set() and self.session.kernel_session is not None:
             self._ready.set()  # the new kernel has spoken
@@ -363,7 +434,7 @@ class Kernel:
             req = ev.request
             if isinstance(ev, s.ExecuteInput) or (isinstance(ev, s.RequestDone) and req is not None
                                                   and req.msg_type == "execute_request"):
-                self.debugger.cell_boundary()
+                self._cell_boundary(ev)
             if isinstance(ev, s.KernelLost):
                 self._lost(ev.state)
             elif isinstance(ev, s.DebugEvent):
@@ -388,6 +459,12 @@ class Kernel:
         except Exception as exc:  # a bug in showing output must not stop the reader: keep reading
             self.listener.kernel_notice(self, f"internal error while showing output ({exc!r}); still reading")
 
+    def _cell_boundary(self, ev: s.Event) -> None:
+        self.debugger.cell_boundary()
+        req = ev.request
+        if isinstance(ev, s.ExecuteInput) and req is not None and not req.silent and req.msg_id in self._live:
+            self.on_change()  # (the record gets its In [N])
+
     def _resolve(self, msg_id: str, content: dict | None) -> None:
         fut = self._asks.get(msg_id)
         if fut is not None and not fut.done():
@@ -400,6 +477,8 @@ class Kernel:
         if req.status == "ok" and not cell.background and not req.silent:
             self.last_rtt_ms = (time.perf_counter() - cell.started) * 1000
         cell.finish()
+        if not req.silent:
+            self.on_change()
 
     def _comm(self, ev: s.CommEvent) -> None:
         change = self.comms.receive(ev.kind, ev.content, ev.buffers)
@@ -415,6 +494,8 @@ class Kernel:
             await self.channel.send(msg)
 
     def _lost(self, reason: s.LostReason) -> None:
+        if self.away is not None and reason in ("restarting", "restarted"):
+            self.away.restarted = True
         self.debugger.kernel_lost()
         self.comms.reset()
         if reason in ("restarting", "restarted") and self._ready.is_set():
@@ -478,7 +559,9 @@ class Kernel:
     def _end_all(self, exc: errors.ReplError) -> None:
         for cell in list(self._live.values()):
             cell.fail(exc)
-        self._live.clear()
+        if self._live:
+            self._live.clear()
+            self.on_change()
         for fut in self._asks.values():
             if not fut.done():
                 fut.set_result(None)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from repl import __version__, errors
 from repl.config import kernel_env_for
 from repl.protocol.messages import USERNAME
+from repl.protocol.record import Record, ago
 
 if TYPE_CHECKING:
     from repl.gateway.local import LocalGateway
@@ -44,15 +45,21 @@ class Kernels(Protocol):
 
     async def resolve_target(self, target: str) -> KernelModel: ...
 
+    @property
+    def kernels(self) -> dict[str, Kernel]: ...
+
+    async def resume(self, rec: Record) -> tuple[Kernel | None, list[str]]: ...
+
 
 class Opening:
     def __init__(self, ws: Kernels, *, gateway: LocalGateway | None, attach: str | None, spec: str | None,
                  env: dict[str, str], warn: Callable[[str], None], mark: Callable[[str], None] = lambda what: None,
                  env_source: str = "--env", say: Callable[[str], None] | None = None,
-                 hub: tuple[str | None, dict, str] | None = None) -> None:
+                 hub: tuple[str | None, dict, str] | None = None, resume: Record | None = None) -> None:
         self.ws = ws
         ws.opening = self  # the workspace's first kernel: the prompt and the keys read it there
         self.attach = attach
+        self.resume = resume  # the record of a session to come back to
         self.language: str | None = None  # of the kernel to come, once its spec is known
         self.language_known = asyncio.Event()  # (set when the opening ends too, known or not)
         self.announced = False  # its greeting is on screen: the prompt may show the kernel
@@ -94,7 +101,7 @@ class Opening:
     @property
     def fresh(self) -> bool:
         """A new kernel (not attached): its first cell is In [1]."""
-        return self.attach is None
+        return self.attach is None and self.resume is None
 
     @property
     def pending(self) -> bool:
@@ -115,9 +122,11 @@ class Opening:
         what = f"{kernel.model.name} kernel {kernel.id[:8]}"
         if lang.get("name"):
             what += f" ({lang.get('name')} {lang.get('version', '')})".replace(" )", ")")
-        verb = "attached to" if self.attach else "started"
+        verb = "attached to" if self.attach else "back to" if self.resume is not None else "started"
         where = self.ws.hub.describe() if self.ws.hub is not None else self.ws.rest.display_url
-        return f"repl {__version__}: {verb} {what} on {where}. /help for commands, Ctrl-D to exit."
+        others = len(self.ws.kernels) - 1 if self.resume is not None else 0
+        more = f" (and {others} more: /kernels)" if others > 0 else ""
+        return f"repl {__version__}: {verb} {what} on {where}{more}. /help for commands, Ctrl-D to exit."
 
     def still(self) -> str:
         """What goes on when the user stops waiting for it (Ctrl-C)."""
@@ -217,19 +226,38 @@ class Opening:
             _drop(specs, *([lookup] if lookup is not None else []))
             raise
         name = model.name if model is not None else spec or str(known.get("default", ""))
+        if self.resume is not None:
+            name = next((k.name for k in self.resume.kernels if k.id == self.resume.current), name)
         self.language = _language(known, name)
         self.language_known.set()
         kernel_env = kernel_env_for(api_info, env, USERNAME)
         if env and kernel_env is None:
             self._warn(f"repl: {self._env_source} ignored: only Enterprise Gateway takes kernel environment variables")
         self.ws.kernel_env = kernel_env
-        if model is None:
+        if self.resume is not None:
+            kernel = await self._come_back(self.resume)
+        elif model is None:
             self.what = f"starting a {name or 'default'} kernel"
             kernel = await self.ws.start(spec)
         else:
             self.what = f"attaching to {model.name} kernel {model.id[:8]}"
             kernel = await self.ws.attach(model)
         self._mark("kernel connected")
+        return kernel
+
+
+    async def _come_back(self, rec: Record) -> Kernel:
+        n = len(rec.kernels)
+        self.what = f"coming back to {n} kernel{'s' if n != 1 else ''}"
+        left = "detached" if rec.detached else "ended without leaving"
+        self._say(f"repl: coming back to the session {left} {ago(time.time() - rec.since)}: "
+                  + ", ".join(k.label for k in rec.kernels) + "; what they printed meanwhile follows")
+        kernel, gone = await self.ws.resume(rec)
+        for line in gone:
+            self._warn(f"repl: {line}")
+        if kernel is None:
+            raise errors.NoSuchKernel(f"nothing to come back to on {self.ws.rest.display_url}: every kernel of that "
+                                      "session is gone; plain `repl` starts a new one")
         return kernel
 
 

@@ -20,7 +20,10 @@ from repl.gateway.options import ChannelOptions
 LAUNCH_GRACE = 60.0  # s a launch we no longer wait for may take to say which kernel it made
 
 if TYPE_CHECKING:  # the kernel machinery is imported with the first kernel, after the first prompt
+    from repl.gateway.local import LocalGateway
     from repl.gateway.rest import KernelModel, RestClient, SessionModel
+    from repl.protocol.record import Record
+    from repl.records import Journal
     from repl.hub.server import HubServer
     from repl.kernel import Kernel, Listener
     from repl.opening import Opening
@@ -60,10 +63,38 @@ class Workspace:
         self.listing: list[KernelModel] = []  # the last /kernels answer, for index targets
         self.sessions: dict[str, SessionModel] = {}  # kernel id -> its notebook session, from that answer
         self.kernels: dict[str, Kernel] = {}
-        self.current: Kernel | None = None
+        self._current: Kernel | None = None
         self.opening: Opening | None = None  # the first kernel, brought up behind the prompt
         self.hub: HubServer | None = None  # the server is a JupyterHub's: which, and what became of it
         self._cleanups: set[asyncio.Future] = set()
+        self.address = rest.display_url  # the server as the user named it (a hub's, before its server is known)
+        self.named_server: str | None = None
+        self.gateway: LocalGateway | None = None  # the embedded one, if it is ours
+        self.journal: Journal | None = None  # the session record, rewritten as it changes (interactive only)
+        self.detached = False  # left with /detach: nothing is shut down
+
+    @property
+    def current(self) -> Kernel | None:
+        return self._current
+
+    @current.setter
+    def current(self, kernel: Kernel | None) -> None:
+        if kernel is not self._current:
+            self._current = kernel
+            self.changed()
+
+    def changed(self) -> None:
+        """What the session record says changed: write it now."""
+        if self.journal is not None:
+            self.journal.changed()
+
+    def fill(self, rec: Record) -> None:
+        """The session record: where, which kernels, their cells not done (see repl.records)."""
+        rec.url = self.address
+        rec.named_server = self.hub.name if self.hub is not None else self.named_server
+        rec.gateway = self.gateway.record() if self.gateway is not None else None
+        rec.current = self._current.id if self._current is not None else None
+        rec.kernels = [k.entry() for k in self.kernels.values() if not k.gone]
 
     async def rebase(self, url: str) -> None:
         """Work on the server at ``url`` (a hub's single-user server, once it is known and up)."""
@@ -139,10 +170,7 @@ class Workspace:
         return kernel
 
     async def _connect(self, model: KernelModel, started_here: bool) -> Kernel:
-        from repl.kernel import Kernel
-
-        kernel = Kernel(model, self.rest, self.ws_base, self.options, self.listener, started_here=started_here,
-                        alias=self.aliases.get(model.id), trace=self.trace, on_link_down=self._link_down)
+        kernel = self._kernel(model, started_here)
         self.kernels[model.id] = kernel
         try:
             await kernel.connect()
@@ -152,7 +180,59 @@ class Workspace:
             raise
         self.current = kernel
         self._relabel()
+        self.changed()
         return kernel
+
+    def _kernel(self, model: KernelModel, started_here: bool, session_id: str | None = None) -> Kernel:
+        from repl.kernel import Kernel
+
+        return Kernel(model, self.rest, self.ws_base, self.options, self.listener, started_here=started_here,
+                      alias=self.aliases.get(model.id), trace=self.trace, on_link_down=self._link_down,
+                      on_change=self.changed, session_id=session_id)
+
+    async def resume(self, rec: Record) -> tuple[Kernel | None, list[str]]:
+        """Come back to the kernels of a session left earlier, with their websocket session ids (the
+        server replays what they printed meanwhile) and their cells; the current one first. Returns
+        the current kernel (None if every one is gone) and a line for each kernel that is gone."""
+        gone = []
+        entries = sorted(rec.kernels, key=lambda e: e.id != rec.current)
+        for entry in entries:
+            try:
+                model = await self.rest.kernel(entry.id)
+            except errors.NoSuchKernel:
+                running = f"; what its {len(entry.cells)} running cell(s) printed is lost" if entry.cells else ""
+                gone.append(f"kernel {entry.label} ({entry.id[:8]}) is gone from {self.rest.display_url}{running}")
+                self.aliases.forget([entry.id])
+                continue
+            kernel = self._kernel(model, entry.started_here, entry.session_id)
+            if entry.alias and not kernel.alias:
+                kernel.alias = entry.alias
+            kernel.adopt(entry, rec.since)
+            self.kernels[model.id] = kernel
+            try:
+                await kernel.connect()
+            except errors.ReplError as exc:
+                self.kernels.pop(model.id, None)
+                await kernel.close()
+                gone.append(f"kernel {entry.label} ({entry.id[:8]}): {exc}")
+                continue
+            kernel.learn_widgets()
+            kernel.judge_away_soon()
+            if self._current is None:
+                self.current = kernel
+        self._relabel()
+        if self.journal is not None:
+            self.journal.resumed()  # (every kernel gone: the record goes)
+        return self._current, gone
+
+    async def detach(self) -> None:
+        """Leave, keeping every kernel and its cells running (the embedded gateway too): the
+        record says how to come back."""
+        if self.gateway is not None:
+            await self.gateway.detach()
+        self.detached = True
+        if self.journal is not None:
+            self.journal.detach()
 
     def _relabel(self) -> None:
         names = [k.model.name for k in self.kernels.values()]
@@ -269,6 +349,7 @@ class Workspace:
             if other is not kernel and other.alias == alias:
                 other.alias = None
         kernel.alias = alias
+        self.changed()
         return saved
 
     async def shutdown(self, model: KernelModel) -> None:
@@ -283,6 +364,7 @@ class Workspace:
             if self.current is kernel:
                 self.current = next(iter(self.kernels.values()), None)
             self._relabel()
+            self.changed()
 
     def resumed(self) -> None:
         """The process was stopped (Ctrl-Z) and continues: check every connection now rather than
@@ -303,10 +385,13 @@ class Workspace:
         if self.hub is not None:
             self.hub.close()
         kernels = list(self.kernels.values())
+        journal, self.journal = self.journal, None  # (what follows is not what the record should say)
         self.kernels.clear()
         self.current = None
         await asyncio.gather(*(k.close() for k in kernels), return_exceptions=True)
-        mine = [k for k in kernels if k.started_here and not k.gone]
+        if journal is not None and not self.detached:
+            journal.remove()
+        mine = [k for k in kernels if k.started_here and not k.gone and not self.detached]
         results = await asyncio.gather(*(self.rest.shutdown(k.id) for k in mine), return_exceptions=True)
         left = []
         if self.hub is not None:

@@ -44,6 +44,7 @@ class Request:
     status: str | None = None  # ok / error / aborted from the reply; "lost" if the kernel went away
     execution_count: int | None = None
     payload: list = dc_field(default_factory=list)
+    replied_at: str = ""  # the kernel's date on the reply (its clock)
 
     @property
     def done(self) -> bool:
@@ -208,6 +209,13 @@ class KernelSession:
         self.pending[req.msg_id] = req
         return req
 
+    def expect(self, msg_id: str, code: str, execution_count: int | None) -> Request:
+        """An execute request sent by an earlier process of this session (resumed): its messages
+        are routed to it as to one sent here."""
+        req = Request(msg_id=msg_id, msg_type="execute_request", code=code, execution_count=execution_count)
+        self.pending[msg_id] = req
+        return req
+
     def execute(self, code: str, **kwargs: Any) -> tuple[dict, Request]:
         msg = m.execute_request(self.session_id, code, **kwargs)
         return msg, self.track(msg, code)
@@ -368,6 +376,7 @@ class KernelSession:
             return [Unhandled(req, False, msg, date=date)]  # a duplicate reply
         req.reply = content if isinstance(content, dict) else {}
         req.status = m.field(content, "status", str, "ok")
+        req.replied_at = date
         if kind == "execute_reply":
             count = m.field(content, "execution_count", int, None)
             req.execution_count = count

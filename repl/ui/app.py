@@ -154,6 +154,7 @@ class App:
             if parsed.name == "quit":
                 return True
             await self._command(parsed)
+            return ws.detached  # (/detach: leave)
         elif ws.current is None:
             self.view.line("repl: no current kernel: /new [SPEC] starts one, /use TARGET attaches", "err")
         else:
@@ -192,7 +193,8 @@ class App:
             return True
         self._exit_warned = True
         which = ", ".join(f"In [{n if n is not None else '?'}] on {k.label}" for k, n in running)
-        self.view.line(f"repl: still running in the background: {which}; Ctrl-D again exits", "err")
+        self.view.line(f"repl: still running in the background: {which}; Ctrl-D again exits, /detach leaves them "
+                       "running", "err")
         return False
 
     # ------------------------------------------------------------ signals between prompts

@@ -12,7 +12,6 @@ go to the widget view. The owner of the widget view (made with the first widget)
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from repl.protocol import session as s
@@ -76,7 +75,7 @@ class Router:
             elif isinstance(ev, s.RequestDone):
                 self._background_done(kernel, ev.request)
             else:
-                self._draw(kernel, ev, f"[{kernel.label}{' elsewhere' if ev.other else ''}] ")
+                self._draw(kernel, ev, self._tag(kernel, ev))
         if self._debugging is not None:
             self._debugging.check(kernel)
         self.refresh()
@@ -127,11 +126,22 @@ class Router:
         if not (data and mime.WIDGET_VIEW in data and self.widgets.show(kernel, ev, tag)):
             self.view.show(kernel.id, ev, tag)
 
+    @staticmethod
+    def _tag(kernel: Kernel, ev: s.Event) -> str:
+        """``[label]`` before another cell's output; a cell left running by the session we came back
+        to says which it is (``[label In [N]]``), and another client's is ``[label elsewhere]``."""
+        if ev.other:
+            return f"[{kernel.label} elsewhere] "
+        cell = kernel.cell_of(ev.request)
+        if cell is not None and cell.resumed:
+            return f"[{kernel.label} In [{cell.execution_count if cell.execution_count is not None else '?'}]] "
+        return f"[{kernel.label}] "
+
     def _background_done(self, kernel: Kernel, req: s.Request | None) -> None:
         cell = next((c for c in reversed(kernel.cells) if c.request is req), None)
         if cell is not None and cell.background:
             self.view.dim(render.background_done(kernel.label, cell.execution_count, cell.request.status,
-                                                 time.perf_counter() - cell.started))
+                                                 cell.ran_for(kernel.session.clock_offset)))
 
     # ------------------------------------------------------------ debugger stops
 

@@ -226,7 +226,8 @@ class Runner:
             self._detach(fg)
 
     def _detach(self, fg: Running) -> None:
-        fg.cell.background, self.foreground = True, None
+        fg.kernel.to_background(fg.cell)
+        self.foreground = None
         self.hooks.detach_widgets(fg.cell.request, f"[{fg.kernel.label}] ")
         if not fg.wake.done():
             fg.wake.set_result(None)

@@ -76,6 +76,17 @@ class Actions:
         self._task.cancel()
         return True
 
+    async def do_detach(self, arg: str) -> None:
+        if arg.strip():
+            raise errors.UsageError("usage: /detach (it takes no argument)")
+        await self.ws.detach()
+        running = self.ws.running_in_background()
+        cells = "; still running: " + ", ".join(f"In [{n if n is not None else '?'}] on {k.label}" for k, n in running) \
+            if running else ""
+        what = f"{len(self.ws.kernels)} kernel{'s' if len(self.ws.kernels) != 1 else ''}"
+        self.say(f"detached: {what} go{'es' if len(self.ws.kernels) == 1 else ''} on running{cells}. "
+                 f"Come back with: repl --resume")
+
     async def do_help(self, arg: str) -> None:
         self.say(commands.help_text())
 

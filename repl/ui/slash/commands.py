@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "unbreak": ("N:LINE|PATH:LINE|all", "remove breakpoints"),
     "pause": ("[TARGET]", "stop a running cell where it is and open the (dbg) prompt"),
     "hub": ("[start|stop [NAME]]", "your JupyterHub servers: list them, or start or stop one (default: this repl's)"),
+    "detach": ("", "leave, keeping every kernel and its cells running; repl --resume comes back"),
     "quit": ("", "exit (also Ctrl-D)"),
 }
 WITHOUT_KERNEL = ("quit", "help", "hub")  # commands that do not wait for the first kernel
@@ -35,7 +36,8 @@ WITHOUT_KERNEL = ("quit", "help", "hub")  # commands that do not wait for the fi
 KEYS = [
     ("Ctrl-C", "interrupt the running cell; at the prompt, clear the line"),
     ("Ctrl-Z", "send the running cell to the background (output keeps coming, tagged); at the prompt, suspend repl"),
-    ("Ctrl-D", "exit (asks first while cells run in the background); kernels this repl started are shut down"),
+    ("Ctrl-D", "exit (asks first while cells run in the background); kernels this repl started are shut down "
+               "(/detach keeps them)"),
     ("Enter", "run the cell, or continue it when the kernel says it is incomplete"),
     ("Alt-Enter", "insert a newline (multi-line cell)"),
     ("Ctrl-X Ctrl-E", "edit the cell in $VISUAL / $EDITOR (vi mode: v)"),

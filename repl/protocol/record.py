@@ -1,0 +1,153 @@
+"""The record of a REPL session, kept so that another process can come back to its kernels.
+
+What is recorded (never a token): the server's URL and hub server, the embedded gateway's
+address when there is one, and per kernel its id, websocket ``session_id`` (the server replays
+what it buffered for that id), alias, whether this REPL started it, the kernel process's own
+session (to tell a restart), and the cells not done yet. Pure data and JSON, no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+
+VERSION = 1
+
+
+@dataclass
+class CellEntry:
+    msg_id: str
+    count: int | None
+    code: str
+    background: bool
+    started: float  # POSIX seconds, this machine's clock, when it was sent
+
+
+@dataclass
+class KernelEntry:
+    id: str
+    name: str
+    session_id: str
+    alias: str | None = None
+    started_here: bool = False
+    kernel_session: str | None = None  # the kernel process's own session id, when last heard
+    clock_offset: float | None = None  # this machine's clock minus the kernel's, as estimated
+    cells: list[CellEntry] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.alias or self.name or "kernel"
+
+
+@dataclass
+class Record:
+    id: str
+    pid: int
+    url: str  # the server, as shown (no token)
+    named_server: str | None = None  # on a JupyterHub
+    gateway: dict | None = None  # the embedded gateway: url, pid, token, log_path (its own, made by repl)
+    current: str | None = None  # kernel id
+    kernels: list[KernelEntry] = field(default_factory=list)
+    detached: bool = False
+    left: float | None = None  # when /detach left (POSIX seconds); None: live, or killed
+    written: float = 0.0
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["version"] = VERSION
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Record:
+        """The record in ``text``; ValueError if it is not one (another version, damaged)."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not JSON: {exc}") from None
+        if not isinstance(data, dict) or data.get("version") != VERSION:
+            raise ValueError("not a record of this version")
+        try:
+            kernels = [KernelEntry(**{**k, "cells": [CellEntry(**c) for c in k.get("cells", [])]})
+                       for k in data.get("kernels", [])]
+            return cls(**{**{k: v for k, v in data.items() if k != "version"}, "kernels": kernels})
+        except TypeError as exc:
+            raise ValueError(f"unexpected fields: {exc}") from None
+
+    @property
+    def since(self) -> float:
+        """When it was left: detached, or (killed) last written."""
+        return self.left if self.left is not None else self.written
+
+    @property
+    def embedded(self) -> bool:
+        return self.gateway is not None
+
+    def where(self) -> str:
+        if self.embedded:
+            return "the local gateway"
+        return self.url + (f" (server {self.named_server})" if self.named_server else "")
+
+
+def ago(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s ago"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.0f} h ago"
+    return f"{seconds / 86400:.0f} days ago"
+
+
+def summary(rec: Record, now: float | None = None) -> str:
+    """One line for a list of sessions to choose from: server, kernels, when left."""
+    now = time.time() if now is None else now
+    kernels = ", ".join(k.label + (f" ({len(k.cells)} running)" if k.cells else "") for k in rec.kernels)
+    how = "detached" if rec.detached else "ended without leaving"
+    return f"{rec.where()}: {kernels or 'no kernels'}; {how} {ago(now - rec.since)}"
+
+
+def matches(rec: Record, server: str) -> bool:
+    """Whether ``server`` (a URL, or part of one) names the record's server."""
+    want = server.strip().rstrip("/")
+    if not want:
+        return True
+    if want in ("local", "embedded"):
+        return rec.embedded
+    return want in rec.url.rstrip("/") or (rec.gateway is not None and want in str(rec.gateway.get("url", "")))
+
+
+
+@dataclass
+class Away:
+    """Coming back to a kernel: what tells whether its output while no REPL was attached is all
+    here. The server replays what it buffered for our session id, all or nothing: it buffers only
+    once the last connection closes, and drops the buffer when a connection with another id comes.
+    Silence (no reason) means nothing was lost."""
+
+    back_at: float  # when we came back, by the kernel's clock: a message dated before was buffered
+    unfinished: int  # cells of ours not done when the session was left
+    shared: bool  # another client is connected now (when we left, or since: no buffer is ours)
+    active: bool  # the kernel sent messages while we were away (its last activity is after we left)
+    replayed: int = 0
+    restarted: bool = False
+    lost_ends: int = 0  # cells whose end never came: it was in a buffer that was dropped
+
+    def saw(self, when: float | None) -> None:
+        """A message came, dated ``when`` (kernel clock, POSIX seconds)."""
+        if when is not None and when < self.back_at:
+            self.replayed += 1
+
+    def verdict(self) -> str | None:
+        if self.restarted:
+            return "the kernel was restarted since"
+        if not self.unfinished:
+            return None
+        if self.lost_ends:
+            return f"the end of {self.lost_ends} cell{'s' if self.lost_ends > 1 else ''} never came"
+        if self.shared:
+            return "another client is connected to it"
+        if self.active and not self.replayed:
+            return "it printed while away and the server replayed nothing"
+        return None

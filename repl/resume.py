@@ -1,0 +1,46 @@
+"""``repl --resume [SERVER]``: which recorded session to come back to.
+
+One session to come back to is taken; several are listed (server, kernels, when left) and the
+user picks one by number, or names it beforehand (part of its server's URL, ``local``, or its
+number in the list). Runs before the event loop: a plain question on the terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from repl import errors, records
+from repl.protocol.record import Record, matches, summary
+
+
+def pick(server: str, ask=input) -> tuple[Path, Record]:
+    found = records.resumable()
+    if not found:
+        raise errors.UsageError("no session to come back to: /detach leaves one (so does a repl that was killed)")
+    listed = found
+    if server.strip().isdigit() and 1 <= int(server) <= len(found):
+        return found[int(server) - 1]
+    if server.strip():
+        found = [pr for pr in found if matches(pr[1], server)]
+        if not found:
+            raise errors.UsageError(f"no session to come back to on '{server}'; there are:\n" + _table(listed))
+    if len(found) == 1:
+        return found[0]
+    print(f"repl: {len(found)} sessions to come back to:\n{_table(found)}", file=sys.stderr, flush=True)
+    try:
+        answer = ask(f"come back to which? [1-{len(found)}] ").strip()
+    except (EOFError, KeyboardInterrupt):
+        print(file=sys.stderr)
+        raise errors.UsageError("no session chosen; nothing was changed") from None
+    if not answer.isdigit() or not 1 <= int(answer) <= len(found):
+        raise errors.UsageError(f"'{answer}' is not one of 1-{len(found)}; nothing was changed")
+    return found[int(answer) - 1]
+
+
+def _table(found: list[tuple[Path, Record]]) -> str:
+    from repl.ui.output.sanitize import label  # (a URL and aliases are the user's, but shown safely)
+
+    now = time.time()
+    return "\n".join(f"  {i}  {label(summary(rec, now))}" for i, (_, rec) in enumerate(found, 1))
