@@ -286,7 +286,15 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
 
 
 async def _close(ws: Workspace) -> None:
-    """Leave the workspace; say which kernels started here could not be shut down."""
+    """Leave the workspace; say which kernels started here could not be shut down. A hangup (the
+    terminal closed, ssh dropped) while cells run detaches instead: they go on, and
+    ``repl --resume`` comes back to them."""
+    if _last_signal[:1] == [signal.SIGHUP] and ws.journal is not None and ws.running():
+        try:
+            await ws.detach()
+            _say("repl: hung up while cells run: detached (kernels and cells go on); come back with: repl --resume")
+        except errors.ReplError as exc:
+            _say(f"repl: hung up, and could not detach: {exc}")
     for line in await ws.aclose():
         _say(f"repl: {line}")
 

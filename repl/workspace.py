@@ -376,6 +376,10 @@ class Workspace:
         """(kernel, execution count) of every cell still running in the background."""
         return [(k, c.execution_count) for k in self.kernels.values() for c in k.background]
 
+    def running(self) -> bool:
+        """Whether a cell of ours runs, in the foreground or the background."""
+        return any(k.entry().cells for k in self.kernels.values() if not k.gone)
+
     async def aclose(self) -> list[str]:
         """Close every channel; shut down the kernels started here (attached ones keep running).
         Returns a line for each kernel that could not be shut down (it is still on the server), and

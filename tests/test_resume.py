@@ -74,3 +74,160 @@ def test_detach_then_resume_shows_every_line_once_and_the_kernel_goes_on(term, s
     assert b.wait_exit() == 0
     wait_until(lambda: kid not in kernel_ids(server), 30, 0.2, "the kernel started by the first repl shut down")
     assert records(tmp_path / "data") == []
+
+
+def test_a_killed_repl_is_resumed_with_its_running_cell(term, gateway, tmp_path):
+    a = term()
+    a.wait_prompt(1)
+    paste(a, ticks(30))  # in the foreground
+    a.wait_for("tick 3")
+    os.kill(a.child.pid, signal.SIGKILL)
+    a.wait_exit()
+    first = seen(a.plain())
+    (rec,) = records(tmp_path / "data")
+    assert not rec["detached"] and rec["kernels"][0]["cells"][0]["count"] == 1
+    b = term("--resume")
+    b.wait_for("ended without leaving")
+    b.wait_for("background cell In [1] finished", timeout=60)
+    second = seen(b.plain())
+    assert sorted(first + second) == list(range(30)), (first, second)
+    b.wait_prompt(2)
+    b.enter("i")
+    b.wait_for("Out[2]: 29")
+
+
+def test_a_cell_that_ended_while_away_says_so(term, gateway, tmp_path):
+    a = term()
+    a.wait_prompt(1)
+    paste(a, "import time; print('started', flush=True); time.sleep(1.5); print('done sleeping'); 7 * 6")
+    a.wait_for("started")
+    a.ctrl("z")
+    a.wait_for("cell sent to the background")
+    a.enter("/detach")
+    assert a.wait_exit() == 0
+    kid = records(tmp_path / "data")[0]["kernels"][0]["id"]
+    wait_until(lambda: httpx.get(f"{gateway.url}/api/kernels/{kid}", headers={"Authorization": f"token {gateway.token}"})
+               .json()["execution_state"] == "idle", 30, 0.1, "the cell ended")
+    b = term("--resume")
+    b.wait_for("background cell In [1] finished after")
+    text = b.plain()
+    assert "done sleeping" in text and "42" in text
+    took = float(re.search(r"In \[1\] finished after ([\d.]+) s", text).group(1))
+    assert 1.4 <= took < 5, took  # how long it ran, not how long we were away
+    b.wait_prompt(2)
+
+
+def test_input_asked_while_away_is_asked_on_return(term, tmp_path):
+    a = term()
+    a.wait_prompt(1)
+    paste(a, "import time; print('started', flush=True); time.sleep(1); name = input('who? '); print('hello', name)")
+    a.wait_for("started")
+    a.ctrl("z")
+    a.wait_for("cell sent to the background")
+    a.enter("/detach")
+    assert a.wait_exit() == 0
+    assert a.plain().count("who?") == 1  # (in the code only: it was asked after we left)
+    b = term("--resume")
+    b.wait_for("[python3] who?")
+    b.enter("ada")
+    b.wait_for("[python3 In [1]] hello ada")
+    b.wait_prompt(2)
+
+
+def test_two_kernels_with_aliases_come_back_with_the_current_one(term, gateway, tmp_path):
+    a = term()
+    a.wait_prompt(1)
+    a.enter("/name first")
+    a.wait_for("is now 'first'")
+    a.enter("/new")
+    a.wait_for("it is now current")
+    a.enter("/name second")
+    a.wait_for("is now 'second'")
+    a.enter("y = 2")
+    a.wait_prompt(2)
+    a.enter("/detach")
+    a.wait_for("2 kernels go on running")
+    assert a.wait_exit() == 0
+    b = term("--resume")
+    b.wait_for("back to python3 kernel")
+    b.wait_prompt(2)
+    assert "second" in b.text().splitlines()[-1]  # the toolbar: the current kernel is the one left current
+    b.enter("y")
+    b.wait_for("Out[2]: 2")
+    b.enter("/use first")
+    b.wait_for("switched to first")
+    b.ctrl("d")
+    assert b.wait_exit() == 0
+    assert records(tmp_path / "data") == []
+
+
+def test_a_kernel_deleted_while_away_is_one_line(term, gateway, tmp_path):
+    a = term()
+    a.wait_prompt(1)
+    a.enter("/new")
+    a.wait_for("it is now current")
+    a.enter("/detach")
+    assert a.wait_exit() == 0
+    rec = records(tmp_path / "data")[0]
+    gone = rec["kernels"][1]["id"]
+    httpx.delete(f"{gateway.url}/api/kernels/{gone}", headers={"Authorization": f"token {gateway.token}"})
+    b = term("--resume")
+    b.wait_for(f"({gone[:8]}) is gone from")
+    b.wait_prompt(1)
+    assert "Traceback" not in b.plain()
+    b.enter("/kernels")
+    b.wait_for("│")
+
+
+def test_another_client_while_away_means_the_output_may_be_incomplete(term, gateway, tmp_path):
+    a = term()
+    background_ticks(a, 30)
+    a.enter("/detach")
+    assert a.wait_exit() == 0
+    kid = records(tmp_path / "data")[0]["kernels"][0]["id"]
+    other = term("--attach", kid)  # its connection takes the buffer that was kept for us
+    other.wait_for("tick")
+    other.ctrl("d")
+    assert other.wait_exit() == 0
+    b = term("--resume")
+    b.wait_for("while away may be incomplete", timeout=60)
+
+
+def test_with_several_sessions_resume_lists_them_and_asks(term, gateway, tmp_path):
+    for alias in ("one", "two"):
+        a = term()
+        a.wait_prompt(1)
+        a.enter(f"/name {alias}")
+        a.wait_for(f"is now '{alias}'")
+        a.enter("/detach")
+        assert a.wait_exit() == 0
+    b = term("--resume")
+    b.wait_for("2 sessions to come back to")
+    b.wait_for("come back to which? [1-2]")
+    assert "one" in b.text() and "two" in b.text()
+    b.enter("2")  # the older: newest first
+    b.wait_for("back to python3 kernel")
+    b.wait_prompt(1)
+    assert "one" in b.text().splitlines()[-1]
+    b.ctrl("d")
+    assert b.wait_exit() == 0
+    assert len(records(tmp_path / "data")) == 1
+    c = term("--resume", "nowhere.example")
+    assert c.wait_exit() == 2
+    assert "no session to come back to on 'nowhere.example'" in c.plain()
+
+
+def test_a_hangup_while_a_cell_runs_detaches(term, gateway, tmp_path):
+    """An ssh connection that drops (SIGHUP) must not take a running cell's kernel with it; an idle
+    one is shut down as before (test_lifecycle)."""
+    a = term()
+    a.wait_prompt(1)
+    paste(a, ticks(30))
+    a.wait_for("tick 2")
+    os.kill(a.child.pid, signal.SIGHUP)
+    a.wait_exit()
+    (rec,) = records(tmp_path / "data")
+    assert rec["detached"] and rec["kernels"][0]["id"] in kernel_ids(gateway)
+    b = term("--resume")
+    b.wait_for("background cell In [1] finished", timeout=60)
+    assert sorted(seen(a.plain()) + seen(b.plain())) == list(range(30))
