@@ -84,6 +84,8 @@ def forget(path: Path) -> None:
 
 def _alive(pid: int) -> bool:
     """Whether a repl runs as ``pid`` (a pid reused by another program is not one)."""
+    if pid == os.getpid():
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -1,0 +1,102 @@
+"""The session record (repl/protocol/record.py, pure) and where it is kept (repl/records.py)."""
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from repl import records
+from repl.protocol.record import Away, CellEntry, KernelEntry, Record, matches, summary
+
+
+def sample(**kw) -> Record:
+    k = KernelEntry("k1" * 18, "python3", "sess-1", alias="train", started_here=True, kernel_session="ks",
+                    clock_offset=0.25, cells=[CellEntry("m1", 3, "print(1)", True, 1000.0)])
+    return Record(id="r1", pid=123, url="http://gw:8888", kernels=[k], current=k.id, **kw)
+
+
+def test_a_record_survives_json_whole():
+    rec = sample(detached=True, left=1500.0, written=1500.5)
+    again = Record.from_json(rec.to_json())
+    assert again == rec
+    assert again.kernels[0].cells[0].count == 3 and again.kernels[0].label == "train"
+
+
+@pytest.mark.parametrize("text", ["", "{", "[]", '{"version": 99}', '{"version": 1, "id": "x", "pid": 1, "url": "u", "zzz": 1}',
+                                  '{"version": 1, "id": "x", "pid": 1, "url": "u", "kernels": [{"id": "k"}]}'])
+def test_a_damaged_record_is_refused_with_valueerror(text):
+    with pytest.raises(ValueError):
+        Record.from_json(text)
+
+
+def test_summary_and_matching_name_the_server_kernels_and_when():
+    rec = sample(detached=True, left=1000.0)
+    line = summary(rec, now=1000.0 + 180)
+    assert line == "http://gw:8888: train (1 running); detached 3 min ago"
+    assert matches(rec, "gw:8888") and matches(rec, "http://gw:8888/") and not matches(rec, "other")
+    local = sample(gateway={"url": "http://127.0.0.1:5555/", "pid": 1, "token": "t", "log_path": "/x"})
+    assert matches(local, "local") and not matches(rec, "local")
+    assert summary(local, now=local.since + 5).startswith("the local gateway: train")
+
+
+@pytest.mark.parametrize("away, why", [
+    (Away(100.0, unfinished=1, shared=False, active=True, replayed=3), None),  # replayed: all of it
+    (Away(100.0, unfinished=1, shared=False, active=False), None),  # printed nothing: nothing lost
+    (Away(100.0, unfinished=0, shared=True, active=True), None),  # nothing of ours was running
+    (Away(100.0, unfinished=1, shared=False, active=True), "it printed while away and the server replayed nothing"),
+    (Away(100.0, unfinished=1, shared=True, active=True, replayed=2), "another client is connected to it"),
+    (Away(100.0, unfinished=2, shared=False, active=True, replayed=2, lost_ends=2), "the end of 2 cells never came"),
+    (Away(100.0, unfinished=0, shared=False, active=False, restarted=True), "the kernel was restarted since"),
+])
+def test_what_tells_whether_the_output_while_away_is_complete(away, why):
+    assert away.verdict() == why
+
+
+def test_a_message_dated_before_we_came_back_was_replayed():
+    away = Away(100.0, unfinished=1, shared=False, active=True)
+    away.saw(101.0)
+    away.saw(None)
+    assert away.replayed == 0
+    away.saw(99.5)
+    assert away.replayed == 1
+
+
+def test_the_journal_writes_0600_and_goes_when_no_kernel_is_left(tmp_path):
+    kernels: list = []
+
+    def fill(rec):
+        rec.url, rec.kernels = "http://gw", list(kernels)
+
+    j = records.Journal(fill, tmp_path / "sessions" / "a.json")
+    j.changed()
+    assert not j.path.exists()  # no kernel: nothing to come back to
+    kernels.append(sample().kernels[0])
+    j.changed()
+    assert stat.S_IMODE(os.stat(j.path).st_mode) == 0o600
+    assert Record.from_json(j.path.read_text()).pid == os.getpid()
+    assert records.resumable(tmp_path / "sessions") == []  # a live repl's record is not one
+    j.detach()
+    (found,) = records.resumable(tmp_path / "sessions")
+    assert found[1].detached and found[1].left is not None
+    j.remove()
+    assert not j.path.exists()
+
+
+def test_a_record_of_a_process_that_is_gone_is_resumable_and_kept_until_resumed(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    rec = sample()
+    rec.pid = dead.pid
+    (folder / "r1.json").write_text(rec.to_json())
+    (folder / "junk.json").write_text("{not json")
+    ((path, back),) = records.resumable(folder)
+    assert back.id == "r1"
+    j = records.Journal(lambda r: None, path, back)  # coming back: our pid, so nobody else takes it
+    assert records.resumable(folder) == []
+    j.remove()  # left before the kernels were back: the record is as it was
+    assert records.resumable(folder)[0][1] == back
+    assert (folder / "junk.json").exists()
