@@ -422,7 +422,10 @@ class Kernel:
         if self.away is not None:
             date = msg.get("header", {}).get("date")
             self.away.saw(s.kernel_time(date) if isinstance(date, str) else None)
+        process = self.session.kernel_session
         self._dispatch(self.session.receive(msg, now))
+        if self.session.kernel_session != process and self.session.kernel_session is not None:
+            self.on_change()  # a new kernel process (restarted): the record tells it from the one we knew
         if not self._ready.is_set() and self.session.kernel_session is not None:
             self._ready.set()  # the new kernel has spoken
 

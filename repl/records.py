@@ -106,6 +106,17 @@ def load(path: Path) -> Record | None:
         return None
 
 
+def open_elsewhere(here: Path | None = None) -> list[Record]:
+    """Records of sessions still open in a running repl."""
+    found = []
+    with contextlib.suppress(OSError):
+        for path in (here or folder()).glob("*.json"):
+            rec = load(path)
+            if rec is not None and not rec.detached and _alive(rec.pid) and rec.pid != os.getpid():
+                found.append(rec)
+    return found
+
+
 def resumable(here: Path | None = None) -> list[tuple[Path, Record]]:
     """Records of sessions one can come back to (detached, or their process is gone), newest first.
     A record of a running REPL is not one; damaged files are left alone."""

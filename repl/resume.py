@@ -18,7 +18,10 @@ from repl.protocol.record import Record, matches, summary
 def pick(server: str, ask=input) -> tuple[Path, Record]:
     found = records.resumable()
     if not found:
-        raise errors.UsageError("no session to come back to: /detach leaves one (so does a repl that was killed)")
+        running = records.open_elsewhere()
+        also = f" ({len(running)} still open in a running repl: pid {', '.join(str(r.pid) for r in running)})" \
+            if running else ""
+        raise errors.UsageError(f"no session to come back to{also}: /detach leaves one (so does a repl that was killed)")
     listed = found
     if server.strip().isdigit() and 1 <= int(server) <= len(found):
         return found[int(server) - 1]

@@ -9,7 +9,6 @@ import stat
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.conftest import wait_until
 
@@ -65,7 +64,7 @@ def test_detach_then_resume_shows_every_line_once_and_the_kernel_goes_on(term, s
     b = term("--resume", gw=server)
     b.wait_for("background cell In [2] finished", timeout=60)
     second = seen(b.plain())
-    assert sorted(first + second) == list(range(25)), (first, second, open('/tmp/b.txt','w').write(b.transcript), open('/tmp/a.txt','w').write(a.transcript))
+    assert sorted(first + second) == list(range(25)), (first, second)
     assert "may be incomplete" not in b.plain()
     b.wait_prompt(3)
     b.enter("x + 1")
@@ -231,3 +230,18 @@ def test_a_hangup_while_a_cell_runs_detaches(term, gateway, tmp_path):
     b = term("--resume")
     b.wait_for("background cell In [1] finished", timeout=60)
     assert sorted(seen(a.plain()) + seen(b.plain())) == list(range(30))
+
+
+def test_a_resume_that_cannot_reach_the_server_keeps_the_record(term, gateway, tmp_path):
+    a = term()
+    a.wait_prompt(1)
+    a.enter("/detach")
+    assert a.wait_exit() == 0
+    before = records(tmp_path / "data")
+    b = term("--resume", extra_env={"JUPYTER_GATEWAY_AUTH_TOKEN": "wrong"})
+    assert b.wait_exit() == 2
+    assert "token" in b.plain() and "Traceback" not in b.plain()
+    assert records(tmp_path / "data") == before  # nothing lost: try again with the right token
+    c = term("--resume")
+    c.wait_for("back to python3 kernel")
+    c.wait_prompt(1)

@@ -79,6 +79,8 @@ class Actions:
     async def do_detach(self, arg: str) -> None:
         if arg.strip():
             raise errors.UsageError("usage: /detach (it takes no argument)")
+        if not self.ws.kernels:
+            raise errors.UsageError("no kernel to keep running: Ctrl-D leaves")
         await self.ws.detach()
         running = self.ws.running_in_background()
         cells = "; still running: " + ", ".join(f"In [{n if n is not None else '?'}] on {k.label}" for k, n in running) \
