@@ -142,7 +142,7 @@ def _coming_back(settings: Settings, interactive: bool) -> tuple[Path, Record] |
 
     back = resume.pick(settings.resume)
     if back[1].gateway is None:
-        settings.url, settings.named_server = back[1].url, back[1].named_server
+        settings.url, settings.named_server = back[1].url, back[1].named_server or None
     return back
 
 

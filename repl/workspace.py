@@ -91,7 +91,7 @@ class Workspace:
     def fill(self, rec: Record) -> None:
         """The session record: where, which kernels, their cells not done (see repl.records)."""
         rec.url = self.address
-        rec.named_server = self.hub.name if self.hub is not None else self.named_server
+        rec.named_server = (self.hub.name if self.hub is not None else self.named_server) or None
         rec.gateway = self.gateway.record() if self.gateway is not None else None
         rec.current = self._current.id if self._current is not None else None
         rec.kernels = [k.entry() for k in self.kernels.values() if not k.gone]

@@ -264,3 +264,26 @@ def test_the_hubs_words_reach_the_terminal_through_the_sanitizer(hub, hub_term):
     raw = t.transcript
     assert "\x1b]52" not in raw and "\x1b]0;pwned" not in raw
     assert "<U+001B>]52;c;aGVsbG8=" in t.plain()
+
+
+def test_detach_on_a_hub_and_resume_through_it(hub, hub_term, tmp_path):
+    """The record names the hub and the server (not the token); coming back goes through the hub."""
+    ensure(hub, "", running=True)
+    a = hub_term(hub.url)
+    a.wait_for("started python3 kernel", timeout=120)
+    a.enter("import time\nfor i in range(15): print('beat', i, flush=True); time.sleep(0.2)\n")
+    a.wait_for("beat 1")
+    a.ctrl("z")
+    a.wait_for("cell sent to the background")
+    a.enter("/detach")
+    assert a.wait_exit() == 0
+    (path,) = (tmp_path / "data" / "sessions").glob("*.json")
+    text = path.read_text()
+    assert hub.token not in text and hub.url.rstrip("/") in text
+    b = hub_term(hub.url, "--resume")
+    b.wait_for("back to python3 kernel", timeout=120)
+    b.wait_for(lambda t: re.search(r"background cell In \[\d\] finished", t.text()), timeout=60)
+    beats = [int(x) for x in re.findall(r"beat (\d+)", a.plain() + b.plain())]
+    assert sorted(beats) == list(range(15)), beats
+    b.ctrl("d")
+    assert b.wait_exit() == 0
