@@ -277,7 +277,7 @@ def test_detach_on_a_hub_and_resume_through_it(hub, hub_term, tmp_path):
     a.wait_for("cell sent to the background")
     a.enter("/detach")
     assert a.wait_exit() == 0
-    (path,) = (tmp_path / "data" / "sessions").glob("*.json")
+    (path,) = (tmp_path / "data" / "sessions").glob("*.jsonl")
     text = path.read_text()
     assert hub.token not in text and hub.url.rstrip("/") in text
     b = hub_term(hub.url, "--resume")

@@ -69,13 +69,18 @@ def test_the_journal_writes_0600_and_goes_when_no_kernel_is_left(tmp_path):
     def fill(rec):
         rec.url, rec.kernels = "http://gw", list(kernels)
 
-    j = records.Journal(fill, tmp_path / "sessions" / "a.json")
+    j = records.Journal(fill, tmp_path / "sessions" / "a.jsonl")
     j.changed()
     assert not j.path.exists()  # no kernel: nothing to come back to
     kernels.append(sample().kernels[0])
     j.changed()
     assert stat.S_IMODE(os.stat(j.path).st_mode) == 0o600
-    assert Record.from_json(j.path.read_text()).pid == os.getpid()
+    assert records.load(j.path).pid == os.getpid()
+    kernels[0].alias = "renamed"
+    j.changed()
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text(j.path.read_text() + '{"version": 1, "id": "cut sh')  # a crash mid-write
+    assert records.load(cut).kernels[0].alias == "renamed"  # (the last whole line)
     assert records.resumable(tmp_path / "sessions") == []  # a live repl's record is not one
     j.detach()
     (found,) = records.resumable(tmp_path / "sessions")
@@ -91,12 +96,12 @@ def test_a_record_of_a_process_that_is_gone_is_resumable_and_kept_until_resumed(
     folder.mkdir()
     rec = sample()
     rec.pid = dead.pid
-    (folder / "r1.json").write_text(rec.to_json())
-    (folder / "junk.json").write_text("{not json")
+    (folder / "r1.jsonl").write_text(rec.to_json())
+    (folder / "junk.jsonl").write_text("{not json")
     ((path, back),) = records.resumable(folder)
     assert back.id == "r1"
     j = records.Journal(lambda r: None, path, back)  # coming back: our pid, so nobody else takes it
     assert records.resumable(folder) == []
     j.remove()  # left before the kernels were back: the record is as it was
     assert records.resumable(folder)[0][1] == back
-    assert (folder / "junk.json").exists()
+    assert (folder / "junk.jsonl").exists()

@@ -29,7 +29,8 @@ def seen(text: str) -> list[int]:
 
 
 def records(data: Path) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted((data / "sessions").glob("*.json"))]
+    """The last record of each session file (a line is appended at each change)."""
+    return [json.loads(p.read_text().splitlines()[-1]) for p in sorted((data / "sessions").glob("*.jsonl"))]
 
 
 def kernel_ids(server) -> set[str]:
@@ -57,7 +58,7 @@ def test_detach_then_resume_shows_every_line_once_and_the_kernel_goes_on(term, s
     (rec,) = records(tmp_path / "data")
     assert rec["detached"] and len(rec["kernels"]) == 1 and rec["kernels"][0]["cells"]
     assert server.token not in json.dumps(rec)
-    mode = stat.S_IMODE(os.stat(next((tmp_path / "data" / "sessions").glob("*.json"))).st_mode)
+    mode = stat.S_IMODE(os.stat(next((tmp_path / "data" / "sessions").glob("*.jsonl"))).st_mode)
     assert mode == 0o600
     kid = rec["kernels"][0]["id"]
     assert kid in kernel_ids(server)  # started here, and still running

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 VERSION = 1
 
@@ -54,8 +54,8 @@ class Record:
     written: float = 0.0
 
     def to_json(self) -> str:
-        data = asdict(self)
-        data["version"] = VERSION
+        data = dict(vars(self), version=VERSION)  # (dataclasses.asdict deep-copies: 10 times slower)
+        data["kernels"] = [dict(vars(k), cells=[vars(c) for c in k.cells]) for k in self.kernels]
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
