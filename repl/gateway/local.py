@@ -5,7 +5,8 @@ is tied to our terminal: terminal Ctrl-C does not reach it), dies with us (PR_SE
 Linux), and :meth:`LocalGateway.stop` leaves no process behind: it asks the gateway to stop
 (which shuts its kernels down), then kills whatever descendant is still alive.
 
-:meth:`LocalGateway.detach` makes it outlive us (for ``/detach``).
+:meth:`LocalGateway.detach` makes it outlive us (for ``/detach``); another process finds it again
+with :meth:`LocalGateway.adopt` from its :meth:`LocalGateway.record`, and can stop it the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import contextlib
 import importlib.util
 import os
+import re
 import secrets
 import signal
 import socket
@@ -22,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from repl.errors import LocalGatewayError
 from repl.gateway.launch import DETACH_FD, DETACH_SIGNAL, set_parent_death_signal
@@ -96,8 +99,8 @@ async def _until(done: Callable[[], bool], timeout: float) -> bool:
 
 
 class LocalGateway:
-    """Made by :meth:`spawn` (the process starts at once; it dies with us until :meth:`detach`),
-    ready after :meth:`ready`."""
+    """Made by :meth:`spawn` (the process starts at once; ours, dying with us until :meth:`detach`)
+    or by :meth:`adopt` (one detached by another process); ready after :meth:`ready`."""
 
     def __init__(self, pid: int, port: int, token: str, log_path: str, proc: subprocess.Popen | None = None,
                  reserved: socket.socket | None = None, detach_fd: int | None = None) -> None:
@@ -106,7 +109,7 @@ class LocalGateway:
         self.token = token
         self.log_path = log_path
         self.url = f"http://127.0.0.1:{port}/"
-        self._proc = proc
+        self._proc = proc  # None: not our child (adopted)
         self._reserved = reserved
         self._detach_fd = detach_fd  # the pipe launch.py acknowledges a detach on (our child only)
         self._detached = False
@@ -174,6 +177,27 @@ class LocalGateway:
             os.close(fd)
             os.close(answer_fd)
         return cls(proc.pid, port, token, log_path, proc=proc, reserved=reserved, detach_fd=answers)
+
+    @classmethod
+    def adopt(cls, url: str, pid: int, token: str, log_path: str) -> "LocalGateway | None":
+        """The gateway of a :meth:`record` made by another process, which detached it; None if
+        ``pid`` is gone or is not that gateway (this user's ``repl.gateway.launch`` on that port)."""
+        match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/", url)
+        if match is None:
+            return None
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            owner = os.stat(f"/proc/{pid}").st_uid
+        except OSError:
+            return None
+        ours = b"repl.gateway.launch" in args and f"--KernelGatewayApp.port={match[1]}".encode() in args
+        if not ours or owner != os.getuid() or not _alive(pid):
+            return None
+        return cls(pid, int(match[1]), token, log_path)
+
+    def record(self) -> dict:
+        """What :meth:`adopt` needs to find this gateway again (the token is in it: keep it private)."""
+        return {"url": self.url, "pid": self.pid, "token": self.token, "log_path": self.log_path}
 
     def log_tail(self, lines: int = 5) -> str:
         try:
