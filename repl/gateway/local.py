@@ -87,7 +87,6 @@ def _alive(pid: int) -> bool:
         return False
 
 
-
 async def _until(done: Callable[[], bool], timeout: float) -> bool:
     """Wait until ``done()`` (checked every 50 ms), for at most ``timeout`` seconds: whether it is."""
     deadline = time.monotonic() + timeout
@@ -284,8 +283,10 @@ class LocalGateway:
         try:
             self._signal(DETACH_SIGNAL)
             answer = await asyncio.wait_for(answered, timeout)
-        except (asyncio.TimeoutError, OSError):
+        except asyncio.TimeoutError:
             return f"it did not acknowledge within {timeout:g} s"
+        except OSError as exc:
+            return f"its answer cannot be read: {exc.strerror}"
         finally:
             loop.remove_reader(fd)
         if not answer:  # end of file: it closed the pipe by exiting
