@@ -1,14 +1,58 @@
 """The embedded gateway's entry point (``python -m repl.gateway.launch ARGS``): Kernel Gateway's
-own ``launch_instance``, minus one optional import that costs most of its start-up.
+own ``launch_instance``, minus one optional import that costs most of its start-up, plus the
+gateway's side of a detach.
 
 jsonschema (through nbformat) imports ``rfc3987_syntax`` when it is installed, for its ``iri``
 format checker; that package builds a Lark grammar at import: ~0.9 s of the gateway's ~1.3 s of
 imports here. The gateway validates no IRIs, so the import is skipped and the checker left out.
+
+Detach: repl starts the gateway with PR_SET_PDEATHSIG (it dies with repl), which only the
+gateway itself can clear. On :data:`DETACH_SIGNAL` it clears it and answers ``ok`` (or why not)
+on the pipe whose fd repl passed in :data:`DETACH_FD`. repl blocks the signal in the child
+before exec; it is unblocked here once handled, so a detach sent during start-up waits for the
+handler instead of killing the gateway.
 """
 
+import contextlib
+import ctypes
+import errno
+import os
+import signal
 import sys
 
+DETACH_SIGNAL = signal.SIGUSR1
+DETACH_FD = "REPL_GATEWAY_DETACH_FD"  # env: the pipe the answer to DETACH_SIGNAL goes to
+_PR_SET_PDEATHSIG = 1
+
+
+def set_parent_death_signal(signum: int) -> int:
+    """prctl(PR_SET_PDEATHSIG, signum) for this process (0 clears it): 0, or an errno.
+    Off Linux there is no such thing: 0."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return errno.ENOSYS
+    return 0 if libc.prctl(_PR_SET_PDEATHSIG, signum) == 0 else ctypes.get_errno()
+
+
+def _answer_detach() -> None:
+    fd = int(os.environ.pop(DETACH_FD, "-1"))  # popped: the kernels are not told
+    if fd >= 0:
+        os.set_inheritable(fd, False)  # nor given the pipe
+
+        def on_detach(signum: int, frame: object) -> None:
+            error = set_parent_death_signal(0)
+            with contextlib.suppress(OSError):  # repl gave up waiting, or is gone
+                os.write(fd, b"ok\n" if not error else f"{os.strerror(error)}\n".encode())
+
+        signal.signal(DETACH_SIGNAL, on_detach)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {DETACH_SIGNAL})
+
+
 if __name__ == "__main__":
+    _answer_detach()
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None: "import it" fails fast
     from kernel_gateway.gatewayapp import launch_instance  # type: ignore[import-untyped]
 

@@ -1,17 +1,21 @@
 """The embedded local gateway: a Jupyter Kernel Gateway child on 127.0.0.1 with a random token.
 
-It runs in its own session (terminal Ctrl-C does not reach it), dies with us (PR_SET_PDEATHSIG
-on Linux), and :meth:`LocalGateway.stop` leaves no process behind: it asks the gateway to stop
+It runs in its own session with stdin from /dev/null and its output in a log file (nothing of it
+is tied to our terminal: terminal Ctrl-C does not reach it), dies with us (PR_SET_PDEATHSIG on
+Linux), and :meth:`LocalGateway.stop` leaves no process behind: it asks the gateway to stop
 (which shuts its kernels down), then kills whatever descendant is still alive.
+
+:meth:`LocalGateway.detach` makes it outlive us (for ``/detach``); another process finds it again
+with :meth:`LocalGateway.adopt` from its :meth:`LocalGateway.record`, and can stop it the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import importlib.util
 import os
+import re
 import secrets
 import signal
 import socket
@@ -19,9 +23,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
 
-from repl.scrub import scrub
 from repl.errors import LocalGatewayError
+from repl.gateway.launch import DETACH_FD, DETACH_SIGNAL, set_parent_death_signal
+from repl.scrub import scrub
 
 INSTALL_HINT = "pip install 'repl[local]'"
 
@@ -36,12 +43,9 @@ def _reserve_port() -> socket.socket:
     return sock
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
+def _child_setup() -> None:  # runs in the child between fork and exec
+    signal.pthread_sigmask(signal.SIG_BLOCK, {DETACH_SIGNAL})  # until launch.py handles it
+    set_parent_death_signal(signal.SIGTERM)  # we die: it does too (unless detached)
 
 
 def descendants(pid: int) -> list[int]:
@@ -83,16 +87,31 @@ def _alive(pid: int) -> bool:
         return False
 
 
-class LocalGateway:
-    """Made by :meth:`spawn` (the process starts at once), ready after :meth:`ready`."""
+async def _until(done: Callable[[], bool], timeout: float) -> bool:
+    """Wait until ``done()`` (checked every 50 ms), for at most ``timeout`` seconds: whether it is."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
 
-    def __init__(self, proc: subprocess.Popen, reserved: socket.socket, token: str, log_path: str) -> None:
-        self.proc = proc
-        self._reserved: socket.socket | None = reserved
-        self.port = reserved.getsockname()[1]
+
+class LocalGateway:
+    """Made by :meth:`spawn` (the process starts at once; ours, dying with us until :meth:`detach`)
+    or by :meth:`adopt` (one detached by another process); ready after :meth:`ready`."""
+
+    def __init__(self, pid: int, port: int, token: str, log_path: str, proc: subprocess.Popen | None = None,
+                 reserved: socket.socket | None = None, detach_fd: int | None = None) -> None:
+        self.pid = pid
+        self.port = port
         self.token = token
         self.log_path = log_path
-        self.url = f"http://127.0.0.1:{self.port}/"
+        self.url = f"http://127.0.0.1:{port}/"
+        self._proc = proc  # None: not our child (adopted)
+        self._reserved = reserved
+        self._detach_fd = detach_fd  # the pipe launch.py acknowledges a detach on (our child only)
+        self._detached = False
 
     @staticmethod
     def available() -> bool:
@@ -121,8 +140,10 @@ class LocalGateway:
         port = reserved.getsockname()[1]
         token = secrets.token_urlsafe(24)
         fd, log_path = tempfile.mkstemp(prefix="repl-gateway-", suffix=".log")
+        answers, answer_fd = os.pipe()
         env = dict(os.environ)
         env["KG_AUTH_TOKEN"] = token  # in the environment, not argv: argv is visible in ps
+        env[DETACH_FD] = str(answer_fd)
         env.pop("JUPYTER_GATEWAY_AUTH_TOKEN", None)
         argv = [
             sys.executable,
@@ -142,16 +163,40 @@ class LocalGateway:
                 stdin=subprocess.DEVNULL,
                 stdout=fd,
                 stderr=fd,
+                pass_fds=(answer_fd,),
                 env=env,
                 start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                preexec_fn=_child_setup,
             )
         except BaseException:
             reserved.close()
+            os.close(answers)
             raise
         finally:
             os.close(fd)
-        return cls(proc, reserved, token, log_path)
+            os.close(answer_fd)
+        return cls(proc.pid, port, token, log_path, proc=proc, reserved=reserved, detach_fd=answers)
+
+    @classmethod
+    def adopt(cls, url: str, pid: int, token: str, log_path: str) -> "LocalGateway | None":
+        """The gateway of a :meth:`record` made by another process, which detached it; None if
+        ``pid`` is gone or is not that gateway (this user's ``repl.gateway.launch`` on that port)."""
+        match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/", url)
+        if match is None:
+            return None
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            owner = os.stat(f"/proc/{pid}").st_uid
+        except OSError:
+            return None
+        ours = b"repl.gateway.launch" in args and f"--KernelGatewayApp.port={match[1]}".encode() in args
+        if not ours or owner != os.getuid() or not _alive(pid):
+            return None
+        return cls(pid, int(match[1]), token, log_path)
+
+    def record(self) -> dict:
+        """What :meth:`adopt` needs to find this gateway again (the token is in it: keep it private)."""
+        return {"url": self.url, "pid": self.pid, "token": self.token, "log_path": self.log_path}
 
     def log_tail(self, lines: int = 5) -> str:
         try:
@@ -160,6 +205,23 @@ class LocalGateway:
         except OSError:
             return ""
         return scrub("\n".join(text.strip().splitlines()[-lines:]), self.token)
+
+    def _running(self) -> bool:
+        if self._proc is not None:
+            return self._proc.poll() is None  # (which reaps it: its pid is not reused under us)
+        return _alive(self.pid)
+
+    def _gone(self) -> str:
+        """Why it is not running, for an error line."""
+        status = f"exit status {self._proc.returncode}" if self._proc is not None else "the process is gone"
+        return self.log_tail(1) or status
+
+    def _signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            if self._proc is not None:
+                self._proc.send_signal(signum)
+            else:
+                os.kill(self.pid, signum)
 
     async def ready(self, timeout: float = 60.0) -> dict:
         """Wait until the gateway answers; its /api answer. Raises LocalGatewayError if it exits
@@ -170,9 +232,8 @@ class LocalGateway:
         headers = {"Authorization": f"token {self.token}"}
         async with httpx.AsyncClient(headers=headers, timeout=2.0, trust_env=False) as http:
             while True:
-                if self.proc.poll() is not None:
-                    tail = self.log_tail(1) or f"exit status {self.proc.returncode}"
-                    raise LocalGatewayError(f"the embedded gateway failed to start: {tail}")
+                if not self._running():
+                    raise LocalGatewayError(f"the embedded gateway failed to start: {self._gone()}")
                 try:
                     r = await http.get(f"{self.url}api")
                     if r.status_code == 200:
@@ -189,27 +250,69 @@ class LocalGateway:
             self._reserved.close()
             self._reserved = None
 
-    async def stop(self, grace: float = 8.0) -> None:
-        """Stop the gateway and every process it started; idempotent."""
+    async def detach(self, timeout: float = 2.0) -> None:
+        """From now on the gateway (and its kernels) outlives this process, its log file too, and
+        :meth:`stop` does nothing unless ``force=True``. Raises LocalGatewayError if the gateway
+        is not running or does not acknowledge within ``timeout`` seconds (it still dies with us)."""
+        if self._detached:
+            return
         self._release()
-        tree = descendants(self.proc.pid)
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + grace
-            while self.proc.poll() is None and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            if self.proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    self.proc.kill()
-                self.proc.wait()
-        tree += [pid for pid in descendants(self.proc.pid) if pid not in tree]
-        deadline = time.monotonic() + 2.0
-        while any(_alive(p) for p in tree) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        for pid in tree:
-            if _alive(pid):
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
+        if not self._running():
+            raise LocalGatewayError(f"the embedded gateway is not running: {self._gone()}")
+        if self._detach_fd is not None:  # our child: only it can clear its PR_SET_PDEATHSIG
+            answer = await self._ask_detach(self._detach_fd, timeout)
+            if answer != "ok":
+                raise LocalGatewayError(f"the embedded gateway cannot outlive repl: {answer}")
+            os.close(self._detach_fd)
+            self._detach_fd = None
+        self._detached = True
+
+    async def _ask_detach(self, fd: int, timeout: float) -> str:
+        """Send DETACH_SIGNAL and read launch.py's answer: ``ok``, or why not."""
+        loop = asyncio.get_running_loop()
+        answered: asyncio.Future[bytes] = loop.create_future()
+
+        def on_readable() -> None:
+            if not answered.done():
+                try:
+                    answered.set_result(os.read(fd, 512))
+                except OSError as exc:
+                    answered.set_exception(exc)
+
+        loop.add_reader(fd, on_readable)
+        try:
+            self._signal(DETACH_SIGNAL)
+            answer = await asyncio.wait_for(answered, timeout)
+        except asyncio.TimeoutError:
+            return f"it did not acknowledge within {timeout:g} s"
+        except OSError as exc:
+            return f"its answer cannot be read: {exc.strerror}"
+        finally:
+            loop.remove_reader(fd)
+        if not answer:  # end of file: it closed the pipe by exiting
+            return f"it exited: {self._gone()}"
+        return answer.decode(errors="replace").partition("\n")[0]
+
+    async def stop(self, grace: float = 8.0, *, force: bool = False) -> None:
+        """Stop the gateway and every process it started, and remove its log; idempotent.
+        After :meth:`detach`, only with ``force=True``."""
+        if self._detached and not force:
+            return
+        self._release()
+        tree = descendants(self.pid)
+        if self._running():
+            self._signal(signal.SIGTERM)
+            if not await _until(lambda: not self._running(), grace):
+                self._signal(signal.SIGKILL)
+                await _until(lambda: not self._running(), 5.0)
+        tree += [pid for pid in descendants(self.pid) if pid not in tree]
+        if not await _until(lambda: not any(_alive(p) for p in tree), 2.0):
+            for pid in tree:
+                if _alive(pid):
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.kill(pid, signal.SIGKILL)
+        if self._detach_fd is not None:
+            os.close(self._detach_fd)
+            self._detach_fd = None
         with contextlib.suppress(OSError):
             os.unlink(self.log_path)
