@@ -1,6 +1,7 @@
 """Leaving and coming back: /detach and `repl --resume`, and a repl killed with SIGKILL. The real
 `repl` in a pty against real servers; the server replays what it buffered for the session id."""
 
+import contextlib
 import json
 import os
 import re
@@ -246,3 +247,53 @@ def test_a_resume_that_cannot_reach_the_server_keeps_the_record(term, gateway, t
     c = term("--resume")
     c.wait_for("back to python3 kernel")
     c.wait_prompt(1)
+
+
+def test_the_embedded_gateway_is_detached_and_found_again(tmp_path):
+    from repl.gateway.local import descendants
+    from tests.term import Term
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_GATEWAY")}
+    env["REPL_DATA_DIR"] = str(tmp_path / "data")
+    a = Term([], env=env)
+    b = None
+    tree: list[int] = []
+    try:
+        a.wait_for("started python3 kernel", timeout=90)
+        tree = descendants(a.child.pid)  # the gateway and its kernel
+        a.enter("x = 41")
+        background_ticks(a)
+        a.enter("/detach")
+        a.wait_for("repl --resume")
+        assert a.wait_exit() == 0
+        a.close()  # the terminal goes too: its hangup does not reach the gateway's session
+        alive = [p for p in tree if Path(f"/proc/{p}").exists()]
+        assert alive == tree, (tree, alive)
+        (rec,) = records(tmp_path / "data")
+        assert rec["gateway"] and rec["detached"]
+        b = Term(["--resume"], env=env)
+        b.wait_for("back to python3 kernel", timeout=90)
+        b.wait_for("background cell In [2] finished", timeout=60)
+        assert sorted(seen(a.plain()) + seen(b.plain())) == list(range(25))
+        b.wait_prompt(3)
+        b.enter("x + 1")
+        b.wait_for("Out[3]: 42")
+        b.ctrl("d")
+        assert b.wait_exit() == 0
+
+        def stopped():
+            for p in tree:
+                with contextlib.suppress(OSError):
+                    if Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                        return False
+            return True
+
+        wait_until(stopped, 30, 0.1, "the resumed repl stopped the gateway it came back to")
+        assert records(tmp_path / "data") == []
+    finally:
+        a.close()
+        if b is not None:
+            b.close()
+        for p in tree:
+            with contextlib.suppress(OSError):
+                os.kill(p, signal.SIGKILL)

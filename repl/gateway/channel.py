@@ -190,15 +190,18 @@ class KernelChannel:
         self._reader = asyncio.create_task(self._read_forever(), name=f"reader-{self.kernel_id[:8]}")
 
     async def close(self) -> None:
+        """Close the websocket, reading on until the server's close frame: what it sent before it
+        knew we were leaving is taken (the server buffers for our session id only from then on, so
+        a reader stopped first would drop the messages of the close handshake, detaching)."""
         self._closing = True
         self._connected.clear()
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._ws.close(), 2)
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(BaseException):
                 await self._reader
-        if self._ws is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._ws.close(), 2)
         if self.state != ChannelState.GONE:
             self._set_state(ChannelState.CLOSED)
 
