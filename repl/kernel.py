@@ -38,6 +38,7 @@ LEARN_WAIT = 1.0  # a cell sent while we ask for the widgets made before we came
 RESTART_WAIT = 30.0  # after a restart, cells wait this long for the new kernel to show itself
 START_WATCH_AFTER = 2.0  # a websocket not open after this long: ask the server whether the kernel died,
 START_WATCH_EVERY = 1.0  # and again this often
+RECORDED_CODE = 64 * 1024  # of a running cell's code, the session record keeps this much (it is rewritten often)
 
 
 class Listener(Protocol):
@@ -153,7 +154,7 @@ class Kernel:
 
     def entry(self) -> KernelEntry:
         """What the session record says of this kernel."""
-        cells = [CellEntry(c.request.msg_id, c.execution_count, c.code, c.background, c.sent_at)
+        cells = [CellEntry(c.request.msg_id, c.execution_count, c.code[:RECORDED_CODE], c.background, c.sent_at)
                  for c in self._live.values() if not c.request.silent]
         return KernelEntry(self.id, self.model.name, self.session.session_id, self.alias, self.started_here,
                            self.session.kernel_session, self.session.clock_offset, cells)
