@@ -23,7 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
-from repl import paths
+from repl import paths, procs
 from repl.protocol.record import Record
 
 SUFFIX = ".jsonl"
@@ -113,17 +113,10 @@ def _alive(pid: int) -> bool:
     """Whether a repl runs as ``pid`` (a pid reused by another program is not one)."""
     if pid == os.getpid():
         return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not procs.alive(pid):
         return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return b"repl" in f.read()
-    except OSError:
-        return True  # (no /proc: trust the signal)
+    args = procs.cmdline(pid)
+    return args is None or any(b"repl" in a for a in args)  # (no /proc: trust that it runs)
 
 
 def load(path: Path) -> Record | None:

@@ -24,10 +24,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from repl.errors import LocalGatewayError
 from repl.gateway.launch import DETACH_FD, DETACH_SIGNAL, set_parent_death_signal
+from repl.procs import alive, cmdline, descendants
 from repl.scrub import scrub
 
 INSTALL_HINT = "pip install 'repl[local]'"
@@ -46,45 +46,6 @@ def _reserve_port() -> socket.socket:
 def _child_setup() -> None:  # runs in the child between fork and exec
     signal.pthread_sigmask(signal.SIG_BLOCK, {DETACH_SIGNAL})  # until launch.py handles it
     set_parent_death_signal(signal.SIGTERM)  # we die: it does too (unless detached)
-
-
-def descendants(pid: int) -> list[int]:
-    """All live descendants of ``pid`` (Linux /proc; empty elsewhere)."""
-    children: dict[int, list[int]] = {}
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return []
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read().decode(errors="replace")
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie is dead for our purposes
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().split(b")")[-1].split()[0] != b"Z"
-    except OSError:
-        return False
 
 
 async def _until(done: Callable[[], bool], timeout: float) -> bool:
@@ -184,13 +145,15 @@ class LocalGateway:
         match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/", url)
         if match is None:
             return None
+        args = cmdline(pid)
         try:
-            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             owner = os.stat(f"/proc/{pid}").st_uid
         except OSError:
             return None
+        if args is None:
+            return None
         ours = b"repl.gateway.launch" in args and f"--KernelGatewayApp.port={match[1]}".encode() in args
-        if not ours or owner != os.getuid() or not _alive(pid):
+        if not ours or owner != os.getuid() or not alive(pid):
             return None
         return cls(pid, int(match[1]), token, log_path)
 
@@ -209,7 +172,7 @@ class LocalGateway:
     def _running(self) -> bool:
         if self._proc is not None:
             return self._proc.poll() is None  # (which reaps it: its pid is not reused under us)
-        return _alive(self.pid)
+        return alive(self.pid)
 
     def _gone(self) -> str:
         """Why it is not running, for an error line."""
@@ -306,9 +269,9 @@ class LocalGateway:
                 self._signal(signal.SIGKILL)
                 await _until(lambda: not self._running(), 5.0)
         tree += [pid for pid in descendants(self.pid) if pid not in tree]
-        if not await _until(lambda: not any(_alive(p) for p in tree), 2.0):
+        if not await _until(lambda: not any(alive(p) for p in tree), 2.0):
             for pid in tree:
-                if _alive(pid):
+                if alive(pid):
                     with contextlib.suppress(ProcessLookupError, PermissionError):
                         os.kill(pid, signal.SIGKILL)
         if self._detach_fd is not None:
