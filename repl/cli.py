@@ -17,7 +17,7 @@ import sys
 import tokenize
 from typing import TYPE_CHECKING, Callable
 
-from repl import __version__, errors, records
+from repl import __version__, errors
 from repl.config import ENV_CONFIG, ENV_TOKEN, ENV_URL, Settings, config_path
 from repl.gateway.local import LocalGateway
 from repl.timing import StartupProfile
@@ -202,6 +202,8 @@ async def _amain(settings: Settings, interactive: bool, profile: StartupProfile,
         if back is not None and back[1].gateway is not None:
             gateway = LocalGateway.adopt(**back[1].gateway)  # (detached by the session we come back to)
             if gateway is None:
+                from repl import records
+
                 records.forget(back[0])
                 raise errors.LocalGatewayError("the local gateway of that session is gone, and its kernels with it")
         else:
@@ -267,7 +269,7 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
     tracer.labels = lambda kid: ws.kernels[kid].label if kid in ws.kernels else kid[:8]
     ws.gateway, ws.named_server = gateway, settings.named_server
     if interactive:  # the session's record: another process can come back to its kernels
-        ws.journal = records.Journal(ws.fill, *(back if back is not None else ()))
+        ws.keep_record(back)
     stack.push_async_callback(_close, ws)
     opening = Opening(ws, gateway=gateway, attach=settings.attach, spec=settings.kernel, env=settings.kernel_env,
                       warn=(lambda line: console.line(line, "err")) if interactive else _say, mark=profile.mark,

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from repl import __version__, errors
 from repl.config import kernel_env_for
 from repl.protocol.messages import USERNAME
-from repl.protocol.record import Record, ago
 
 if TYPE_CHECKING:
+    from repl.protocol.record import Record
     from repl.gateway.local import LocalGateway
     from repl.gateway.rest import KernelModel, RestClient
     from repl.hub.server import HubServer
@@ -247,6 +247,8 @@ class Opening:
 
 
     async def _come_back(self, rec: Record) -> Kernel:
+        from repl.protocol.record import ago
+
         n = len(rec.kernels)
         self.what = f"coming back to {n} kernel{'s' if n != 1 else ''}"
         left = "detached" if rec.detached else "ended without leaving"

@@ -19,7 +19,7 @@ import contextlib
 import dataclasses
 import os
 import time
-import uuid
+import secrets
 from pathlib import Path
 from typing import Callable
 
@@ -39,7 +39,7 @@ class Journal:
     (our pid in it, so no other repl takes it) until :meth:`resumed`, and kept if we leave before."""
 
     def __init__(self, snapshot: Callable[[Record], None], path: Path | None = None, back: Record | None = None) -> None:
-        self.id = back.id if back is not None else uuid.uuid4().hex[:12]
+        self.id = back.id if back is not None else secrets.token_hex(6)
         self.path = path or folder() / f"{self.id}{SUFFIX}"
         self._fill = snapshot  # fills the record from the workspace, which owns what it says
         self.failed: str | None = None  # why it could not be written

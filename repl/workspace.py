@@ -22,6 +22,8 @@ LAUNCH_GRACE = 60.0  # s a launch we no longer wait for may take to say which ke
 if TYPE_CHECKING:  # the kernel machinery is imported with the first kernel, after the first prompt
     from repl.gateway.local import LocalGateway
     from repl.gateway.rest import KernelModel, RestClient, SessionModel
+    from pathlib import Path
+
     from repl.protocol.record import Record
     from repl.records import Journal
     from repl.hub.server import HubServer
@@ -70,7 +72,8 @@ class Workspace:
         self.address = rest.display_url  # the server as the user named it (a hub's, before its server is known)
         self.named_server: str | None = None
         self.gateway: LocalGateway | None = None  # the embedded one, if it is ours
-        self.journal: Journal | None = None  # the session record, rewritten as it changes (interactive only)
+        self.journal: Journal | None = None  # the session record, written as it changes (interactive only)
+        self._recording: tuple | None = None  # keep a record from the first change (made then: not before the prompt)
         self.detached = False  # left with /detach: nothing is shut down
 
     @property
@@ -83,8 +86,16 @@ class Workspace:
             self._current = kernel
             self.changed()
 
+    def keep_record(self, back: tuple[Path, Record] | None) -> None:
+        """Keep the session's record (``back``: the one of the session we come back to)."""
+        self._recording = back or ()
+
     def changed(self) -> None:
         """What the session record says changed: write it now."""
+        if self.journal is None and self._recording is not None:
+            from repl.records import Journal
+
+            self.journal = Journal(self.fill, *self._recording)
         if self.journal is not None:
             self.journal.changed()
 
@@ -194,6 +205,7 @@ class Workspace:
         """Come back to the kernels of a session left earlier, with their websocket session ids (the
         server replays what they printed meanwhile) and their cells; the current one first. Returns
         the current kernel (None if every one is gone) and a line for each kernel that is gone."""
+        self.changed()  # (the record is ours now: our pid in it, so no other repl takes it)
         gone = []
         entries = sorted(rec.kernels, key=lambda e: e.id != rec.current)
         for entry in entries:
