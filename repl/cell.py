@@ -32,6 +32,7 @@ class Cell:
     kept_chars: int = 0
     rate_limited: bool = False  # the server dropped some of its output (said once)
     resumed: bool = False  # sent by an earlier process of this session (``repl --resume``)
+    asking: dict | None = None  # the input() it waits for, not answered yet: prompt, password, header
 
     @property
     def code(self) -> str:

@@ -120,11 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     if interactive and not sys.stdout.isatty():
         print("repl: standard output is not a terminal; use -c CODE or pipe code in", file=sys.stderr)
         return 2
+    back = None
     try:
         back = _coming_back(settings, interactive)
         return asyncio.run(_amain(settings, interactive, StartupProfile(args.profile_startup), back))
     except errors.ReplError as exc:
-        _say(f"repl: {exc}")
+        kept = back is not None and "repl --resume" not in str(exc) and not isinstance(exc, errors.NoSuchKernel)
+        _say(f"repl: {exc}" + ("; the session is kept: repl --resume tries again" if kept else ""))
         return 2
     except KeyboardInterrupt:
         return 130
@@ -140,7 +142,8 @@ def _coming_back(settings: Settings, interactive: bool) -> tuple[Path, Record] |
         raise errors.UsageError("--resume brings a session back to type in: it needs a terminal, not -c or piped input")
     from repl import resume
 
-    back = resume.pick(settings.resume)
+    named = settings.url if settings.sources.get("url") == "--url" else ""  # (--url picks too)
+    back = resume.pick(settings.resume or named or "")
     if back[1].gateway is None:
         settings.url, settings.named_server = back[1].url, back[1].named_server or None
     return back

@@ -270,6 +270,17 @@ class Debugger:
                 await self._send(p)
         return gone
 
+    async def leave(self) -> bool:
+        """Before detaching: take every breakpoint (and exception stop) out of the kernel, since
+        nobody would be there to go on from a stop. True if there were any."""
+        had = bool(self.dap.breakpoints) or self.dap.exceptions != "noexc"
+        if self.attached and had:
+            await self.remove(None, "", None)
+            await self.exceptions("noexc")
+        if self.attached and self.dap.stopped is not None:  # (a hangup while stopped: it goes on)
+            await self.resume("c")
+        return had and self.attached
+
     async def _send(self, path: str) -> None:
         self.dap.verified(path, await self.call("setBreakpoints", self.dap.set_breakpoints_args(path)))
 

@@ -100,6 +100,7 @@ class Kernel:
         self.comms = Comms()  # widget models, kept as the kernel changes them
         self._learning: asyncio.Task | None = None  # asking for the widgets made before we came
         self.away: Away | None = None  # coming back to it (``repl --resume``): what was missed
+        self._inputs: set[str] = set()  # input_requests of our cells seen (one asked again on resume comes once)
 
     # ------------------------------------------------------------ what it is
 
@@ -154,8 +155,8 @@ class Kernel:
 
     def entry(self) -> KernelEntry:
         """What the session record says of this kernel."""
-        cells = [CellEntry(c.request.msg_id, c.execution_count, c.code[:RECORDED_CODE], c.background, c.sent_at)
-                 for c in self._live.values() if not c.request.silent]
+        cells = [CellEntry(c.request.msg_id, c.execution_count, c.code[:RECORDED_CODE], c.background, c.sent_at,
+                           c.asking) for c in self._live.values() if not c.request.silent]
         return KernelEntry(self.id, self.model.name, self.session.session_id, self.alias, self.started_here,
                            self.session.kernel_session, self.session.clock_offset, cells)
 
@@ -170,7 +171,7 @@ class Kernel:
         for c in entry.cells:
             req = self.session.expect(c.msg_id, c.code, c.count)
             cell = Cell(req, {}, loop.create_future(), started=since - max(0.0, now - c.started), sent_at=c.started,
-                        background=True, sent_on=1, resent=True, resumed=True)
+                        background=True, sent_on=1, resent=True, resumed=True, asking=c.asking)
             self._live[c.msg_id] = cell
             self.cells.append(cell)
         last = s.kernel_time(self.model.last_activity)
@@ -179,6 +180,14 @@ class Kernel:
                          active=last is not None and last + offset > left + 1.0)
 
     def judge_away_soon(self) -> None:
+        """(Connected.) An input() the earlier process had on screen is asked again: the kernel
+        waits for it, and the server does not replay what it already delivered."""
+        for cell in [c for c in self._live.values() if c.resumed and c.asking]:
+            a = cell.asking or {}
+            header = dict(a.get("header") or {})
+            if header.get("msg_id") not in self._inputs:  # (unless the server replayed it after all)
+                self._dispatch([s.InputRequest(cell.request, False, str(a.get("prompt", "")), bool(a.get("password")),
+                                               header)])
         self._spawn(self.judge_away())
 
     async def judge_away(self) -> None:
@@ -188,6 +197,9 @@ class Kernel:
         away = self.away
         if away is None:
             return
+        why = away.verdict()  # (connected: what the server replayed came before its answer to our handshake)
+        if why:
+            self.listener.kernel_notice(self, f"the output of {self.label} while away may be incomplete: {why}")
         try:
             count = await self._probe()
         except errors.ReplError:
@@ -199,8 +211,8 @@ class Kernel:
         for cell in [c for c in self._live.values() if c.resumed and not c.request.done]:
             away.lost_ends += 1
             self._dispatch(self.session.give_up(cell.request))
-        why = away.verdict()
-        self.listener.kernel_notice(self, f"the output of {self.label} while away may be incomplete: {why}" if why else None)
+        late = away.verdict() if not why else None
+        self.listener.kernel_notice(self, f"the output of {self.label} while away may be incomplete: {late}" if late else None)
 
     # ------------------------------------------------------------ the request API
 
@@ -369,6 +381,10 @@ class Kernel:
 
     async def answer_input(self, value: str, request_header: dict) -> None:
         await self.channel.send(self.session.input_reply(value, request_header))
+        for cell in self._live.values():
+            if cell.asking is not None and cell.asking.get("header") == request_header:
+                cell.asking = None
+                self.on_change()
 
     async def interrupt(self) -> None:
         """Interrupt through the REST API (works for kernels this REPL did not start)."""
@@ -420,6 +436,8 @@ class Kernel:
     # ------------------------------------------------------------ incoming
 
     def _on_message(self, msg: dict, now: float) -> None:
+        if msg.get("channel") == "stdin" and msg.get("header", {}).get("msg_id") in self._inputs:
+            return  # an input() already asked (again, on resume)
         if self.away is not None:
             date = msg.get("header", {}).get("date")
             self.away.saw(s.kernel_time(date) if isinstance(date, str) else None)
@@ -455,13 +473,21 @@ class Kernel:
             else:
                 cell = self._live.get(req.msg_id)
                 if cell is not None:
-                    cell.add(ev)
+                    self._to_cell(cell, ev)
         if not events:
             return
         try:
             self.listener.kernel_events(self, events)
         except Exception as exc:  # a bug in showing output must not stop the reader: keep reading
             self.listener.kernel_notice(self, f"internal error while showing output ({exc!r}); still reading")
+
+    def _to_cell(self, cell: Cell, ev: s.Event) -> None:
+        if isinstance(ev, s.InputRequest):
+            cell.asking = {"prompt": ev.prompt, "password": ev.password, "header": ev.header}
+            self._inputs.add(str(ev.header.get("msg_id")))
+            self.on_change()  # (a repl killed now asks it again when resumed)
+        else:
+            cell.add(ev)
 
     def _cell_boundary(self, ev: s.Event) -> None:
         self.debugger.cell_boundary()

@@ -251,9 +251,9 @@ class Opening:
 
         n = len(rec.kernels)
         self.what = f"coming back to {n} kernel{'s' if n != 1 else ''}"
-        left = "detached" if rec.detached else "ended without leaving"
+        left = "detached" if rec.detached else "whose repl was killed"
         self._say(f"repl: coming back to the session {left} {ago(time.time() - rec.since)}: "
-                  + ", ".join(k.label for k in rec.kernels) + "; what they printed meanwhile follows")
+                  + ", ".join(k.label for k in rec.kernels))
         kernel, gone = await self.ws.resume(rec)
         for line in gone:
             self._warn(f"repl: {line}")

@@ -6,6 +6,10 @@ changed it is sent, so that a REPL killed with SIGKILL can be resumed; removed w
 ends without /detach. :func:`resumable` lists the records of sessions that were detached or whose
 process is gone.
 
+A live repl holds a lock (``flock``) on ``<id>.lock`` for as long as it runs: a record whose lock
+is free is one to come back to (the process detached, or was killed: the lock goes with it), and
+two repls resuming the same session at once cannot both take it.
+
 Each change appends the whole record as one line, in one ``write``: a reader takes the last line
 that parses, so it never sees half a record. Appending costs microseconds where rewriting and
 renaming a file costs half a millisecond on ext4 (which flushes a file that replaces another),
@@ -16,6 +20,7 @@ once it grows past COMPACT_AT.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import dataclasses
 import os
 import time
@@ -23,7 +28,7 @@ import secrets
 from pathlib import Path
 from typing import Callable
 
-from repl import paths, procs
+from repl import errors, paths, procs
 from repl.protocol.record import Record
 
 SUFFIX = ".jsonl"
@@ -48,6 +53,10 @@ class Journal:
         self.back = back
         self._fd: int | None = None
         self._size = 0
+        self._lock = _lock(self.path.with_suffix(".lock"))
+        if self._lock is None:
+            raise errors.UsageError("that session is being resumed by another repl" if back is not None
+                                    else f"the session record {self.path} is in use")
         if back is not None:
             self._write(dataclasses.replace(back, pid=os.getpid(), detached=False))
 
@@ -67,7 +76,8 @@ class Journal:
             return
         rec = self.record()
         if not rec.kernels:
-            self.remove()
+            self._close()
+            forget(self.path)
         else:
             self._write(rec)
 
@@ -76,11 +86,22 @@ class Journal:
         self.changed()
 
     def remove(self) -> None:
+        """The session ended (not detached): no record, no lock."""
         if self.back is not None:  # (left before coming back: the record stays, for another try)
             self._write(self.back)
-            return
+        else:
+            self._close()
+            forget(self.path)
+            forget(self.path.with_suffix(".lock"))
+        self.close()
+
+    def close(self) -> None:
+        """Let go of the record (this process leaves): another repl may take it from now on."""
         self._close()
-        forget(self.path)
+        if self._lock is not None and self._lock >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._lock)
+        self._lock = None
 
     def _write(self, rec: Record) -> None:
         line = (rec.to_json() + "\n").encode()
@@ -102,6 +123,40 @@ class Journal:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = None
+
+
+def _lock(path: Path) -> int | None:
+    """An fd holding the lock on ``path`` (made if need be), or None if another process holds it."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return -1  # (an unwritable data dir: no record, no lock; the session goes on)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    os.set_inheritable(fd, False)
+    return fd
+
+
+def _held(path: Path, rec: Record) -> bool:
+    """Whether a running repl holds the session (its lock; a record without one: its pid)."""
+    lock = path.with_suffix(".lock")
+    if not lock.exists():
+        return not rec.detached and _alive(rec.pid)
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # (which lets go of a lock we took to look)
+    return False
 
 
 def forget(path: Path) -> None:
@@ -143,11 +198,11 @@ def _all(here: Path | None) -> list[tuple[Path, Record]]:
 
 def open_elsewhere(here: Path | None = None) -> list[Record]:
     """Records of sessions still open in a running repl."""
-    return [rec for _, rec in _all(here) if not rec.detached and _alive(rec.pid) and rec.pid != os.getpid()]
+    return [rec for path, rec in _all(here) if _held(path, rec) and rec.pid != os.getpid()]
 
 
 def resumable(here: Path | None = None) -> list[tuple[Path, Record]]:
     """Records of sessions one can come back to (detached, or their process is gone), newest first.
     A record of a running REPL is not one; damaged files are left alone."""
-    found = [(path, rec) for path, rec in _all(here) if rec.detached or not _alive(rec.pid)]
+    found = [(path, rec) for path, rec in _all(here) if not _held(path, rec)]
     return sorted(found, key=lambda pr: pr[1].since, reverse=True)

@@ -16,6 +16,10 @@ from repl.protocol.record import Record, matches, summary
 
 
 def pick(server: str, ask=input) -> tuple[Path, Record]:
+    if "://" in server:  # (a URL copied from the browser: its token is not part of the name, and never shown)
+        from repl.gateway import urls
+
+        server = urls.server_base(server)[0]
     found = records.resumable()
     if not found:
         running = records.open_elsewhere()

@@ -75,6 +75,7 @@ class Workspace:
         self.journal: Journal | None = None  # the session record, written as it changes (interactive only)
         self._recording: tuple | None = None  # keep a record from the first change (made then: not before the prompt)
         self.detached = False  # left with /detach: nothing is shut down
+        self.resuming = False  # coming back to a session: until its kernels are all back, nothing is shut down
 
     @property
     def current(self) -> Kernel | None:
@@ -95,7 +96,8 @@ class Workspace:
         if self.journal is None and self._recording is not None:
             from repl.records import Journal
 
-            self.journal = Journal(self.fill, *self._recording)
+            back, self._recording = self._recording, None  # (made once)
+            self.journal = Journal(self.fill, *back)
         if self.journal is not None:
             self.journal.changed()
 
@@ -204,47 +206,59 @@ class Workspace:
     async def resume(self, rec: Record) -> tuple[Kernel | None, list[str]]:
         """Come back to the kernels of a session left earlier, with their websocket session ids (the
         server replays what they printed meanwhile) and their cells; the current one first. Returns
-        the current kernel (None if every one is gone) and a line for each kernel that is gone."""
-        self.changed()  # (the record is ours now: our pid in it, so no other repl takes it)
+        the current kernel (None if every one is gone) and a line for each kernel that is gone.
+
+        All or nothing: a kernel that cannot be read or reached (not: is gone) ends the resume with
+        its error, and nothing is shut down on the way out; the record stays for another try."""
+        self.resuming = True
+        self.changed()  # (the record is ours now, locked: no other repl takes it)
         gone = []
-        entries = sorted(rec.kernels, key=lambda e: e.id != rec.current)
-        for entry in entries:
+        for entry in sorted(rec.kernels, key=lambda e: e.id != rec.current):
+            kernel: Kernel | None = None
             try:
                 model = await self.rest.kernel(entry.id)
-            except errors.NoSuchKernel:
+                kernel = self._kernel(model, entry.started_here, entry.session_id)
+                if entry.alias and not kernel.alias:
+                    kernel.alias = entry.alias
+                kernel.adopt(entry, rec.since)
+                self.kernels[model.id] = kernel
+                await kernel.connect()
+            except (errors.NoSuchKernel, errors.KernelDead):
+                self.kernels.pop(entry.id, None)
+                if kernel is not None:
+                    await kernel.close()
                 running = f"; what its {len(entry.cells)} running cell(s) printed is lost" if entry.cells else ""
                 gone.append(f"kernel {entry.label} ({entry.id[:8]}) is gone from {self.rest.display_url}{running}")
                 self.aliases.forget([entry.id])
                 continue
-            kernel = self._kernel(model, entry.started_here, entry.session_id)
-            if entry.alias and not kernel.alias:
-                kernel.alias = entry.alias
-            kernel.adopt(entry, rec.since)
-            self.kernels[model.id] = kernel
-            try:
-                await kernel.connect()
             except errors.ReplError as exc:
-                self.kernels.pop(model.id, None)
-                await kernel.close()
-                gone.append(f"kernel {entry.label} ({entry.id[:8]}): {exc}")
-                continue
+                raise errors.ReplError(f"could not come back to kernel {entry.label} ({entry.id[:8]}): {exc}; "
+                                       "nothing was changed: repl --resume tries again") from None
             kernel.learn_widgets()
             kernel.judge_away_soon()
             if self._current is None:
                 self.current = kernel
         self._relabel()
+        self.resuming = False
         if self.journal is not None:
             self.journal.resumed()  # (every kernel gone: the record goes)
         return self._current, gone
 
-    async def detach(self) -> None:
+    async def detach(self) -> list[str]:
         """Leave, keeping every kernel and its cells running (the embedded gateway too): the
-        record says how to come back."""
+        record says how to come back. Breakpoints are taken out first (a stop nobody is there to
+        go on from would hold the kernel); returns the labels of kernels that had some."""
+        cleared = []
+        for k in self.kernels.values():
+            with contextlib.suppress(errors.ReplError, asyncio.TimeoutError, TimeoutError):
+                if not k.gone and await asyncio.wait_for(k.debugger.leave(), 5):
+                    cleared.append(k.label)
         if self.gateway is not None:
             await self.gateway.detach()
         self.detached = True
         if self.journal is not None:
             self.journal.detach()
+        return cleared
 
     def _relabel(self) -> None:
         names = [k.model.name for k in self.kernels.values()]
@@ -401,13 +415,13 @@ class Workspace:
         if self.hub is not None:
             self.hub.close()
         kernels = list(self.kernels.values())
-        journal, self.journal = self.journal, None  # (what follows is not what the record should say)
+        journal, self.journal, self._recording = self.journal, None, None  # (what follows is not for the record)
         self.kernels.clear()
         self.current = None
         await asyncio.gather(*(k.close() for k in kernels), return_exceptions=True)
-        if journal is not None and not self.detached:
-            journal.remove()
-        mine = [k for k in kernels if k.started_here and not k.gone and not self.detached]
+        if journal is not None:
+            journal.close() if self.detached else journal.remove()
+        mine = [k for k in kernels if k.started_here and not k.gone and not self.detached and not self.resuming]
         results = await asyncio.gather(*(self.rest.shutdown(k.id) for k in mine), return_exceptions=True)
         left = []
         if self.hub is not None:

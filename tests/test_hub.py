@@ -282,7 +282,7 @@ def test_detach_on_a_hub_and_resume_through_it(hub, hub_term, tmp_path):
     assert hub.token not in text and hub.url.rstrip("/") in text
     b = hub_term(hub.url, "--resume")
     b.wait_for("back to python3 kernel", timeout=120)
-    b.wait_for(lambda t: re.search(r"background cell In \[\d\] finished", t.text()), timeout=60)
+    b.wait_for(lambda t: re.search(r"cell In \[\d\] finished", t.text()), timeout=60)
     beats = [int(x) for x in re.findall(r"beat (\d+)", a.plain() + b.plain())]
     assert sorted(beats) == list(range(15)), beats
     b.ctrl("d")

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from repl import records
+from repl import errors, records
 from repl.protocol.record import Away, CellEntry, KernelEntry, Record, matches, summary
 
 
@@ -83,10 +83,12 @@ def test_the_journal_writes_0600_and_goes_when_no_kernel_is_left(tmp_path):
     assert records.load(cut).kernels[0].alias == "renamed"  # (the last whole line)
     assert records.resumable(tmp_path / "sessions") == []  # a live repl's record is not one
     j.detach()
+    assert records.resumable(tmp_path / "sessions") == []  # (locked until we let go of it, leaving)
+    j.close()
     (found,) = records.resumable(tmp_path / "sessions")
     assert found[1].detached and found[1].left is not None
     j.remove()
-    assert not j.path.exists()
+    assert not j.path.exists() and not j.path.with_suffix(".lock").exists()
 
 
 def test_a_record_of_a_process_that_is_gone_is_resumable_and_kept_until_resumed(tmp_path):
@@ -100,8 +102,10 @@ def test_a_record_of_a_process_that_is_gone_is_resumable_and_kept_until_resumed(
     (folder / "junk.jsonl").write_text("{not json")
     ((path, back),) = records.resumable(folder)
     assert back.id == "r1"
-    j = records.Journal(lambda r: None, path, back)  # coming back: our pid, so nobody else takes it
+    j = records.Journal(lambda r: None, path, back)  # coming back: locked, so nobody else takes it
     assert records.resumable(folder) == []
+    with pytest.raises(errors.UsageError, match="being resumed by another repl"):
+        records.Journal(lambda r: None, path, back)
     j.remove()  # left before the kernels were back: the record is as it was
     assert records.resumable(folder)[0][1] == back
     assert (folder / "junk.jsonl").exists()

@@ -64,7 +64,7 @@ def test_detach_then_resume_shows_every_line_once_and_the_kernel_goes_on(term, s
     kid = rec["kernels"][0]["id"]
     assert kid in kernel_ids(server)  # started here, and still running
     b = term("--resume", gw=server)
-    b.wait_for("background cell In [2] finished", timeout=60)
+    b.wait_for("cell In [2] finished", timeout=60)
     second = seen(b.plain())
     assert sorted(first + second) == list(range(25)), (first, second)
     assert "may be incomplete" not in b.plain()
@@ -88,8 +88,8 @@ def test_a_killed_repl_is_resumed_with_its_running_cell(term, gateway, tmp_path)
     (rec,) = records(tmp_path / "data")
     assert not rec["detached"] and rec["kernels"][0]["cells"][0]["count"] == 1
     b = term("--resume")
-    b.wait_for("ended without leaving")
-    b.wait_for("background cell In [1] finished", timeout=60)
+    b.wait_for("coming back to the session whose repl was killed")
+    b.wait_for("cell In [1] finished", timeout=60)
     second = seen(b.plain())
     assert sorted(first + second) == list(range(30)), (first, second)
     b.wait_prompt(2)
@@ -110,7 +110,7 @@ def test_a_cell_that_ended_while_away_says_so(term, gateway, tmp_path):
     wait_until(lambda: httpx.get(f"{gateway.url}/api/kernels/{kid}", headers={"Authorization": f"token {gateway.token}"})
                .json()["execution_state"] == "idle", 30, 0.1, "the cell ended")
     b = term("--resume")
-    b.wait_for("background cell In [1] finished after")
+    b.wait_for("cell In [1] finished after")
     text = b.plain()
     assert "done sleeping" in text and "42" in text
     took = float(re.search(r"In \[1\] finished after ([\d.]+) s", text).group(1))
@@ -230,7 +230,7 @@ def test_a_hangup_while_a_cell_runs_detaches(term, gateway, tmp_path):
     (rec,) = records(tmp_path / "data")
     assert rec["detached"] and rec["kernels"][0]["id"] in kernel_ids(gateway)
     b = term("--resume")
-    b.wait_for("background cell In [1] finished", timeout=60)
+    b.wait_for("cell In [1] finished", timeout=60)
     assert sorted(seen(a.plain()) + seen(b.plain())) == list(range(30))
 
 
@@ -273,7 +273,7 @@ def test_the_embedded_gateway_is_detached_and_found_again(tmp_path):
         assert rec["gateway"] and rec["detached"]
         b = Term(["--resume"], env=env)
         b.wait_for("back to python3 kernel", timeout=90)
-        b.wait_for("background cell In [2] finished", timeout=60)
+        b.wait_for("cell In [2] finished", timeout=60)
         assert sorted(seen(a.plain()) + seen(b.plain())) == list(range(25))
         b.wait_prompt(3)
         b.enter("x + 1")
@@ -297,3 +297,148 @@ def test_the_embedded_gateway_is_detached_and_found_again(tmp_path):
         for p in tree:
             with contextlib.suppress(OSError):
                 os.kill(p, signal.SIGKILL)
+
+
+# ------------------------------------------------------------ found in review
+
+
+class FailingRest:
+    """An HTTP proxy for the REST API that answers 503 for one kernel's model (the websocket goes
+    straight to the server, through --ws-url)."""
+
+    def __init__(self, upstream: str, failing: str) -> None:
+        import http.server
+        import threading
+
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _any(self):
+                if outer.failing and outer.failing in self.path:
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                r = httpx.request(self.command, upstream + self.path, headers=headers, content=body, timeout=60)
+                self.send_response(r.status_code)
+                for k, v in r.headers.items():
+                    if k.lower() not in ("content-length", "transfer-encoding", "content-encoding", "connection"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(r.content)))
+                self.end_headers()
+                self.wfile.write(r.content)
+
+            do_GET = do_POST = do_DELETE = do_PATCH = _any
+
+        self.failing = failing
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def test_a_resume_that_fails_part_way_shuts_nothing_down(term, gateway, tmp_path, request):
+    """A kernel that cannot be read (not: is gone) ends the resume; the kernel it already had back,
+    started by the first repl and running a cell, is not shut down on the way out."""
+    proxy = FailingRest(gateway.url, failing="")
+    request.addfinalizer(proxy.close)
+    ws = ["--ws-url", gateway.url.replace("http", "ws")]
+    a = term(*ws, url=proxy.url)
+    a.wait_prompt(1)
+    a.enter("/new")
+    a.wait_for("it is now current")
+    a.enter("/use 1")
+    a.wait_for("switched to")
+    background_ticks(a, 40)
+    a.enter("/detach")
+    assert a.wait_exit() == 0
+    rec = records(tmp_path / "data")[0]
+    first, second = rec["kernels"][0]["id"], rec["kernels"][1]["id"]
+    proxy.failing = second if rec["current"] == first else first
+    b = term("--resume", *ws, url=proxy.url)
+    assert b.wait_exit() == 2
+    assert "nothing was changed: repl --resume tries again" in b.plain() and "Traceback" not in b.plain()
+    assert {first, second} <= kernel_ids(gateway)  # nothing was shut down
+    assert records(tmp_path / "data")[0]["id"] == rec["id"]
+    proxy.failing = ""
+    c = term("--resume", *ws, url=proxy.url)
+    c.wait_for("cell In [1] finished", timeout=60)
+    assert sorted(seen(a.plain()) + seen(b.plain()) + seen(c.plain())) == list(range(40))
+
+
+def test_two_resumes_at_once_one_takes_the_session(term, gateway, tmp_path):
+    a = term()
+    background_ticks(a, 30)
+    a.enter("/detach")
+    assert a.wait_exit() == 0
+    b, c = term("--resume"), term("--resume")
+
+    def settled(t):
+        return "being resumed by another repl" in t.plain() or "back to python3 kernel" in t.plain()
+
+    def both():
+        b.pump()
+        c.pump()
+        return settled(b) and settled(c)
+
+    wait_until(both, 60, 0.05, "both resumes to settle")
+    lost = [t for t in (b, c) if "being resumed by another repl" in t.plain()]
+    won = [t for t in (b, c) if "back to python3 kernel" in t.plain()]
+    assert len(lost) == 1 and len(won) == 1, (b.plain()[-500:], c.plain()[-500:])
+    assert lost[0].wait_exit() == 2
+    won[0].wait_for("cell In [1] finished", timeout=60)
+    assert sorted(seen(a.plain()) + seen(won[0].plain())) == list(range(30))
+
+
+def test_an_input_on_screen_when_repl_was_killed_is_asked_again(term, tmp_path):
+    a = term()
+    a.wait_prompt(1)
+    a.enter("name = input('name? '); print('hi', name)")
+    a.wait_for(lambda t: "name?" in [line.strip() for line in t.text().splitlines()])  # asked (not: typed)
+    os.kill(a.child.pid, signal.SIGKILL)
+    a.wait_exit()
+    b = term("--resume")
+    b.wait_for("[python3] name?")
+    b.enter("ada")
+    b.wait_for("hi ada")
+    b.wait_prompt(2)
+
+
+def test_detach_takes_breakpoints_out_and_is_refused_at_the_debugger_prompt(term, tmp_path):
+    from tests.test_debugger import stop_in_f
+
+    a = term()
+    stop_in_f(a)
+    a.enter("/detach")
+    a.wait_for("python3 is stopped in its debugger: go on first")
+    a.enter("q")  # (which takes the breakpoints out too)
+    a.wait_for("Out[2]: 6")
+    a.enter("/break 1:4")
+    a.wait_for(lambda t: t.text().count("breakpoint at In [1] line 4") == 2)
+    a.enter("/detach")
+    a.wait_for("breakpoints taken out of python3")
+    assert a.wait_exit() == 0
+    b = term("--resume")
+    b.wait_prompt(3)
+    b.enter("f(5)")  # nobody would have been there to go on from a stop: it runs through
+    b.wait_for("Out[3]: 10")
+
+
+def test_a_url_given_to_resume_is_never_shown_with_its_token(term, gateway, tmp_path):
+    a = term()
+    a.wait_prompt(1)
+    a.enter("/detach")
+    assert a.wait_exit() == 0
+    b = term("--resume", "http://elsewhere.example:8888/lab?token=SECRET123")
+    assert b.wait_exit() == 2
+    assert "SECRET123" not in b.plain() and "no session to come back to on" in b.plain()
+    c = term("--resume", f"{gateway.url}/lab?token={gateway.token}")
+    c.wait_for("back to python3 kernel")
+    assert gateway.token not in c.plain()

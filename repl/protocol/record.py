@@ -22,6 +22,7 @@ class CellEntry:
     code: str
     background: bool
     started: float  # POSIX seconds, this machine's clock, when it was sent
+    asking: dict | None = None  # an input() it waits for: {"prompt", "password", "header"} of the request
 
 
 @dataclass
@@ -104,7 +105,7 @@ def summary(rec: Record, now: float | None = None) -> str:
     """One line for a list of sessions to choose from: server, kernels, when left."""
     now = time.time() if now is None else now
     kernels = ", ".join(k.label + (f" ({len(k.cells)} running)" if k.cells else "") for k in rec.kernels)
-    how = "detached" if rec.detached else "ended without leaving"
+    how = "detached" if rec.detached else "killed"
     return f"{rec.where()}: {kernels or 'no kernels'}; {how} {ago(now - rec.since)}"
 
 

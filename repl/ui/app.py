@@ -193,8 +193,8 @@ class App:
             return True
         self._exit_warned = True
         which = ", ".join(f"In [{n if n is not None else '?'}] on {k.label}" for k, n in running)
-        self.view.line(f"repl: still running in the background: {which}; Ctrl-D again exits, /detach leaves them "
-                       "running", "err")
+        self.view.line(f"repl: still running in the background: {which}; Ctrl-D again exits (shutting down the "
+                       "kernels this repl started), /detach leaves them running", "err")
         return False
 
     # ------------------------------------------------------------ signals between prompts

@@ -141,7 +141,8 @@ class Router:
         cell = next((c for c in reversed(kernel.cells) if c.request is req), None)
         if cell is not None and cell.background:
             self.view.dim(render.background_done(kernel.label, cell.execution_count, cell.request.status,
-                                                 cell.ran_for(kernel.session.clock_offset)))
+                                                 cell.ran_for(kernel.session.clock_offset),
+                                                 "cell" if cell.resumed else "background cell"))
 
     # ------------------------------------------------------------ debugger stops
 

@@ -102,10 +102,10 @@ def render(ev: s.Event, style: Style) -> list[Piece]:
     return []
 
 
-def background_done(label: str, count: int | None, status: str | None, secs: float) -> str:
+def background_done(label: str, count: int | None, status: str | None, secs: float, what: str = "background cell") -> str:
     how = {"ok": "finished", "lost": "was lost with the kernel",
-           "unknown": "ended; its end was lost with the connection"}.get(status or "", "failed")
-    return f"[{label}] background cell In [{count if count is not None else '?'}] {how} after {secs:.1f} s"
+           "unknown": "ended (its end was lost with the connection)"}.get(status or "", "failed")
+    return f"[{label}] {what} In [{count if count is not None else '?'}] {how} after {secs:.1f} s"
 
 
 def connection_change(label: str, state: str, before: str) -> str | None:

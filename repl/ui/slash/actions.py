@@ -79,14 +79,19 @@ class Actions:
     async def do_detach(self, arg: str) -> None:
         if arg.strip():
             raise errors.UsageError("usage: /detach (it takes no argument)")
-        if not self.ws.kernels:
+        kernels = [k for k in self.ws.kernels.values() if not k.gone]
+        if not kernels:
             raise errors.UsageError("no kernel to keep running: Ctrl-D leaves")
-        await self.ws.detach()
+        stopped = next((k for k in kernels if k.debugger.stopped is not None), None)
+        if stopped is not None:
+            raise errors.UsageError(f"{stopped.label} is stopped in its debugger: go on first (c, or q), then /detach")
+        cleared = await self.ws.detach()
         running = self.ws.running_in_background()
         cells = "; still running: " + ", ".join(f"In [{n if n is not None else '?'}] on {k.label}" for k, n in running) \
             if running else ""
-        what = f"{len(self.ws.kernels)} kernel{'s' if len(self.ws.kernels) != 1 else ''}"
-        self.say(f"detached: {what} go{'es' if len(self.ws.kernels) == 1 else ''} on running{cells}. "
+        what = f"{len(kernels)} kernel{'s' if len(kernels) != 1 else ''}"
+        removed = f" (breakpoints taken out of {', '.join(cleared)}: nobody would be there to go on)" if cleared else ""
+        self.say(f"detached: {what} go{'es' if len(kernels) == 1 else ''} on running{cells}{removed}. "
                  f"Come back with: repl --resume")
 
     async def do_help(self, arg: str) -> None:
