@@ -352,9 +352,10 @@ def test_a_resume_that_fails_part_way_shuts_nothing_down(term, gateway, tmp_path
     ws = ["--ws-url", gateway.url.replace("http", "ws")]
     a = term(*ws, url=proxy.url)
     a.wait_prompt(1)
+    one = re.search(r"started python3 kernel ([0-9a-f]{8})", a.text()).group(1)
     a.enter("/new")
     a.wait_for("it is now current")
-    a.enter("/use 1")
+    a.enter(f"/use {one}")  # (not an index: the session's gateway has other tests' kernels)
     a.wait_for("switched to")
     background_ticks(a, 40)
     a.enter("/detach")
