@@ -47,12 +47,13 @@ class Journal:
         self.id = back.id if back is not None else secrets.token_hex(6)
         self.path = path or folder() / f"{self.id}{SUFFIX}"
         self._fill = snapshot  # fills the record from the workspace, which owns what it says
-        self.failed: str | None = None  # why it could not be written
+        self.failed: str | None = None  # why it could not be written (the workspace says it, once)
         self.detached = False
         self.left: float | None = None
         self.back = back
         self._fd: int | None = None
         self._size = 0
+        self._broken = False  # a write failed (and was said)
         self._lock = _lock(self.path.with_suffix(".lock"))
         if self._lock is None:
             raise errors.UsageError("that session is being resumed by another repl" if back is not None
@@ -116,7 +117,9 @@ class Journal:
             self._size += len(line)
         except OSError as exc:
             self._close()
-            self.failed = f"cannot write the session record {self.path}: {exc.strerror or exc}"
+            if not self._broken:  # (once: a disk that is full stays full)
+                self.failed = f"cannot write the session record {self.path}: {exc.strerror or exc}"
+            self._broken = True
 
     def _close(self) -> None:
         if self._fd is not None:

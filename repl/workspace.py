@@ -100,6 +100,9 @@ class Workspace:
             self.journal = Journal(self.fill, *back)
         if self.journal is not None:
             self.journal.changed()
+            if self.journal.failed and self._current is not None:  # (said once: repl --resume will not find it)
+                why, self.journal.failed = self.journal.failed, None
+                self.listener.kernel_notice(self._current, why + "; repl --resume cannot come back to this session")
 
     def fill(self, rec: Record) -> None:
         """The session record: where, which kernels, their cells not done (see repl.records)."""

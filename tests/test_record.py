@@ -109,3 +109,18 @@ def test_a_record_of_a_process_that_is_gone_is_resumable_and_kept_until_resumed(
     j.remove()  # left before the kernels were back: the record is as it was
     assert records.resumable(folder)[0][1] == back
     assert (folder / "junk.jsonl").exists()
+
+
+def test_a_record_that_cannot_be_written_is_said_once(tmp_path):
+    folder = tmp_path / "sessions"
+    j = records.Journal(lambda rec: setattr(rec, "kernels", [sample().kernels[0]]), folder / "a.jsonl")
+    folder.chmod(0o500)  # (root ignores modes: a directory where the file should be does not)
+    (folder / "a.jsonl").mkdir() if os.geteuid() == 0 else None
+    try:
+        j.changed()
+        assert j.failed is not None and "cannot write the session record" in j.failed
+        j.failed = None
+        j.changed()
+        assert j.failed is None  # (said once)
+    finally:
+        folder.chmod(0o700)
