@@ -255,3 +255,17 @@ def test_https_to_a_plain_http_server_fails_fast(gateway):
     r = run(["--url", gateway.url.replace("http://", "https://"), "-c", "1"], env)
     assert r.returncode == 2 and "does not speak TLS; did you mean http://" in r.stderr and r.stderr.count("\n") == 1
     assert time.monotonic() - started < 8  # not the 10 s connect timeout
+
+
+@pytest.mark.parametrize("key", ["\x1a", "\x03"])
+def test_ctrl_z_or_ctrl_c_typed_with_enter_is_for_the_cell_enter_sent(term, key):
+    """The prompt reads the key after Enter and keeps it for the next prompt: it is the cell's."""
+    t = term()
+    t.wait_prompt(1)
+    t.child.send("import time; time.sleep(30); print('slept')\r" + key)
+    if key == "\x1a":
+        t.wait_for("cell sent to the background", timeout=20)
+    else:
+        t.wait_for("KeyboardInterrupt", timeout=20)
+    t.wait_prompt(2)
+    assert "\nslept" not in t.plain()  # (the code has the word; its output would be a line)

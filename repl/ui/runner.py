@@ -1,7 +1,8 @@
 """The foreground cell: run it, read the keyboard while it runs, and what Ctrl-C and Ctrl-Z do to it.
 
 The one owner of which cell is in the foreground (:class:`Running`), of the keyboard while it runs
-(:class:`repl.ui.cellinput.CellInput`), of a Ctrl-C pressed between the prompt and the cell, and of
+(:class:`repl.ui.cellinput.CellInput`), of a Ctrl-C or Ctrl-Z pressed between the prompt and the
+cell (read by the prompt after Enter, or raised as a signal before the cell's keyboard is up), and of
 a cell waiting its turn behind our background cells (:mod:`repl.ui.turn`). What a key or an event
 means for the cell is decided by the pure state machine in :mod:`repl.ui.foreground`; this module
 waits and acts on its verdicts (interrupt through the REST API, give up waiting, send the cell to
@@ -16,6 +17,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
+from prompt_toolkit.keys import Keys
+
 from repl import errors
 from repl.ui import turn
 from repl.ui.prompt import editor
@@ -25,6 +29,8 @@ from repl.ui.foreground import Do, Foreground
 from repl.ui.output.view import OutputView
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
+    from prompt_toolkit.input import Input
+
     from repl.cell import Cell
     from repl.kernel import Kernel
     from repl.protocol import session as s
@@ -45,7 +51,7 @@ class Running:  # the foreground cell while we wait for it
 class Hooks:
     """What the runner needs from the rest of the UI, as narrow callables."""
 
-    prompt_input: Callable[[], object | None]  # the prompt's input, to hand typeahead to
+    prompt_input: Callable[[], Input | None]  # the prompt's input, to hand typeahead to
     set_next_input: Callable[[str], None]  # text for the next prompt
     notice: Callable[[str], None]  # a word for the next prompt's toolbar, until the next input
     cell_ended: Callable[[], None]  # the questions of the cell are over
@@ -63,6 +69,7 @@ class Runner:
         self.foreground: Running | None = None
         self.keyboard: CellInput | None = None  # while a cell runs in the foreground
         self._early_sigint = False  # Ctrl-C between the prompt and the cell: meant for the cell
+        self._early_sigtstp = False  # Ctrl-Z between the prompt and the cell: the same
         self._turn_wait: asyncio.Future | None = None  # a cell waiting while our background cells run
         self._sending: asyncio.Future | None = None  # the foreground cell on its way to the kernel
 
@@ -70,14 +77,26 @@ class Runner:
         return self.foreground is not None and req is self.foreground.cell.request
 
     def prompt_showing(self) -> None:
-        """A prompt is up: a Ctrl-C from now is the prompt's."""
-        self._early_sigint = False
+        """A prompt is up: a Ctrl-C or Ctrl-Z from now is the prompt's."""
+        self._early_sigint = self._early_sigtstp = False
+
+    def _keys_after_enter(self) -> None:
+        """Ctrl-C and Ctrl-Z the prompt read after Enter (it keeps them for the next prompt, where
+        they would clear the line or do nothing) are for the cell that Enter sent."""
+        prompt_input = self.hooks.prompt_input()
+        if prompt_input is None:
+            return
+        keys = get_typeahead(prompt_input)  # (takes them)
+        self._early_sigint |= any(k.key == Keys.ControlC for k in keys)
+        self._early_sigtstp |= any(k.key == Keys.ControlZ for k in keys)
+        store_typeahead(prompt_input, [k for k in keys if k.key not in (Keys.ControlC, Keys.ControlZ)])
 
     async def run_cell(self, kernel: Kernel, code: str) -> bool:
         """Run one cell in the foreground; True if the kernel asked the REPL to exit."""
         loop = asyncio.get_running_loop()
         keyboard = self.keyboard = CellInput(self.on_sigtstp, self.hooks.ctrl_c, on_eof=self._on_eof)
         wake = loop.create_future()
+        self._keys_after_enter()
 
         def foreground(cell: Cell) -> None:  # before the request is sent: its first event is ours
             self.foreground = Running(kernel, cell, Foreground(cell.request), wake)
@@ -102,6 +121,9 @@ class Runner:
                     return False
                 cell = sending.result()
                 fg = self.foreground
+                if self._early_sigtstp:
+                    self._early_sigtstp = False
+                    self.on_sigtstp()
                 await asyncio.wait([cell.done, wake], return_when=asyncio.FIRST_COMPLETED)
             if cell.done.done() and cell.done.exception() is not None:
                 raise cell.done.exception()
@@ -219,9 +241,11 @@ class Runner:
         self._early_sigint = True
 
     def on_sigtstp(self) -> None:
-        """Ctrl-Z while a cell runs (read as a key, or a real SIGTSTP)."""
+        """Ctrl-Z while a cell runs (read as a key, or a real SIGTSTP); before it is sent, for it."""
         fg = self.foreground
-        if fg is not None and fg.machine.ctrl_z() is Do.DETACH:
+        if fg is None:
+            self._early_sigtstp = True
+        elif fg.machine.ctrl_z() is Do.DETACH:
             self.view.dim(f"[{fg.kernel.label}] cell sent to the background; its output will be tagged")
             self._detach(fg)
 
