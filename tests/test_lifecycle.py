@@ -291,7 +291,8 @@ def test_a_kernel_started_here_is_shut_down_however_repl_ends(term, gateway, how
     kid = kernel_id(t, gateway)
     signum = signal.SIGTERM if how.startswith("SIGTERM") else signal.SIGHUP
     if how == "terminal closed":
-        os.close(t.child.child_fd)  # the terminal's side of the pty goes away
+        t.child.ptyproc.fileobj.close()  # the terminal's side of the pty goes away
+        t.child.ptyproc.closed = True  # (and its fd is not closed again at the end: the number is reused by then)
     deadline = time.monotonic() + 30
     while t.child.isalive():  # the signal again and again, until it has left
         os.kill(t.child.pid, signum)
