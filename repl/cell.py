@@ -9,12 +9,15 @@ completes when the request is done or lost. The kernel that owns it keeps its ce
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
 from repl.protocol import session as s
 
 MAX_CHARS = 4 * 1024 * 1024  # a flood must not grow memory without bound
+OPEN_LINE_CHARS = 4096  # of a line left unfinished when we leave, what the record keeps (its end)
+_OUTPUTS = (s.Stream, s.DisplayData, s.ExecuteResult, s.ErrorOutput, s.RequestDone)
 
 
 @dataclass(eq=False)
@@ -33,6 +36,7 @@ class Cell:
     rate_limited: bool = False  # the server dropped some of its output (said once)
     resumed: bool = False  # sent by an earlier process of this session (``repl --resume``)
     asking: dict | None = None  # the input() it waits for, not answered yet: prompt, password, header
+    carried: tuple[str, str] | None = None  # (stream, text): the line it was printing when the repl before left
 
     @property
     def code(self) -> str:
@@ -71,6 +75,23 @@ class Cell:
         if end is None:
             return time.perf_counter() - self.started
         return max(0.0, end + (clock_offset or 0.0) - self.sent_at)
+
+    def open_line(self) -> tuple[str, str] | None:
+        """The line its output ends in, not finished yet (its stream and text), if any."""
+        last = self.outputs[-1] if self.outputs and self.kept_chars < MAX_CHARS else None
+        if last is None or last["output_type"] != "stream" or not last["text"] or last["text"].endswith("\n"):
+            return None
+        return last["name"], last["text"].rsplit("\n", 1)[-1][-OPEN_LINE_CHARS:]
+
+    def with_carried(self, ev: s.Event) -> list[s.Event]:
+        """``ev``, after the line this cell was printing when the repl before left: the server replays
+        from where that repl stopped reading, so the line's end comes now and is shown whole."""
+        if self.carried is None or not isinstance(ev, _OUTPUTS):
+            return [ev]
+        (name, text), self.carried = self.carried, None
+        if isinstance(ev, s.Stream) and ev.name == name:
+            return [dataclasses.replace(ev, text=text + ev.text)]
+        return [s.Stream(ev.request, ev.other, name, text, date=ev.date), ev]
 
     def finish(self) -> None:
         if not self.done.done():

@@ -155,8 +155,10 @@ class Kernel:
 
     def entry(self) -> KernelEntry:
         """What the session record says of this kernel."""
+        closed = self.channel.state == ChannelState.CLOSED  # (we left: no more of its output comes to us)
         cells = [CellEntry(c.request.msg_id, c.execution_count, c.code[:RECORDED_CODE], c.background, c.sent_at,
-                           c.asking) for c in self._live.values() if not c.request.silent]
+                           c.asking, list(c.open_line() or ()) if closed else None)
+                 for c in self._live.values() if not c.request.silent]
         return KernelEntry(self.id, self.model.name, self.session.session_id, self.alias, self.started_here,
                            self.session.kernel_session, self.session.clock_offset, cells)
 
@@ -171,7 +173,8 @@ class Kernel:
         for c in entry.cells:
             req = self.session.expect(c.msg_id, c.code, c.count)
             cell = Cell(req, {}, loop.create_future(), started=since - max(0.0, now - c.started), sent_at=c.started,
-                        background=True, sent_on=1, resent=True, resumed=True, asking=c.asking)
+                        background=True, sent_on=1, resent=True, resumed=True, asking=c.asking,
+                        carried=_line(c.open_line))
             self._live[c.msg_id] = cell
             self.cells.append(cell)
         last = s.kernel_time(self.model.last_activity)
@@ -417,10 +420,14 @@ class Kernel:
             return False
         return False
 
-    async def close(self) -> None:
+    async def leave(self) -> None:
+        """Stop reading, leaving it running: its cells stay as they are, for the session record."""
         for task in list(self._tasks):
             task.cancel()
         await self.channel.close()
+
+    async def close(self) -> None:
+        await self.leave()
         self._end_all(errors.ChannelError("the connection to the kernel was closed"))
 
     def _usable(self) -> None:
@@ -452,6 +459,7 @@ class Kernel:
         self._dispatch([s.Malformed(None, False, error)])
 
     def _dispatch(self, events: list[s.Event]) -> None:
+        events = self._carry(events)
         for ev in events:
             req = ev.request
             if isinstance(ev, s.ExecuteInput) or (isinstance(ev, s.RequestDone) and req is not None
@@ -480,6 +488,16 @@ class Kernel:
             self.listener.kernel_events(self, events)
         except Exception as exc:  # a bug in showing output must not stop the reader: keep reading
             self.listener.kernel_notice(self, f"internal error while showing output ({exc!r}); still reading")
+
+    def _carry(self, events: list[s.Event]) -> list[s.Event]:
+        """A line a resumed cell was printing when the repl before left is shown whole: with its end."""
+        if not any(c.carried for c in self._live.values()):
+            return events
+        out: list[s.Event] = []
+        for ev in events:
+            cell = self._live.get(ev.request.msg_id) if ev.request is not None else None
+            out += cell.with_carried(ev) if cell is not None else [ev]
+        return out
 
     def _to_cell(self, cell: Cell, ev: s.Event) -> None:
         if isinstance(ev, s.InputRequest):
@@ -671,3 +689,10 @@ class Kernel:
 
 def _clock(t: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(t))
+
+
+def _line(recorded: object) -> tuple[str, str] | None:
+    """A recorded open line ([stream, text]), if it is one."""
+    if isinstance(recorded, list) and len(recorded) == 2 and all(isinstance(x, str) for x in recorded) and recorded[1]:
+        return recorded[0], recorded[1]
+    return None

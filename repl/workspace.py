@@ -418,6 +418,9 @@ class Workspace:
         if self.hub is not None:
             self.hub.close()
         kernels = list(self.kernels.values())
+        if self.detached and self.journal is not None:
+            await asyncio.gather(*(k.leave() for k in kernels), return_exceptions=True)
+            self.journal.changed()  # once more, now that nothing more comes: with the lines they were printing
         journal, self.journal, self._recording = self.journal, None, None  # (what follows is not for the record)
         self.kernels.clear()
         self.current = None

@@ -14,6 +14,7 @@ import pytest
 
 from tests.hub import BROKEN_MESSAGE
 from tests.proxy import CutProxy
+from tests.test_resume import shown
 from tests.term import Term
 
 
@@ -283,7 +284,7 @@ def test_detach_on_a_hub_and_resume_through_it(hub, hub_term, tmp_path):
     b = hub_term(hub.url, "--resume")
     b.wait_for("back to python3 kernel", timeout=120)
     b.wait_for(lambda t: re.search(r"cell In \[\d\] finished", t.text()), timeout=60)
-    beats = [int(x) for x in re.findall(r"beat(?:\n\[[^\n]*?\] )? ?(\d+)", a.plain() + b.plain())]  # (see test_resume.seen)
+    beats = shown(a.plain(), b.plain(), word="beat")
     assert sorted(beats) == list(range(15)), beats
     b.ctrl("d")
     assert b.wait_exit() == 0

@@ -13,7 +13,7 @@ from repl.protocol.record import Away, CellEntry, KernelEntry, Record, matches, 
 
 def sample(**kw) -> Record:
     k = KernelEntry("k1" * 18, "python3", "sess-1", alias="train", started_here=True, kernel_session="ks",
-                    clock_offset=0.25, cells=[CellEntry("m1", 3, "print(1)", True, 1000.0)])
+                    clock_offset=0.25, cells=[CellEntry("m1", 3, "print(1)", True, 1000.0, open_line=["stdout", "beat"])])
     return Record(id="r1", pid=123, url="http://gw:8888", kernels=[k], current=k.id, **kw)
 
 
@@ -22,6 +22,48 @@ def test_a_record_survives_json_whole():
     again = Record.from_json(rec.to_json())
     assert again == rec
     assert again.kernels[0].cells[0].count == 3 and again.kernels[0].label == "train"
+    assert again.kernels[0].cells[0].open_line == ["stdout", "beat"]
+    assert Record.from_json(rec.to_json().replace(',"open_line":["stdout","beat"]', "")).kernels[0].cells[0].open_line is None
+
+
+def _cell(**kw):
+    import asyncio
+
+    from repl.cell import Cell
+    from repl.protocol import session as s
+
+    loop = asyncio.new_event_loop()
+    try:
+        return Cell(s.Request("m1", "execute_request", "shell", code="x"), {}, loop.create_future(), **kw), s
+    finally:
+        loop.close()
+
+
+def test_the_line_a_cell_was_printing_is_its_unfinished_end():
+    cell, s = _cell()
+    assert cell.open_line() is None
+    cell.add(s.Stream(cell.request, False, "stdout", "tick 1\ntick"))
+    assert cell.open_line() == ("stdout", "tick")
+    cell.add(s.Stream(cell.request, False, "stdout", " 2\n"))
+    assert cell.open_line() is None
+    cell.add(s.Stream(cell.request, False, "stderr", "warn"))
+    cell.add(s.DisplayData(cell.request, False, {"text/plain": "x"}, {}, None, False))
+    assert cell.open_line() is None  # (a display after it ended the line)
+
+
+def test_a_carried_line_is_joined_to_its_end_or_shown_before_what_comes_instead():
+    cell, s = _cell(carried=("stdout", "beat"))
+    assert cell.with_carried(s.Status(cell.request, False, "busy")) == [s.Status(cell.request, False, "busy")]
+    (joined,) = cell.with_carried(s.Stream(cell.request, False, "stdout", " 8\n"))
+    assert joined.text == "beat 8\n" and cell.carried is None
+    again = s.Stream(cell.request, False, "stdout", "9\n")
+    assert cell.with_carried(again) == [again]  # (once)
+    cell, s = _cell(carried=("stdout", "beat"))
+    err = s.Stream(cell.request, False, "stderr", "boom\n")
+    assert [e.text for e in cell.with_carried(err)] == ["beat", "boom\n"]
+    cell, s = _cell(carried=("stdout", "beat"))
+    done = s.RequestDone(cell.request, False)
+    assert cell.with_carried(done)[0].text == "beat" and cell.with_carried(done) == [done]
 
 
 @pytest.mark.parametrize("text", ["", "{", "[]", '{"version": 99}', '{"version": 1, "id": "x", "pid": 1, "url": "u", "zzz": 1}',

@@ -25,10 +25,20 @@ def paste(t, code: str) -> None:
     t.child.send("\r")
 
 
-def seen(text: str) -> list[int]:
+def seen(text: str, word: str = "tick") -> list[int]:
     """The ticks shown. A print can come in two pieces ("tick", " 14\\n") and, when the prompt is
     redrawn between them, the second goes on a tagged line of its own: counted as one tick."""
-    return [int(x) for x in re.findall(r"tick(?:\n\[[^\n]*?\] )? ?(\d+)", text)]
+    return [int(x) for x in re.findall(word + r"(?:\n\[[^\n]*?\] )? ?(\d+)", text)]
+
+
+def shown(*texts: str, word: str = "tick") -> list[int]:
+    """The ticks shown by one repl after another. A line the one before was printing when it left
+    is shown again, whole, by the next: counted once."""
+    out: list[int] = []
+    for text in texts:
+        more = seen(text, word)
+        out += more[1:] if out and more and more[0] == out[-1] else more
+    return out
 
 
 def records(data: Path) -> list[dict]:
@@ -57,7 +67,6 @@ def test_detach_then_resume_shows_every_line_once_and_the_kernel_goes_on(term, s
     a.enter("/detach")
     a.wait_for("repl --resume")
     assert a.wait_exit() == 0
-    first = seen(a.plain())
     (rec,) = records(tmp_path / "data")
     assert rec["detached"] and len(rec["kernels"]) == 1 and rec["kernels"][0]["cells"]
     assert server.token not in json.dumps(rec)
@@ -67,8 +76,7 @@ def test_detach_then_resume_shows_every_line_once_and_the_kernel_goes_on(term, s
     assert kid in kernel_ids(server)  # started here, and still running
     b = term("--resume", gw=server)
     b.wait_for("cell In [2] finished", timeout=60)
-    second = seen(b.plain())
-    assert sorted(first + second) == list(range(25)), (first, second)
+    assert sorted(shown(a.plain(), b.plain())) == list(range(25)), (a.plain(), b.plain())
     assert "may be incomplete" not in b.plain()
     b.wait_prompt(3)
     b.enter("x + 1")
@@ -117,6 +125,25 @@ def test_a_cell_that_ended_while_away_says_so(term, gateway, tmp_path):
     assert "done sleeping" in text and "42" in text
     took = float(re.search(r"In \[1\] finished after ([\d.]+) s", text).group(1))
     assert 1.4 <= took < 5, took  # how long it ran, not how long we were away
+    b.wait_prompt(2)
+
+
+def test_a_line_cut_by_leaving_is_shown_whole_on_return(term, tmp_path):
+    """The server replays from where the detaching repl stopped reading: the end of a line it was
+    printing comes to the next repl, which shows the line whole."""
+    a = term()
+    a.wait_prompt(1)
+    paste(a, "import time\nprint('beat', end='', flush=True); time.sleep(4); print(' 8', flush=True); print('after')")
+    a.wait_for(lambda t: "\nbeat" in t.plain())
+    a.ctrl("z")
+    a.wait_for("cell sent to the background")
+    a.enter("/detach")
+    assert a.wait_exit() == 0
+    assert records(tmp_path / "data")[0]["kernels"][0]["cells"][0]["open_line"] == ["stdout", "beat"]
+    b = term("--resume")
+    b.wait_for("cell In [1] finished after")
+    text = b.plain()
+    assert "[python3 In [1]] beat 8\n" in text and "[python3 In [1]] after" in text, text
     b.wait_prompt(2)
 
 
@@ -234,7 +261,7 @@ def test_a_hangup_while_a_cell_runs_detaches(term, gateway, tmp_path):
     assert rec["detached"] and rec["kernels"][0]["id"] in kernel_ids(gateway)
     b = term("--resume")
     b.wait_for("cell In [1] finished", timeout=60)
-    assert sorted(seen(a.plain()) + seen(b.plain())) == list(range(30))
+    assert sorted(shown(a.plain(), b.plain())) == list(range(30))
 
 
 def test_a_resume_that_cannot_reach_the_server_keeps_the_record(term, gateway, tmp_path):
@@ -277,7 +304,7 @@ def test_the_embedded_gateway_is_detached_and_found_again(tmp_path):
         b = Term(["--resume"], env=env)
         b.wait_for("back to python3 kernel", timeout=90)
         b.wait_for("cell In [2] finished", timeout=60)
-        assert sorted(seen(a.plain()) + seen(b.plain())) == list(range(25))
+        assert sorted(shown(a.plain(), b.plain())) == list(range(25))
         b.wait_prompt(3)
         b.enter("x + 1")
         b.wait_for("Out[3]: 42")
@@ -374,7 +401,7 @@ def test_a_resume_that_fails_part_way_shuts_nothing_down(term, gateway, tmp_path
     proxy.failing = ""
     c = term("--resume", *ws, url=proxy.url)
     c.wait_for("cell In [1] finished", timeout=60)
-    assert sorted(seen(a.plain()) + seen(b.plain()) + seen(c.plain())) == list(range(40))
+    assert sorted(shown(a.plain(), b.plain(), c.plain())) == list(range(40))
 
 
 def test_two_resumes_at_once_one_takes_the_session(term, gateway, tmp_path):
@@ -398,7 +425,7 @@ def test_two_resumes_at_once_one_takes_the_session(term, gateway, tmp_path):
     assert len(lost) == 1 and len(won) == 1, (b.plain()[-500:], c.plain()[-500:])
     assert lost[0].wait_exit() == 2
     won[0].wait_for("cell In [1] finished", timeout=60)
-    assert sorted(seen(a.plain()) + seen(won[0].plain())) == list(range(30))
+    assert sorted(shown(a.plain(), won[0].plain())) == list(range(30))
 
 
 def test_an_input_on_screen_when_repl_was_killed_is_asked_again(term, tmp_path):

@@ -23,6 +23,7 @@ class CellEntry:
     background: bool
     started: float  # POSIX seconds, this machine's clock, when it was sent
     asking: dict | None = None  # an input() it waits for: {"prompt", "password", "header"} of the request
+    open_line: list[str] | None = None  # [stream, text]: the line it was printing when we left, not ended yet
 
 
 @dataclass
