@@ -42,6 +42,7 @@ class Term:
         self.stream = pyte.Stream(self.screen)
         self.transcript = ""
         self.emulate = True  # False: keep only the tail of the output, unparsed (for floods)
+        self._fed = 0  # reads so far: a wait asks its question again when something came
 
     # ------------------------------------------------------------ reading
 
@@ -66,10 +67,14 @@ class Term:
     def wait_for(self, what, timeout: float = 60.0):
         pred = (lambda t: what in t.text()) if isinstance(what, str) else what
         deadline = time.monotonic() + timeout
+        fed, asked = -1, 0.0
         while True:
             self.pump()
-            if pred(self):
-                return
+            now = time.monotonic()
+            if fed != self._fed or now - asked > 0.25:  # (asked again when something came, or now and then)
+                if pred(self):
+                    return
+                fed, asked = self._fed, now
             if time.monotonic() > deadline or (not self.child.isalive() and not self._has_more()):
                 raise AssertionError(f"timed out waiting for {what!r}; screen:\n{self.text()}")
 
@@ -82,6 +87,7 @@ class Term:
         return True
 
     def _take(self, data: str) -> None:
+        self._fed += 1
         if self.emulate:
             self.transcript += data
             self.stream.feed(data)
