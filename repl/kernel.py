@@ -368,6 +368,21 @@ class Kernel:
             self._asks.pop(req.msg_id, None)
             self.session.forget(req)
 
+    async def send_comm(self, comm_id: str, data: dict) -> tuple[str, asyncio.Future]:
+        """Send on a widget's comm (a change, a click): the message's id, and a future done once
+        the kernel has handled it (its result None; also when the kernel goes)."""
+        self._usable()
+        msg, req = self.session.comm(comm_id, data)
+        fut = self._asks[req.msg_id] = asyncio.get_running_loop().create_future()
+        fut.add_done_callback(lambda _: self._asks.pop(req.msg_id, None))
+        try:
+            await self.channel.send(msg)
+        except errors.ReplError:
+            self.session.forget(req)
+            fut.cancel()
+            raise
+        return req.msg_id, fut
+
     async def code_of(self, count: int) -> str:
         """The code of ``In [count]`` on this kernel: a cell of ours, else the kernel's own history."""
         for cell in reversed(self.cells):

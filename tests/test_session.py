@@ -238,3 +238,15 @@ def test_status_around_other_requests_does_not_hide_a_busy_shell():
     msg["parent_header"]["msg_type"] = "kernel_info_request"
     ks.receive(msg)
     assert ks.state == "idle"
+
+
+def test_a_comm_message_is_done_when_the_kernel_is_idle_after_it_and_its_output_is_routed_to_it():
+    ks = s.KernelSession("sess")
+    msg, req = ks.comm("c1", {"method": "update", "state": {"value": 3}, "buffer_paths": []})
+    assert msg["channel"] == "shell" and msg["header"]["msg_type"] == "comm_msg"
+    assert msg["content"] == {"comm_id": "c1", "data": {"method": "update", "state": {"value": 3}, "buffer_paths": []}}
+    assert kinds(ks.receive(incoming("iopub", "status", {"execution_state": "busy"}, req))) == ["Status"]
+    (out,) = ks.receive(incoming("iopub", "stream", {"name": "stdout", "text": "f(3)\n"}, req))
+    assert out.request is req and not out.other and not req.done
+    ev = ks.receive(incoming("iopub", "status", {"execution_state": "idle"}, req))
+    assert kinds(ev) == ["Status", "RequestDone"] and req.done and req.msg_id not in ks.pending

@@ -31,6 +31,9 @@ LostReason = Literal["restarting", "restarted", "dead", "shutdown", "gone", "ser
 _STATES: tuple[str, ...] = ("starting", "idle", "busy", "restarting", "dead")
 
 
+NO_REPLY = ("comm_msg", "comm_open", "comm_close")  # shell messages the kernel does not answer
+
+
 @dataclass(eq=False)
 class Request:
     msg_id: str
@@ -48,7 +51,8 @@ class Request:
 
     @property
     def done(self) -> bool:
-        return self.status == "lost" or (self.reply is not None and self.idle)
+        # (a comm message has no reply: it is handled when the kernel is idle after it)
+        return self.status == "lost" or (self.idle and (self.reply is not None or self.msg_type in NO_REPLY))
 
     @property
     def failed(self) -> bool:
@@ -223,6 +227,12 @@ class KernelSession:
     def question(self, kind: m.Question, **args: Any) -> tuple[dict, Request]:
         """A request that only asks (complete, inspect, is_complete, history, kernel_info), registered."""
         msg = m.QUESTIONS[kind](self.session_id, **args)
+        return msg, self.track(msg)
+
+    def comm(self, comm_id: str, data: dict) -> tuple[dict, Request]:
+        """A message on a comm (a widget's change, a click), registered: what the kernel prints
+        while handling it (an ``interact`` function's output) is routed to it."""
+        msg = m.comm_msg(self.session_id, comm_id, data)
         return msg, self.track(msg)
 
     def kernel_info_request(self, channel: str = "shell") -> tuple[dict, Request]:
