@@ -9,16 +9,27 @@ kernel displayed with it. ``tqdm.notebook`` bars are an HBox of HTML, progress a
 from __future__ import annotations
 
 import html
+import math
 import re
 from typing import Callable
 
 from repl.protocol.comms import REF, Comms, Model, displayed
+from repl.protocol.controls import Focus, is_control
 from repl.ui.output import sanitize
 
 BAR_COLORS = {"success": "\x1b[32m", "info": "\x1b[36m", "warning": "\x1b[33m", "danger": "\x1b[31m"}
 RESET = "\x1b[0m"
+REVERSE, NO_REVERSE = "\x1b[7m", "\x1b[27m"  # the focused control, with colour
+DIM, NO_DIM = "\x1b[2m", "\x1b[22m"  # a disabled control, with colour
+MARKER = "▶ "  # the focused control, without colour
+CURSOR = "▏"  # the end of the text being typed
 EIGHTHS = " ▏▎▍▌▋▊▉█"
+TRACK = 20  # cells of a slider's track
+MAX_OPTIONS = 20  # RadioButtons drawn one a line: at most this many
 _TAG = re.compile(r"<[^>]*>")
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+_CSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_FORMAT = re.compile(r"(,?)(?:\.(\d{1,2}))?([defg%])")
 
 
 def inline_html(text: str) -> str:
@@ -43,18 +54,70 @@ def _show(value: object) -> str:
     return str(value)
 
 
+def cells(text: str) -> int:
+    """Cells ``text`` takes: escape sequences take none."""
+    return len(_CSI.sub("", text)) if "\x1b" in text else len(text)
+
+
+def readout(model: Model, value: object) -> str:
+    """A slider's value as its ``readout_format`` says (d3-format; the simple specifiers:
+    ``d``, ``.2f``, ``.3g``, ``,``, ``e``, ``%``), else ``:g``; nothing if ``readout`` is off."""
+    if model.state.get("readout") is False:
+        return ""
+    spec = model.state.get("readout_format")
+    match = _FORMAT.fullmatch(spec) if isinstance(spec, str) else None
+    if match is None or not isinstance(value, (int, float)) or isinstance(value, bool):
+        return _show(value)
+    comma, digits, kind = match.groups()
+    precision = f".{digits}" if digits is not None else ""
+    if kind == "d":
+        return format(int(round(value)), f"{comma}d")
+    if kind == "g":  # d3 keeps the trailing zeros (".3g" of 10 is 10.0), Python's "#" does too
+        return format(float(value), f"#{comma}{precision}g").rstrip(".").replace(".e", "e")
+    return format(float(value), f"{comma}{precision}{kind}")
+
+
+def track(fractions: list[float], marks: list[str]) -> str:
+    """A slider's track with a handle (``marks``) at each fraction of it; between two handles
+    the chosen range is drawn heavy."""
+    line = ["─"] * TRACK
+    at = [round(min(max(f, 0.0), 1.0) * (TRACK - 1)) for f in fractions]
+    if len(at) == 2:
+        for i in range(min(at), max(at)):
+            line[i] = "━"
+    for pos, mark in zip(at, marks, strict=False):
+        line[pos] = mark
+    return "".join(line)
+
+
+def _fraction(value: float, lo: float, hi: float) -> float:
+    return (value - lo) / (hi - lo) if hi > lo else 0.0
+
+
+def _wrap(text: str, start: str, end: str) -> str:
+    """Each line of ``text`` between ``start`` and ``end``, ``start`` again after any colour of the
+    kernel's inside (its reset would end it)."""
+    def one(line: str) -> str:
+        return start + _SGR.sub(lambda m: m.group() + start, line) + end if line else line
+    return "\n".join(one(line) for line in text.split("\n"))
+
+
 MAX_LINES = 200  # a widget drawn taller is cut, with a line saying how much was left out
 MAX_MODELS = 5000  # models drawn for one widget at most (its tree may be far bigger)
 
 
 class Drawer:
+    """``focus``: the control the keyboard is on (drawn marked: reverse video with colour, a
+    ``▶`` before it without), with the text being typed into it if it is in edit."""
+
     def __init__(self, comms: Comms, width: int, color: bool,
-                 max_lines: int = MAX_LINES, max_models: int = MAX_MODELS) -> None:
+                 max_lines: int = MAX_LINES, max_models: int = MAX_MODELS, focus: Focus | None = None) -> None:
         self.comms = comms
         self.width = width
         self.color = color
         self.max_lines = max_lines
         self.max_models = max_models
+        self.focus = focus
         self._lines = self._models = 0  # drawn so far, by the draw under way
 
     def draw(self, model_id: str, fallback: str = "") -> str:
@@ -85,7 +148,22 @@ class Drawer:
             return self._progress(model, max(10, min(40, width - len(self._desc(model)) - 12)))
         if name == "OutputModel":
             return output_text(model.state.get("outputs"), lambda kid: self._draw(kid, "", seen, width))
-        return self._simple(model) if name in SIMPLE else fallback
+        if name not in SIMPLE:
+            return fallback
+        return self._marked(model, self._simple(model)) if is_control(model) else self._simple(model)
+
+    def _focused(self, model: Model) -> Focus | None:
+        return self.focus if self.focus is not None and self.focus.model_id == model.comm_id else None
+
+    def _marked(self, model: Model, text: str) -> str:
+        """A control as the keyboard sees it: focused (reverse video, or ``▶``), or disabled (dim)."""
+        if self._focused(model) is not None:
+            if self.color:
+                return _wrap(text, REVERSE, NO_REVERSE)
+            return "\n".join((MARKER if i == 0 else " " * len(MARKER)) + line for i, line in enumerate(text.split("\n")))
+        if self.color and model.state.get("disabled") is True:
+            return _wrap(text, DIM, NO_DIM)
+        return text
 
     @staticmethod
     def _kids(model: Model) -> list[str]:
@@ -115,7 +193,7 @@ class Drawer:
     def _hbox(self, model: Model, seen: set[str], width: int) -> str:
         kids = self._kids(model)
         texts = {k: self._draw(k, "", seen, width) for k in kids if not self._is_progress(k)}
-        rest = sum(len(t) + 1 for t in texts.values())
+        rest = sum(cells(t) + 1 for t in texts.values())
         parts = []
         for k in kids:
             if self._is_progress(k):
@@ -145,31 +223,160 @@ class Drawer:
         value = model.state.get("value")
         label = f"{desc} " if desc else ""
         kind = SIMPLE[model.name]
-        if kind == "text":
-            text = inline_html(value) if model.name.startswith("HTML") and isinstance(value, str) else _show(value or "")
-            return label + sanitize.label(text)
+        if kind in _DRAW:
+            return _DRAW[kind](self, model, label)
         if kind == "check":
             return f"[{'x' if value else ' '}] {desc}".rstrip()
         if kind == "valid":
             return label + ("✓" if value else "✗")
-        if kind == "slider":
-            lo, hi = _number(model.state.get("min")), _number(model.state.get("max"), 100.0)
-            at = round(((_number(value) - lo) / (hi - lo) if hi > lo else 0) * 19)
-            return f"{label}{'─' * at}●{'─' * (19 - at)} {_show(value)}"
         if kind == "choice":
-            labels = model.state.get("_options_labels") or []
+            labels = _labels(model)
             index = model.state.get("index")
             chosen = sanitize.label(str(labels[index])) if isinstance(index, int) and 0 <= index < len(labels) else ""
             return f"{label}[{chosen} ▾]"
+        if kind == "play":
+            return f"{label}[play] {_show(value)}"
         return f"[ {desc or 'button'} ]"
+
+    def _edit(self, model: Model, hide: bool = False) -> str | None:
+        """The text being typed into ``model``, with the cursor at its end and why Enter refused
+        it; None if it is not in edit."""
+        focus = self._focused(model)
+        if focus is None or focus.edit is None:
+            return None
+        text = "•" * len(focus.edit) if hide else sanitize.label(focus.edit)
+        return text + CURSOR + (f" ({focus.error})" if focus.error else "")
+
+    def _text(self, model: Model, label: str) -> str:
+        edit = self._edit(model)
+        if edit is not None:
+            return label + edit
+        value = model.state.get("value")
+        if model.name.startswith("HTML") and isinstance(value, str):
+            return label + sanitize.label(inline_html(value))
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return label + sanitize.label(_show(value) if number else _show(value or ""))
+
+    def _password(self, model: Model, label: str) -> str:
+        edit = self._edit(model, hide=True)
+        value = model.state.get("value")
+        return label + (edit if edit is not None else "•" * len(value if isinstance(value, str) else ""))
+
+    def _textarea(self, model: Model, label: str) -> str:
+        edit = self._edit(model)
+        value = model.state.get("value")
+        text = edit if edit is not None else sanitize.label(value if isinstance(value, str) else "")
+        return _hang(label, text.split("\n"))
+
+    def _slider(self, model: Model, label: str) -> str:
+        lo, hi = _number(model.state.get("min")), _number(model.state.get("max"), 100.0)
+        value = model.state.get("value")
+        shown = readout(model, value)
+        return f"{label}{track([_fraction(_number(value), lo, hi)], ['●'])}" + (f" {shown}" if shown else "")
+
+    def _log(self, model: Model, label: str) -> str:
+        lo, hi = _number(model.state.get("min")), _number(model.state.get("max"), 4.0)
+        base, value = _number(model.state.get("base"), 10.0), model.state.get("value")
+        at = math.log(_number(value)) / math.log(base) if _number(value) > 0 and base > 0 and base != 1 else lo
+        shown = readout(model, value)
+        return f"{label}{track([_fraction(at, lo, hi)], ['●'])}" + (f" {shown}" if shown else "")
+
+    def _handles(self, model: Model) -> list[str]:
+        focus = self._focused(model)
+        marks = ["●", "●"]
+        if focus is not None:
+            marks[1 if focus.handle else 0] = "◉"  # the handle the keys move
+        return marks
+
+    def _range(self, model: Model, label: str) -> str:
+        lo, hi = _number(model.state.get("min")), _number(model.state.get("max"), 100.0)
+        pair = model.state.get("value")
+        a, b = (pair if isinstance(pair, list) and len(pair) == 2 else [lo, hi])
+        line = label + track([_fraction(_number(a), lo, hi), _fraction(_number(b, hi), lo, hi)], self._handles(model))
+        shown = readout(model, a), readout(model, b)
+        return line + (f" {shown[0]}–{shown[1]}" if shown[0] else "")
+
+    def _selection(self, model: Model, label: str) -> str:
+        labels = _labels(model)
+        index = model.state.get("index")
+        at = index if isinstance(index, int) and 0 <= index < len(labels) else 0
+        chosen = sanitize.label(str(labels[at])) if labels else ""
+        line = label + track([_fraction(at, 0, len(labels) - 1)], ["●"])
+        return line + (f" {chosen}" if chosen and model.state.get("readout") is not False else "")
+
+    def _selection_range(self, model: Model, label: str) -> str:
+        labels = _labels(model)
+        index = model.state.get("index")
+        a, b = index if isinstance(index, list) and len(index) == 2 else [0, len(labels) - 1]
+        top = len(labels) - 1
+        line = label + track([_fraction(_number(a), 0, top), _fraction(_number(b), 0, top)], self._handles(model))
+        if not labels or model.state.get("readout") is False:
+            return line
+        names = [sanitize.label(str(labels[i])) if isinstance(i, int) and 0 <= i <= top else "" for i in (a, b)]
+        return f"{line} {names[0]}–{names[1]}"
+
+    def _toggles(self, model: Model, label: str) -> str:
+        index = model.state.get("index")
+        names = [sanitize.label(str(x)) for x in _labels(model)]
+        return (label + " ".join(f"[{n}]" if i == index else f" {n} " for i, n in enumerate(names))).rstrip()
+
+    def _radio(self, model: Model, label: str) -> str:
+        index = model.state.get("index")
+        labels = _labels(model)
+        rows = [f"({'•' if i == index else ' '}) {sanitize.label(str(x))}" for i, x in enumerate(labels[:MAX_OPTIONS])]
+        if len(labels) > MAX_OPTIONS:
+            rows.append(f"… {len(labels) - MAX_OPTIONS:,} more")
+        if model.state.get("orientation") == "horizontal":
+            return label + "  ".join(rows)
+        return _hang(label, rows)
+
+    def _multiple(self, model: Model, label: str) -> str:
+        """SelectMultiple: its ``rows`` options (5 if unset) around the cursor, one a line."""
+        labels = _labels(model)
+        index = model.state.get("index")
+        picked = set(index) if isinstance(index, list) else set()
+        focus = self._focused(model)
+        cursor = min(max(focus.cursor, 0), len(labels) - 1) if focus is not None else -1
+        rows = model.state.get("rows")
+        shown = rows if isinstance(rows, int) and rows > 0 else 5
+        first = min(max(cursor - shown // 2, 0), max(len(labels) - shown, 0))
+        lines = [("" if focus is None else "›" if i == cursor else " ")
+                 + f"[{'x' if i in picked else ' '}] {sanitize.label(str(labels[i]))}"
+                 for i in range(first, min(first + shown, len(labels)))]
+        if len(labels) > shown:
+            lines.append(f"  ({len(labels):,} options)")
+        return _hang(label, lines)
+
+
+def _labels(model: Model) -> list:
+    labels = model.state.get("_options_labels")
+    return labels if isinstance(labels, list) else []
+
+
+def _hang(label: str, lines: list[str]) -> str:
+    """``lines`` under one another, the first after ``label``, the rest lined up with it."""
+    pad = " " * cells(label)
+    return "\n".join((label if i == 0 else pad) + line for i, line in enumerate(lines or [""]))
+
+
+_DRAW: dict[str, Callable[[Drawer, Model, str], str]] = {
+    "text": Drawer._text, "password": Drawer._password, "textarea": Drawer._textarea,
+    "slider": Drawer._slider, "log": Drawer._log, "range": Drawer._range,
+    "selection": Drawer._selection, "selection_range": Drawer._selection_range,
+    "toggles": Drawer._toggles, "radio": Drawer._radio, "multiple": Drawer._multiple,
+}
 
 
 SIMPLE = {
-    "HTMLModel": "text", "HTMLMathModel": "text", "LabelModel": "text", "TextModel": "text",
-    "TextareaModel": "text", "IntTextModel": "text", "FloatTextModel": "text",
+    "HTMLModel": "text", "HTMLMathModel": "text", "LabelModel": "text", "TextModel": "text", "ComboboxModel": "text",
+    "TextareaModel": "textarea", "PasswordModel": "password", "IntTextModel": "text", "FloatTextModel": "text",
+    "BoundedIntTextModel": "text", "BoundedFloatTextModel": "text",
     "CheckboxModel": "check", "ToggleButtonModel": "check", "ValidModel": "valid",
-    "IntSliderModel": "slider", "FloatSliderModel": "slider",
-    "DropdownModel": "choice", "RadioButtonsModel": "choice", "SelectModel": "choice", "ButtonModel": "button",
+    "IntSliderModel": "slider", "FloatSliderModel": "slider", "FloatLogSliderModel": "log",
+    "IntRangeSliderModel": "range", "FloatRangeSliderModel": "range",
+    "SelectionSliderModel": "selection", "SelectionRangeSliderModel": "selection_range", "PlayModel": "play",
+    "DropdownModel": "choice", "SelectModel": "choice", "RadioButtonsModel": "radio",
+    "ToggleButtonsModel": "toggles", "SelectMultipleModel": "multiple", "ButtonModel": "button",
 }
 
 
