@@ -26,6 +26,7 @@ from repl.debugger import Debugger
 from repl.gateway.channel import ChannelOptions, ChannelState, KernelChannel, Reopened
 from repl.gateway.rest import KernelModel, RestClient
 from repl.protocol import messages as m
+from repl.protocol import controls
 from repl.protocol.comms import WIDGET_TARGET, Comms, Opened
 from repl.protocol import session as s
 from repl.protocol.record import Away, CellEntry, KernelEntry
@@ -98,6 +99,7 @@ class Kernel:
         self._tasks: set[asyncio.Task] = set()
         self.debugger = Debugger(self)
         self.comms = Comms()  # widget models, kept as the kernel changes them
+        self.sync = controls.Sync(self.post_comm)  # our changes to them on their way, and the echoes to drop
         self._learning: asyncio.Task | None = None  # asking for the widgets made before we came
         self.away: Away | None = None  # coming back to it (``repl --resume``): what was missed
         self._inputs: set[str] = set()  # input_requests of our cells seen (one asked again on resume comes once)
@@ -368,20 +370,22 @@ class Kernel:
             self._asks.pop(req.msg_id, None)
             self.session.forget(req)
 
-    async def send_comm(self, comm_id: str, data: dict) -> tuple[str, asyncio.Future]:
-        """Send on a widget's comm (a change, a click): the message's id, and a future done once
-        the kernel has handled it (its result None; also when the kernel goes)."""
-        self._usable()
+    def post_comm(self, comm_id: str, data: dict) -> str:
+        """Send on a widget's comm (a change, a click), in the background: the message's id ("" if
+        the kernel is gone). :attr:`sync` hears when the kernel has handled it."""
+        if self.gone:
+            return ""
         msg, req = self.session.comm(comm_id, data)
-        fut = self._asks[req.msg_id] = asyncio.get_running_loop().create_future()
-        fut.add_done_callback(lambda _: self._asks.pop(req.msg_id, None))
+        self._spawn(self._post(msg, req))
+        return req.msg_id
+
+    async def _post(self, msg: dict, req: s.Request) -> None:
         try:
             await self.channel.send(msg)
-        except errors.ReplError:
+        except errors.ReplError as exc:
             self.session.forget(req)
-            fut.cancel()
-            raise
-        return req.msg_id, fut
+            self.sync.done(req.msg_id)
+            self.listener.kernel_notice(self, f"a widget's change was not sent to {self.label}: {exc}")
 
     async def code_of(self, count: int) -> str:
         """The code of ``In [count]`` on this kernel: a cell of ours, else the kernel's own history."""
@@ -534,6 +538,9 @@ class Kernel:
             fut.set_result(content)
 
     def _finished(self, req: s.Request) -> None:
+        if req.msg_type == "comm_msg":
+            self.sync.done(req.msg_id)  # (the next change waiting for it goes out)
+            return
         cell = self._live.pop(req.msg_id, None)
         if cell is None:
             return
@@ -544,7 +551,12 @@ class Kernel:
             self.on_change()
 
     def _comm(self, ev: s.CommEvent) -> None:
-        change = self.comms.receive(ev.kind, ev.content, ev.buffers)
+        content, buffers = ev.content, ev.buffers
+        if ev.kind == "comm_msg":  # an echo of an older value of ours is not applied
+            content, buffers = self.sync.filter(content, ev.request.msg_id if ev.request is not None else "", buffers)
+        elif ev.kind == "comm_close":
+            self.sync.forget(str(content.get("comm_id", "")))
+        change = self.comms.receive(ev.kind, content, buffers)
         if isinstance(change, Opened) and change.model is None and not ev.other and ev.request is not None:
             # A comm one of our cells opened for a target we have no handler for: close it, as
             # JupyterLab does, so the kernel does not keep it (and its object) forever.
@@ -561,6 +573,7 @@ class Kernel:
             self.away.restarted = True
         self.debugger.kernel_lost()
         self.comms.reset()
+        self.sync.reset()
         if reason in ("restarting", "restarted") and self._ready.is_set():
             self._ready.clear()
             self._spawn(self._await_new_kernel())

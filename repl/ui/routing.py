@@ -56,6 +56,11 @@ class Router:
             self._widget_view = WidgetView(self.view)
         return self._widget_view
 
+    @property
+    def drawn_widgets(self) -> WidgetView | None:
+        """The widgets on screen, if any came yet."""
+        return self._widget_view
+
     def detach_widgets(self, request: s.Request, tag: str) -> None:
         """A cell went to the background: its widgets are tagged from now on."""
         if self._widget_view is not None:

@@ -11,23 +11,27 @@ from prompt_toolkit.application import Application, run_in_terminal
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.document import Document
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.formatted_text import ANSI, FormattedText, merge_formatted_text
+from prompt_toolkit.key_binding import merge_key_bindings
 from prompt_toolkit.lexers import DynamicLexer, Lexer, PygmentsLexer, SimpleLexer
 from prompt_toolkit.output import ColorDepth
 
 from repl.ui.prompt import history as hist
 from repl.ui.prompt import editor
 from repl.ui.output import render
+from repl.ui.output.console import terminal_size
 from repl.ui.prompt.asking import Asking
 from repl.ui.prompt.elide import ElideLongLines
 from repl.ui.prompt.completion import ReplCompleter
 from repl.ui.prompt.fastinput import FastInput
 from repl.ui.prompt.histsearch import start_at_the_line
 from repl.ui.prompt.keys import make_bindings
+from repl.ui.widgets.keys import focus_bindings
 from repl.ui.prompt.lexer import pygments_lexer_for
 from repl.ui.output.sanitize import label
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
+    from repl.ui.widgets.focus import Focus
     from repl.workspace import Workspace
 
 
@@ -42,8 +46,16 @@ class PromptParts:
         self._lexers: dict[str, Lexer] = {}
         self.app: Application | None = None  # the prompt's application, once made
         self.notice = ""  # said in the toolbar until the next input (e.g. why a cell was not sent)
+        self.focus: Focus | None = None  # the keyboard on a widget (F2), once there are widgets
 
     def message(self):
+        focus = self.focus
+        if focus is None or not focus.active:
+            return self._message()
+        panel = focus.panel(terminal_size()[0], self.style.color)  # (the widget the keys go to, above the line)
+        return merge_formatted_text([ANSI(panel.rstrip("\n") + "\n"), self._message()])
+
+    def _message(self):
         k = self.ws.current
         if k is None:
             opening = self.ws.opening
@@ -67,7 +79,9 @@ class PromptParts:
             lexer=DynamicLexer(self.lexer), bottom_toolbar=self.toolbar,
             completer=ReplCompleter(self.arguments_for, asking.complete), complete_while_typing=False,
             complete_in_thread=False, prompt_continuation=self.continuation, multiline=True,
-            key_bindings=make_bindings(asking.quick_verdict, asking.kernel_verdict, asking.inspect, self.edit, late_ctrl_c),
+            key_bindings=merge_key_bindings([
+                make_bindings(asking.quick_verdict, asking.kernel_verdict, asking.inspect, self.edit, late_ctrl_c),
+                focus_bindings(lambda: self.focus)]),  # (last: while a widget has the keyboard, its keys win)
             history=hist.open_history(), auto_suggest=AutoSuggestFromHistory(), enable_history_search=True,
             vi_mode=vi, style=pt_style, enable_suspend=True, include_default_pygments_style=pt_style is None,
             color_depth=None if self.style.color else ColorDepth.MONOCHROME,
@@ -96,6 +110,8 @@ class PromptParts:
         return label(self._toolbar())  # it names kernels and frames: the server's and the kernel's words
 
     def _toolbar(self) -> str:
+        if self.focus is not None and self.focus.active:
+            return self.focus.keys_help()
         if self.notice:
             return f" {self.ws.server_label} │ {self.notice} "
         k = self.ws.current

@@ -14,11 +14,12 @@ from repl.protocol import hub as h
 from repl.ui.slash import commands
 from repl.ui.debugger import words as debugwords
 from repl.ui.prompt import editor
-from repl.ui.output import tables
+from repl.ui.output import render, tables
 from repl.ui.trace import Tracer
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.kernel import Kernel
+    from repl.ui.widgets.focus import Focus
     from repl.workspace import Workspace
 
 
@@ -43,11 +44,12 @@ class Actions:
     """The /commands. Each ``do_NAME(arg)`` raises :class:`errors.ReplError` for a user mistake."""
 
     def __init__(self, ws: Workspace, say: Callable[[str], None], tracer: Tracer,
-                 next_input: Callable[[str], None] = lambda text: None) -> None:
+                 next_input: Callable[[str], None] = lambda text: None, focus: Focus | None = None) -> None:
         self.ws = ws
         self.say = say
         self.tracer = tracer
         self.next_input = next_input  # text the next prompt starts with
+        self.focus = focus  # the keyboard on a widget
         self._task: asyncio.Future | None = None
 
     def _current(self) -> Kernel:
@@ -75,6 +77,24 @@ class Actions:
             return False
         self._task.cancel()
         return True
+
+    async def do_widgets(self, arg: str) -> None:
+        if arg.strip():
+            raise errors.UsageError("usage: /widgets (it takes no argument)")
+        roots = self.focus.candidates() if self.focus is not None else []
+        if not roots:
+            self.say("no widget with controls yet (a cell that displays a slider, a button, interact… makes one)")
+            return
+        for i, root in enumerate(roots, 1):
+            first = render.strip_ansi(root.last).split("\n", 1)[0] if root.last else root.fallback
+            self.say(f"{i:>3}  {root.kernel.label}  {first[:60]}")
+
+    async def do_widget(self, arg: str) -> None:
+        arg = arg.strip()
+        if arg and not arg.isdigit():
+            raise errors.UsageError("usage: /widget [N] (N: a number from /widgets)")
+        if self.focus is not None:
+            self.focus.take(int(arg) if arg else None)
 
     async def do_detach(self, arg: str) -> None:
         if arg.strip():

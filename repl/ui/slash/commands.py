@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "unbreak": ("N:LINE|PATH:LINE|all", "remove breakpoints"),
     "pause": ("[TARGET]", "stop a running cell where it is and open the (dbg) prompt"),
     "hub": ("[start|stop [NAME]]", "your JupyterHub servers: list them, or start or stop one (default: this repl's)"),
+    "widgets": ("", "the widgets on screen that take the keyboard, numbered for /widget"),
+    "widget": ("[N]", "the keyboard to the newest widget (or the N-th of /widgets); Esc or F2 gives it back"),
     "detach": ("", "leave, keeping every kernel and its cells running; repl --resume comes back"),
     "quit": ("", "exit (also Ctrl-D)"),
 }
@@ -40,6 +42,7 @@ KEYS = [
                "(/detach keeps them)"),
     ("Enter", "run the cell, or continue it when the kernel says it is incomplete"),
     ("Alt-Enter", "insert a newline (multi-line cell)"),
+    ("F2", "the keyboard to the newest widget with controls (sliders, buttons, text…) and back"),
     ("Ctrl-X Ctrl-E", "edit the cell in $VISUAL / $EDITOR (vi mode: v)"),
     ("Tab", "complete code (from the kernel), commands and their arguments"),
     ("Shift-Tab", "show the kernel's documentation for the name at the cursor"),

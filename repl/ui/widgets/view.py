@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from repl.protocol import session as s
 from repl.protocol.comms import Model
+from repl.protocol.controls import Focus
 from repl.ui.output.mime import WIDGET_VIEW
 from repl.ui.output.view import OutputView
 from repl.ui.widgets.draw import Drawer
@@ -55,10 +56,13 @@ class WidgetView:
     def __init__(self, view: OutputView) -> None:
         self.view = view
         self._roots: list[Root] = []
+        self.focus: tuple[Root, Focus] | None = None  # the widget the keyboard is on, and its control (F2)
 
     def _text(self, root: Root) -> str:
         style = self.view.style
-        return Drawer(root.kernel.comms, style.width, style.color).draw(root.model_id, root.fallback)
+        focus = self.focus if self.focus is not None and self.focus[0] is root else None
+        return Drawer(root.kernel.comms, style.width, style.color, focus=focus[1] if focus else None).draw(
+            root.model_id, root.fallback)
 
     def show(self, kernel: Kernel, ev: s.Event, tag: str | None) -> bool:
         """Draw a widget display; False if ``ev`` is not one."""
@@ -75,6 +79,15 @@ class WidgetView:
         root.known = bool(kernel.comms.models.get(model_id, None) and kernel.comms.models[model_id].state)
         self.view.place(self._key(root), root.last, tag)
         return True
+
+    def roots(self) -> list[Root]:
+        """The widgets drawn, oldest first."""
+        return list(self._roots)
+
+    def redraw(self, kernel: Kernel, model_id: str) -> bool:
+        """A model changed here (a key on it, the focus moved): redraw what shows it, as for a
+        change from the kernel; False if some of it could not be redrawn in place."""
+        return self.changed(kernel, s.CommEvent(None, False, "comm_msg", {"comm_id": model_id}, []))
 
     def changed(self, kernel: Kernel, ev: s.CommEvent) -> bool:
         """A comm message changed (or closed) a model: redraw what shows it. False if some of it
