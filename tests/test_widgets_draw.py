@@ -122,6 +122,6 @@ def test_a_progress_bar_beside_a_focused_control_keeps_its_width():
     p = w.IntProgress(value=5, max=10)
     box = w.HBox([b, p])
     c = comms(box, b, p)
-    plain = Drawer(c, 60, False).draw(box.model_id)
-    colored = Drawer(c, 60, True, focus=Focus(b.model_id)).draw(box.model_id)
+    plain = Drawer(c, 40, False).draw(box.model_id)
+    colored = Drawer(c, 40, True, focus=Focus(b.model_id)).draw(box.model_id)
     assert colored.count("█") == plain.count("█") and colored.count(" ") == plain.count(" ")
