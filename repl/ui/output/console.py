@@ -287,6 +287,19 @@ class Console:
             self._not_ready = 0
             run_in_terminal(self.flush_pending, in_executor=False)
 
+    def settle(self) -> bool:
+        """Write what waits to be shown above the prompt now (a redraw in place counts rows from
+        it); True if nothing is left waiting."""
+        app = self.app
+        for _ in range(64):  # (pieces of PIECE characters: a flood is not written all at once here)
+            if not self._pending:
+                return True
+            if app is None or not app.is_running:
+                self.flush_pending()
+            elif not self._print_above(app):
+                return False
+        return not self._pending
+
     def _print_above(self, app: Application) -> bool:
         """Write pending output above the running prompt, a piece at a time: erase the prompt,
         write, draw it again (telling its renderer how far down the output pushed it), and the

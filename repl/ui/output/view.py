@@ -152,7 +152,7 @@ class OutputView:
     def _redraw(self, display_id: str, pieces: list, anywhere: bool = False) -> bool:
         displays = self._placed if anywhere else self._displays
         where = displays.get(display_id)
-        if where is None:
+        if where is None or not self.console.settle():  # (output waiting to be shown comes first)
             return False
         start, end = where
         gap = end + 1 == self.console.rows == self._gap  # only the blank line after the cell came since

@@ -35,13 +35,13 @@ def focus_bindings(focus: Callable[[], Focus | None]) -> KeyBindings:
                 do(f)
         return handler
 
-    kb.add("f2")(act(lambda f: f.leave() if f.active else f.take()))
     for key in ("c-c", "c-d"):
         kb.add(key, filter=on, eager=True)(act(lambda f: f.leave()))
     kb.add(Keys.Any, filter=on, eager=True)(_typed(focus))  # (first: the named keys below win over it)
     kb.add(Keys.BracketedPaste, filter=on, eager=True)(_typed(focus, pasted=True))
     kb.add("tab", filter=on, eager=True)(act(lambda f: f.next(1)))
     kb.add("s-tab", filter=on, eager=True)(act(lambda f: f.next(-1)))
+    kb.add("f2", eager=True)(act(lambda f: f.leave() if f.active else f.take()))  # (after Keys.Any: it wins)
     for key, name in [*NAMED.items(), (" ", "space")]:
         kb.add(*key.split(" ") if key != " " else [" "], filter=on, eager=True)(act(_pressing(name)))
     return kb
