@@ -33,7 +33,6 @@ from repl.ui.prompt.parts import PromptParts
 from repl.ui.questions import Item, Questions
 from repl.ui.routing import Router
 from repl.ui.runner import Hooks, Runner
-from repl.ui.widgets.focus import Focus
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.gateway.channel import ChannelState
@@ -77,7 +76,6 @@ class App:
         early = EarlyInput(self.view.dim, self.runner.on_sigtstp, self._on_sigint)  # input waiting for the first kernel
         self.first = FirstKernel(self.view, profile or StartupProfile(False), self._refresh, self._step_aside, early)
         self._parts: PromptParts | None = None  # the prompt's message, toolbar and keys, made with the workspace
-        self.focus = Focus(lambda: self.router.drawn_widgets, self._refresh, lambda text: self.view.line(text, "err"))
         self._next_input = ""  # what the next prompt starts with
         self._exit_warned = False
         self._actions: Actions | None = None  # (made with the first /command)
@@ -86,8 +84,6 @@ class App:
 
     def kernel_events(self, kernel: Kernel, events: list[s.Event]) -> None:
         self.router.kernel_events(kernel, events)
-        if self.focus.active:
-            self.focus.check()  # (a widget closed, disabled, or its kernel gone gives the keyboard back)
 
     def kernel_state(self, kernel: Kernel, state: ChannelState, before: ChannelState) -> None:
         self.router.kernel_state(kernel, state, before)
@@ -106,7 +102,7 @@ class App:
         first kernel comes; if it cannot come, its error is raised once the prompt is gone."""
         opening = ws.opening
         parts = self._parts = PromptParts(ws, self.look.style)
-        parts.focus = self.focus
+        parts.focus = self.router.focus
         asking = Asking(lambda: ws.current, self.console, self.look.style.color, lambda: ws.opening)
         self.prompt = parts.session(asking, self.look.vi, self.look.pt_style, self._on_sigint)
         self.prompt.app.after_render += lambda _app: self.first.drawn(opening)
@@ -140,7 +136,7 @@ class App:
             from repl.ui.slash.actions import Actions
 
             assert self._parts is not None  # (commands come from the prompt, made with the workspace)
-            self._actions = Actions(self._parts.ws, self.console.line, self.look.tracer, self._set_next_input, self.focus)
+            self._actions = Actions(self._parts.ws, self.console.line, self.look.tracer, self._set_next_input, self.router.focus)
         await self._actions.run(cmd, lambda text: self.view.line(text, "err"))
 
     async def _handle(self, text: str, ws: Workspace, opening) -> bool:

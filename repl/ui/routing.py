@@ -19,6 +19,7 @@ from repl.ui.slash import commands
 from repl.ui.output import mime
 from repl.ui.output import render
 from repl.ui.output.console import Console
+from repl.ui.widgets.focus import Focus
 from repl.ui.foreground import Do
 from repl.ui.output.view import RATE_LIMITED, OutputView
 from repl.ui.questions import Ask, Item
@@ -46,6 +47,7 @@ class Router:
         self.run_command = run_command  # a /command typed at the (dbg) prompt
         self.toolbar = toolbar
         self._widget_view: WidgetView | None = None
+        self.focus = Focus(lambda: self._widget_view, refresh, lambda text: view.line(text, "err"))  # F2
         self._debugging: DebugPrompt | None = None
 
     @property
@@ -83,6 +85,8 @@ class Router:
                 self._draw(kernel, ev, self._tag(kernel, ev))
         if self._debugging is not None:
             self._debugging.check(kernel)
+        if self.focus.active:
+            self.focus.check()  # (a widget closed, disabled, or its kernel gone gives the keyboard back)
         self.refresh()
 
     def kernel_state(self, kernel: Kernel, state: ChannelState, before: ChannelState) -> None:
