@@ -443,7 +443,7 @@ class Kernel:
         """Stop reading, leaving it running: its cells stay as they are, for the session record."""
         for task in list(self._tasks):
             task.cancel()
-        await self.channel.close()
+        await self.channel.close(drain=True)  # (what it sent before the server heard us leave: ours to show)
 
     async def close(self) -> None:
         await self.leave()

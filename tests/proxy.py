@@ -63,9 +63,15 @@ class CutProxy:
         first = True
         try:
             while True:
+                if client in self.frozen:  # a silent network: nothing passes, nothing is closed
+                    with self._lock:
+                        if self._stop or (client, server) not in self._pairs:
+                            return  # cut or closed meanwhile (not a spin on the sockets it shut)
+                    time.sleep(0.05)
+                    continue
                 ready, _, _ = select.select(list(peers), [], [], 0.2)
                 if client in self.frozen:
-                    continue  # a silent network: nothing passes, nothing is closed
+                    continue
                 with self._moving:  # a cut falls between chunks: what the proxy read, it passes on
                     for sock in ready:
                         data = sock.recv(65536)

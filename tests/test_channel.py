@@ -163,3 +163,48 @@ async def test_buffers_round_trip_through_a_real_kernel(kernel, protocol):
         assert [bytes(b) for b in ev.buffers] == payload
     finally:
         await ch.close()
+
+
+async def test_closing_takes_every_message_sent_before_the_server_heard_it():
+    """The server buffers for our session id only once it has our close frame: every message it
+    sent before that must reach us, those still queued in our socket when the handshake ends too."""
+    import json
+    import time
+
+    import websockets
+
+    from repl.gateway.channel import KernelChannel
+    from repl.gateway.options import ChannelOptions
+
+    sent: list[int] = []
+
+    async def flood(ws):
+        n = 0
+        try:
+            while True:
+                await ws.send(json.dumps({"header": {"msg_id": f"m{n}", "msg_type": "stream"}, "parent_header": {},
+                                          "metadata": {}, "content": {"name": "stdout", "text": f"{n}\n"},
+                                          "channel": "iopub"}))
+                sent.append(n)
+                n += 1
+                if n % 50 == 0:
+                    await asyncio.sleep(0)
+        except websockets.ConnectionClosed:
+            pass
+
+    async with websockets.serve(flood, "127.0.0.1", 0, compression=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        got: list[int] = []
+
+        def shown(msg: dict, now: float) -> None:  # drawing takes time: the reader lags behind the socket
+            time.sleep(0.002)
+            got.append(int(msg["content"]["text"]))
+
+        channel = KernelChannel(f"ws://127.0.0.1:{port}", "k" * 36, "sess", ChannelOptions(protocol="legacy"),
+                                on_message=shown,
+                                on_malformed=lambda error: None, on_state=lambda state: None, on_reopen=lambda r: None)
+        await channel.connect()
+        while len(got) < 200:
+            await asyncio.sleep(0.01)
+        await channel.close(drain=True)
+    assert got == sent[:len(got)] and len(got) == len(sent), (len(got), len(sent))

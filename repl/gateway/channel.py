@@ -43,6 +43,10 @@ YIELD_AFTER = 0.02  # or seconds spent on them (many small frames that take long
 MAX_MESSAGE = 10 * 2**20  # the servers' (tornado's) default websocket_max_message_size: larger closes the socket
 
 
+DRAIN_FOR = 10.0  # seconds a detaching close waits for what a working link still carries
+LIVELY = 5.0  # a frame this recent: the link works
+
+
 class ChannelState(IntEnum):
     DISCONNECTED = 0
     CONNECTING = 1
@@ -189,16 +193,26 @@ class KernelChannel:
         self._set_state(ChannelState.CONNECTED)
         self._reader = asyncio.create_task(self._read_forever(), name=f"reader-{self.kernel_id[:8]}")
 
-    async def close(self) -> None:
-        """Close the websocket, reading on until the server's close frame: what it sent before it
-        knew we were leaving is taken (the server buffers for our session id only from then on, so
-        a reader stopped first would drop the messages of the close handshake, detaching)."""
+    async def close(self, drain: bool = False) -> None:
+        """Close the websocket, reading on until the server's close frame and through what came
+        before it: what it sent before it knew we were leaving is taken (the server buffers for our
+        session id only from then on, so a reader stopped first would drop those messages). With
+        ``drain`` (we leave the kernel running: what we do not take now is lost), a link that
+        carried frames lately is given up to DRAIN_FOR seconds to deliver them (a flood takes a
+        while to draw); otherwise, or on a silent (perhaps dead) link, about a second."""
         self._closing = True
         self._connected.clear()
+        lively = drain and time.time() - self.last_frame_at < LIVELY
+        wait = DRAIN_FOR if lively else 1.0
         if self._ws is not None:
+            self._ws.close_timeout = wait
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._ws.close(), 2)
+                await asyncio.wait_for(self._ws.close(), wait + 1)
         if self._reader is not None:
+            # frames that came before the close frame may still be queued in the socket: the
+            # reader takes them and ends by itself (cancelled at once, it dropped the last lines)
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(asyncio.shield(self._reader), wait + 1)
             self._reader.cancel()
             with contextlib.suppress(BaseException):
                 await self._reader
