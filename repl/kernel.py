@@ -37,6 +37,7 @@ WATCH_EVERY = 10.0
 GONE_CHECKS = (0.3, 1.0, 3.0)  # after a shutdown_reply: when to ask whether the kernel was deleted
 LEARN_WAIT = 1.0  # a cell sent while we ask for the widgets made before we came waits this long
 RESTART_WAIT = 30.0  # after a restart, cells wait this long for the new kernel to show itself
+IOPUB_WAIT = 3.0  # a restarted kernel whose shell answers and iopub stays silent this long: fresh sockets
 START_WATCH_AFTER = 2.0  # a websocket not open after this long: ask the server whether the kernel died,
 START_WATCH_EVERY = 1.0  # and again this often
 RECORDED_CODE = 64 * 1024  # of a running cell's code, the session record keeps this much (it is rewritten often)
@@ -471,8 +472,8 @@ class Kernel:
         self._dispatch(self.session.receive(msg, now))
         if self.session.kernel_session != process and self.session.kernel_session is not None:
             self.on_change()  # a new kernel process (restarted): the record tells it from the one we knew
-        if not self._ready.is_set() and self.session.kernel_session is not None:
-            self._ready.set()  # the new kernel has spoken
+        if not self._ready.is_set() and self.session.kernel_session is not None and msg.get("channel") == "iopub":
+            self._ready.set()  # the new kernel has spoken, where its output comes
 
     def _on_malformed(self, error: str) -> None:
         self._dispatch([s.Malformed(None, False, error)])
@@ -587,16 +588,29 @@ class Kernel:
         """A restarted kernel says nothing until asked, and a request sent while it restarts may be
         lost: ask, again each second, until it answers (or the wait is over)."""
         deadline = time.monotonic() + RESTART_WAIT
+        answered: float | None = None  # when its shell first answered, iopub silent
         try:
             while not self._ready.is_set() and time.monotonic() < deadline:
                 if await self.ask("kernel_info", 1.0) is not None and not self._ready.is_set():
-                    await asyncio.sleep(0.2)  # the old process answered on its way out
+                    answered = answered or time.monotonic()  # (or the old process, on its way out)
+                    if time.monotonic() - answered > IOPUB_WAIT and self.connected:
+                        answered = None
+                        await self._renew("its output stopped coming after the restart")
+                    await asyncio.sleep(0.2)
         except errors.ReplError:
             pass
         finally:
             self._ready.set()
         if self.debugger.wanted and not self.gone:
             self.listener.kernel_notice(self, await self.debugger.restore())
+
+    async def _renew(self, why: str) -> None:
+        """The shell answers and iopub says nothing: the server kept, for our session id, sockets
+        that no longer hear the restarted kernel (seen with Kernel Gateway after a kernel died).
+        A fresh session id gets fresh ones; nothing is lost (the kernel is new)."""
+        self.session.session_id = m.new_id()
+        self.on_change()  # (the record names the session id the server knows us by now)
+        await self.channel.renew(self.session.session_id, why)  # (the trace shows it: ws-cycle)
 
     def _on_state(self, state: ChannelState) -> None:
         before, self._conn_state = self._conn_state, state

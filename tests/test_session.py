@@ -191,6 +191,17 @@ def test_status_starting_after_the_handshake_is_a_restart():
     assert kinds(ev)[:2] == ["Status", "KernelLost"] and req.status == "lost" and info.status == "lost"
 
 
+def test_a_starting_status_from_the_process_already_heard_is_not_another_restart():
+    """After a restart the new process may answer before its own 'starting' comes (the server's
+    nudge): that 'starting' is not a second restart, and its process is not retired."""
+    ks = s.KernelSession("me")
+    _, info = ks.kernel_info_request()
+    ks.receive(signed("shell", "kernel_info_reply", {"status": "ok"}, info, "kB"))
+    _, req = ks.execute("x")
+    ev = ks.receive(signed("iopub", "status", {"execution_state": "starting"}, None, "kB"))
+    assert kinds(ev) == ["Status"] and req.status is None and ks.kernel_session == "kB"
+
+
 def test_shutdown_reply_without_restart_is_a_shutdown():
     ks = s.KernelSession("me")
     _, req = ks.execute("x")

@@ -89,6 +89,7 @@ class KernelChannel:
         really_gone: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self.kernel_id = kernel_id
+        self.ws_base = ws_base
         self.url = urls.channels_url(ws_base, kernel_id, session_id)
         self.display_url = display_url or urls.display(ws_base)
         self.options = options
@@ -223,6 +224,12 @@ class KernelChannel:
         """The server says the kernel no longer exists: stop, and make every send raise ``exc``."""
         self._give_up(exc, ChannelState.GONE)
         await self.close()
+
+    async def renew(self, session_id: str, reason: str) -> None:
+        """Reconnect under another session id: the server makes fresh sockets to the kernel for it
+        (it keeps those of a session id that left, for the replay)."""
+        self.url = urls.channels_url(self.ws_base, self.kernel_id, session_id)
+        await self.cycle(reason)
 
     async def cycle(self, reason: str) -> None:
         """Close the socket cleanly so the reader reconnects (a restarted kernel has new ports)."""

@@ -362,8 +362,11 @@ class KernelSession:
         if state not in _STATES:
             return [Unhandled(req, other, msg, date=date)]
         lost: list[Event] = []
-        if state == "starting" and self.kernel_session is not None:
-            lost = self.lose("restarted")  # a new kernel process announced itself
+        signer = msg.get("header", {}).get("session")
+        if state == "starting" and self.kernel_session is not None and signer != self.kernel_session:
+            # a new kernel process announced itself (the one we already hear from may announce
+            # itself late: its start is not another restart, and its messages are not a retired one's)
+            lost = self.lose("restarted")
         if m.parent_id(msg) or state == "starting":
             lost += self._identity(msg, keep=req)
         parent_type = msg.get("parent_header", {}).get("msg_type")
