@@ -214,18 +214,21 @@ def jupyter_server(tmp_path_factory):
 
 
 EG_VENV = Path(__file__).resolve().parent.parent / ".eg-venv"
+# ipykernel too: jupyter_client runs a kernelspec's `python` as the gateway's own interpreter (and
+# its kernels import ipywidgets in the widget tests)
+EG_PACKAGES = ["jupyter_enterprise_gateway>=3,<4", "ipykernel", "ipywidgets"]
 
 
 def enterprise_gateway_venv() -> Path:
-    """Enterprise Gateway 3 pins jupyter-server<2: it lives in a venv of its own, made once."""
+    """Enterprise Gateway 3 pins jupyter-server<2: it lives in a venv of its own, made once (and
+    brought up to date when the packages below change)."""
     bin_dir = EG_VENV / "bin"
     ready = EG_VENV / ".installed"
-    if not ready.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(EG_VENV)], check=True)
-        # ipykernel too: jupyter_client runs a kernelspec's `python` as the gateway's own interpreter
-        subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", "jupyter_enterprise_gateway>=3,<4",
-                        "ipykernel"], check=True)
-        ready.write_text("")
+    if not ready.exists() or ready.read_text() != " ".join(EG_PACKAGES):
+        if not (bin_dir / "python").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(EG_VENV)], check=True)
+        subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", *EG_PACKAGES], check=True)
+        ready.write_text(" ".join(EG_PACKAGES))
     return bin_dir
 
 

@@ -29,8 +29,8 @@ def toolbar(t) -> str:
     return t.text().rstrip().splitlines()[-1]
 
 
-def test_interact_slider_moved_by_keys_redraws_its_output_in_place(term):
-    t = term()
+def test_interact_slider_moved_by_keys_redraws_its_output_in_place(term, server):
+    t = term(gw=server)
     t.wait_prompt(1)
     paste(t, "from ipywidgets import interact\nseen = []\n"
              "@interact(x=(0, 10))\ndef f(x=5):\n    seen.append(x); print('x is', x)\n")
@@ -158,5 +158,24 @@ def test_a_widget_whose_kernel_restarted_gives_the_keyboard_back(term):
     t.enter("/restart")
     t.wait_for("restarted")
     t.wait_prompt(1)
+    t.wait_for(lambda t: "\x1b[2mgone" in t.transcript.rsplit("/restart", 1)[-1])  # redrawn dim: it no longer works
     t.child.send(F2)
     t.wait_for("no widget with controls")
+
+
+def test_an_error_in_an_interact_function_is_shown_in_its_output_over_a_slow_link(term, gateway, request):
+    slow = CutProxy(int(gateway.url.rsplit(":", 1)[1]), delay=0.1)
+    request.addfinalizer(slow.close)
+    t = term(url=slow.url)
+    t.wait_prompt(1)
+    paste(t, "from ipywidgets import interact\n@interact(n=(0, 3))\ndef g(n=2):\n    print('ten over', n, 'is', 10 // n)\n")
+    t.wait_for("ten over 2 is 5")
+    t.wait_prompt(2)
+    t.child.send(F2)
+    t.wait_for(lambda t: "widget:" in toolbar(t))
+    t.child.send(LEFT + LEFT)
+    t.wait_for("ZeroDivisionError")
+    assert "ten over 2 is 5" not in t.text()  # the output area was redrawn, not added to
+    t.child.send(RIGHT)
+    t.wait_for("ten over 1 is 10")
+    assert "ZeroDivisionError" not in t.text()

@@ -101,6 +101,8 @@ class Router:
         """Handle an event that is not a cell's output (the kernel lost, a question, the debugger,
         widgets); False for output."""
         if isinstance(ev, s.KernelLost):
+            if self._widget_view is not None:
+                self._widget_view.lost(kernel)  # (before the line: a widget just above is redrawn in place)
             self.view.line("repl: " + render.kernel_lost(ev.state, kernel.label), "err")
         elif isinstance(ev, s.InputRequest):
             if not ev.other:

@@ -20,6 +20,7 @@ from repl.protocol import session as s
 from repl.protocol.comms import Model
 from repl.protocol.controls import Focus
 from repl.ui.output.mime import WIDGET_VIEW
+from repl.ui.output.render import strip_ansi
 from repl.ui.output.view import OutputView
 from repl.ui.widgets.draw import Drawer
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is dra
     from repl.kernel import Kernel
 
 MIME = WIDGET_VIEW
+DIM, NO_DIM = "\x1b[2m", "\x1b[22m"
 
 
 @dataclass
@@ -79,6 +81,15 @@ class WidgetView:
         root.known = bool(kernel.comms.models.get(model_id, None) and kernel.comms.models[model_id].state)
         self.view.place(self._key(root), root.last, tag)
         return True
+
+    def lost(self, kernel: Kernel) -> None:
+        """The kernel's widgets no longer work (it restarted, or went): drawn dim where they are
+        (those that can be), and forgotten."""
+        for root in [r for r in self._roots if r.kernel is kernel]:
+            self._roots.remove(root)
+            if root.tag is None and root.last:
+                plain = strip_ansi(root.last).split("\n")
+                self.view.replace(self._key(root), "\n".join(f"{DIM}{line}{NO_DIM}" for line in plain))
 
     def roots(self) -> list[Root]:
         """The widgets drawn, oldest first."""
