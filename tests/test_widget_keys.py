@@ -29,6 +29,16 @@ def toolbar(t) -> str:
     return t.text().rstrip().splitlines()[-1]
 
 
+def drive(t, code: str, shown: str) -> None:
+    """Run ``code``, wait for ``shown``, and F2 to the widget it displayed."""
+    t.wait_prompt(1)
+    paste(t, code)
+    t.wait_for(shown)
+    t.wait_prompt(2)
+    t.child.send(F2)
+    t.wait_for(lambda t: "widget:" in toolbar(t))
+
+
 def test_interact_slider_moved_by_keys_redraws_its_output_in_place(term, server):
     t = term(gw=server)
     t.wait_prompt(1)
@@ -148,12 +158,7 @@ def test_f2_with_no_widget_says_so_and_the_prompt_goes_on(term):
 
 def test_a_widget_whose_kernel_restarted_gives_the_keyboard_back(term):
     t = term()
-    t.wait_prompt(1)
-    paste(t, "import ipywidgets as w\ndisplay(w.IntSlider(description='gone'))\n")
-    t.wait_for("gone ●")
-    t.wait_prompt(2)
-    t.child.send(F2)
-    t.wait_for(lambda t: "widget:" in toolbar(t))
+    drive(t, "import ipywidgets as w\ndisplay(w.IntSlider(description='gone'))\n", "gone ●")
     t.child.send(ESC)
     t.enter("/restart")
     t.wait_for("restarted")
@@ -167,12 +172,8 @@ def test_an_error_in_an_interact_function_is_shown_in_its_output_over_a_slow_lin
     slow = CutProxy(int(gateway.url.rsplit(":", 1)[1]), delay=0.1)
     request.addfinalizer(slow.close)
     t = term(url=slow.url)
-    t.wait_prompt(1)
-    paste(t, "from ipywidgets import interact\n@interact(n=(0, 3))\ndef g(n=2):\n    print('ten over', n, 'is', 10 // n)\n")
-    t.wait_for("ten over 2 is 5")
-    t.wait_prompt(2)
-    t.child.send(F2)
-    t.wait_for(lambda t: "widget:" in toolbar(t))
+    drive(t, "from ipywidgets import interact\n@interact(n=(0, 3))\ndef g(n=2):\n    print('ten over', n, 'is', 10 // n)\n",
+          "ten over 2 is 5")
     t.child.send(LEFT + LEFT)
     t.wait_for("ZeroDivisionError")
     assert "ten over 2 is 5" not in t.text()  # the output area was redrawn, not added to
