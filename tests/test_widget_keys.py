@@ -100,6 +100,8 @@ def test_text_typed_and_submitted_dropdown_and_checkbox(term):
     t.child.send(ESC)
     t.wait_for(lambda t: "widget:" not in toolbar(t))
     assert out(t, 2, "name.value, submitted, pick.value, ok.value") == "('ada', ['ada'], 'blue', True)"
+    t.enter("/widgets")
+    t.wait_for(lambda t: re.search(r"^ +1  python3  name ada$", t.text(), re.M))
 
 
 def test_a_second_clients_change_is_drawn(term, gateway):

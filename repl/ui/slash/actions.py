@@ -14,7 +14,7 @@ from repl.protocol import hub as h
 from repl.ui.slash import commands
 from repl.ui.debugger import words as debugwords
 from repl.ui.prompt import editor
-from repl.ui.output import render, tables
+from repl.ui.output import render, sanitize, tables
 from repl.ui.trace import Tracer
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
@@ -87,7 +87,7 @@ class Actions:
             return
         for i, root in enumerate(roots, 1):
             first = render.strip_ansi(root.last).split("\n", 1)[0] if root.last else root.fallback
-            self.say(f"{i:>3}  {root.kernel.label}  {first[:60]}")
+            self.say(sanitize.label(f"{i:>3}  {root.kernel.label}  {first[:60]}"))  # (the kernel's words)
 
     async def do_widget(self, arg: str) -> None:
         arg = arg.strip()

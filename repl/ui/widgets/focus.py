@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from repl.protocol import controls
+from repl.ui.output import sanitize
 from repl.protocol.comms import Model
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ class Focus:
         from repl.ui.widgets.draw import Drawer
 
         drawer = Drawer(chosen.kernel.comms, width, color, focus=chosen.focus)
-        tag = f"[{chosen.kernel.label}] " if chosen.root.tag else ""
+        tag = sanitize.label(f"[{chosen.kernel.label}] ") if chosen.root.tag else ""  # (a kernel's name: the server's words)
         return tag + drawer.draw(chosen.root.model_id, chosen.root.fallback)
 
     def keys_help(self) -> str:
