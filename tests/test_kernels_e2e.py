@@ -322,3 +322,26 @@ def test_a_cell_behind_a_background_cell_says_so_and_ctrl_c_takes_it_back(term, 
     t.wait_for("[python3] bg-done")
     t.wait_for("Out[2]: 'second'")
     t.wait_prompt(3)
+
+
+def test_a_background_line_printed_in_pieces_is_shown_whole(term, tmp_path):
+    """A print that reaches us as "beat" and, a moment later, " 0\\n" is one line above the prompt,
+    tagged once (it was shown as "[python3] beat" and "[python3]  0": the unfinished piece was
+    ended at once, as a line above the prompt must be)."""
+    gate = tmp_path / "gate"
+    t = term()
+    t.wait_prompt(1)
+    code = (
+        "import os, sys, time\\n"
+        f"while not os.path.exists({str(gate)!r}): time.sleep(0.01)\\n"
+        "for i in range(4): sys.stdout.write('beat'); sys.stdout.flush(); time.sleep(0.05); print('', i, flush=True)\\n"
+    )
+    t.enter(f'print("waiting"); exec("{code}")')
+    t.wait_for(lambda t: "\nwaiting" in t.text())
+    t.ctrl("z")
+    t.wait_for("sent to the background")
+    t.wait_prompt(2)
+    gate.write_text("")
+    t.wait_for(lambda t: re.search(r"cell In \[1\] finished", t.text()))
+    lines = [line.rstrip() for line in re.findall(r"\[python3\] ([^\n]*)", t.plain()) if "background" not in line]
+    assert lines == [f"beat {i}" for i in range(4)], lines

@@ -21,6 +21,8 @@ from repl.ui.output.sanitize import label
 
 NOT_READY_TRIES = 20  # × batch_delay: how long output waits for a prompt that just started
 PIECE = 64 * 1024  # output written above the prompt at a time, between reads of the keyboard
+HOLD = 0.3  # s an unfinished line waits above the prompt for its end: a print comes in pieces
+# ("beat", " 7\n"), and a line written above the prompt is ended there (the prompt is drawn below)
 
 
 def display_rows(text: str, columns: int) -> int:
@@ -64,6 +66,8 @@ class Console:
         self._pending: deque[tuple[str, str]] = deque()  # taken from the front a piece at a time
         self._shown: list[Callable[[], None]] = []  # to call once the pending text is out
         self._scheduled = False
+        self._open_since: float | None = None  # when the pending output's unfinished last line began
+        self._holding: asyncio.TimerHandle | None = None  # the flush after an unfinished line's wait
         self._not_ready = 0  # tries while the prompt's renderer could not place output above it
         self.rows = 0  # rows moved down by direct writes: lets us erase recent output
         self.redrawable = True  # False once something uncounted reached the screen (positions unknown)
@@ -112,6 +116,13 @@ class Console:
             return
         if self.app is not None and self.app.is_running:
             self._pending.append((stream, text))
+            if text.endswith("\n"):
+                self._open_since = None
+            elif self._open_since is None or "\n" in text:
+                self._open_since = time.monotonic()
+            if self._holding is not None and self._open_since is None:  # the line it waited for is whole
+                self._holding.cancel()
+                self._holding, self._scheduled = None, False
             if not self._scheduled:
                 self._scheduled = True
                 asyncio.get_running_loop().call_later(self.batch_delay, self._flush_above_prompt)
@@ -234,10 +245,13 @@ class Console:
 
     def flush_pending(self) -> None:
         pending, self._pending = list(self._pending), deque()
+        self._open_since = None
         self._write_out(pending)
 
     def _write_out(self, pending: list[tuple[str, str]]) -> None:
         shown, self._shown = (self._shown, []) if not self._pending else ([], self._shown)
+        if not self._pending:
+            self._open_since = None
         columns = terminal_size()[0]
         for stream, text in pending:
             f = self._file(stream)
@@ -271,8 +285,27 @@ class Console:
             size += len(text)
         return taken
 
+    def _held(self) -> float:
+        """How much longer the unfinished line at the end of the pending output may wait for the
+        rest of it (0: write it now)."""
+        if self._open_since is None:
+            return 0.0
+        return max(0.0, self._open_since + HOLD - time.monotonic())
+
+    def _hold_tail(self, piece: list[tuple[str, str]]) -> float:
+        """Put the unfinished last line of ``piece`` (all that is pending) back to wait for its end;
+        the seconds it may wait, or 0 when it is written now."""
+        held = self._held() if piece and not self._pending else 0.0
+        if held:
+            stream, text = piece.pop()
+            cut = text.rfind("\n") + 1
+            if cut:
+                piece.append((stream, text[:cut]))
+            self._pending.appendleft((stream, text[cut:]))
+        return held
+
     def _flush_above_prompt(self) -> None:
-        self._scheduled = False
+        self._scheduled, self._holding = False, None
         if not self._pending:
             return
         if self.app is None or not self.app.is_running:
@@ -296,11 +329,11 @@ class Console:
                 return True
             if app is None or not app.is_running:
                 self.flush_pending()
-            elif not self._print_above(app):
+            elif not self._print_above(app, hold=False):
                 return False
         return not self._pending
 
-    def _print_above(self, app: Application) -> bool:
+    def _print_above(self, app: Application, hold: bool = True) -> bool:
         """Write pending output above the running prompt, a piece at a time: erase the prompt,
         write, draw it again (telling its renderer how far down the output pushed it), and the
         next piece after the keyboard has been read and the prompt drawn. False when that cannot
@@ -315,13 +348,19 @@ class Console:
         if not isinstance(below, int) or below <= 0 or getattr(app, "_running_in_terminal", True):
             return False
         piece = self._take(PIECE)
-        renderer.erase(leave_alternate_screen=False)
-        before = self.rows
-        self._write_out(piece)  # (counts the rows it writes, the line it ends too)
-        rows = self.rows - before
-        renderer._min_available_height = max(below - rows, 1)  # (at the bottom: the terminal scrolls)
-        app.invalidate()
+        held = self._hold_tail(piece) if hold else 0.0
+        if piece:
+            renderer.erase(leave_alternate_screen=False)
+            before = self.rows
+            self._write_out(piece)  # (counts the rows it writes, the line it ends too)
+            rows = self.rows - before
+            renderer._min_available_height = max(below - rows, 1)  # (at the bottom: the terminal scrolls)
+            app.invalidate()
         if self._pending and not self._scheduled:  # the rest after the prompt is drawn again
             self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush_above_prompt)
+            loop = asyncio.get_running_loop()
+            if held:
+                self._holding = loop.call_later(held, self._flush_above_prompt)
+            else:
+                loop.call_soon(self._flush_above_prompt)
         return True
