@@ -1,18 +1,22 @@
 """Every speed figure in one run, each beside its anchors measured in the same run on this machine.
 
   round trip     `a*b+i` Enter → value on screen (pty): repl, jupyter console, and a bare websockets
-                 client with TCP_QUICKACK to the same gateway (the floor through a gateway)
+                 client with TCP_QUICKACK to the same gateway, its socket kept open across rounds as
+                 every real client keeps it (the floor through a gateway)
   stream         `for i in range(200_000): print(i)` Enter → next prompt, output read as fast as a
                  terminal would: repl --attach, jupyter console --existing on the same kernel, and a
                  bare websockets client (until the kernel is idle)
-  start-up       launch → first prompt: repl --attach vs jupyter console --existing; repl (embedded
-                 gateway) vs jupyter console (own kernel); and → the first `1+1` result
+  start-up       launch → prompt on screen and → kernel ready (a numbered prompt): repl --attach vs
+                 jupyter console --existing; repl (embedded gateway) vs jupyter console (own kernel):
+                 → prompt, and → the first `1+1` result, typed as soon as a prompt shows
   completion     Tab → completion menu drawn: repl vs jupyter console
   echo           keystroke → echo at the prompt while a background cell floods output, vs idle
-  memory         RSS at an idle prompt, and peak RSS during a 10 s flood: repl vs jupyter console
+  memory         RSS at an idle prompt, and peak RSS during a 10 s flood: repl vs jupyter console;
+                 RSS after 120 cells printing 1 MB each (a long day)
 
 Rounds alternate between programs so the machine's noise hits all of them.
-Usage: python bench/all.py [--quick]      Needs: pip install -e '.[bench]'
+Usage: python bench/all.py [--quick] [--only=round,stream,startup,completion,echo,memory,day]
+Needs: pip install -e '.[bench]'
 """
 
 from __future__ import annotations
@@ -109,38 +113,52 @@ class Term(PtyClient):
 
 
 class Bare:
-    """A minimal websockets client to a kernel through the gateway, acking each frame at once."""
+    """A minimal websockets client to a kernel through the gateway: one websocket kept open across
+    rounds (as every real client keeps its socket), acking each frame at once (TCP_QUICKACK).
+    Its event loop lives across calls, so the socket stays connected between rounds."""
 
     def __init__(self, url: str, token: str, kernel_id: str) -> None:
         self.url = url.replace("http", "ws", 1) + f"/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
         self.token = token
+        self.loop = asyncio.Runner()
+        self.ws = None
 
-    async def run(self, code: str, until_result: str | None) -> float:
+    def run(self, code: str, until_result: str | None) -> float:
+        return self.loop.run(self._run(code, until_result))
+
+    def close(self) -> None:
+        if self.ws is not None:
+            self.loop.run(self.ws.close())
+        self.loop.close()
+
+    async def _run(self, code: str, until_result: str | None) -> float:
         from websockets.asyncio.client import connect
 
-        async with connect(self.url, additional_headers={"Authorization": f"token {self.token}"}, max_size=None,
-                           compression=None) as ws:
-            sock = ws.transport.get_extra_info("socket")
-            mid = uuid.uuid4().hex
-            msg = {"header": {"msg_id": mid, "msg_type": "execute_request", "session": "bare", "username": "b",
-                              "version": "5.3", "date": ""},
-                   "parent_header": {}, "metadata": {}, "channel": "shell",
-                   "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
-                               "allow_stdin": False}}
-            t0 = time.perf_counter()
-            await ws.send(json.dumps(msg))
-            async for frame in ws:
-                if QUICKACK is not None and sock is not None:
-                    sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
-                reply = json.loads(frame)
-                if reply.get("parent_header", {}).get("msg_id") != mid:
-                    continue
-                kind = reply.get("msg_type")
-                if until_result is not None and kind == "execute_result":
-                    assert reply["content"]["data"]["text/plain"] == until_result
-                    return time.perf_counter() - t0
-                if until_result is None and kind == "status" and reply["content"]["execution_state"] == "idle":
-                    return time.perf_counter() - t0
+        if self.ws is None:  # once: the handshake is not part of any round
+            self.ws = await connect(self.url, additional_headers={"Authorization": f"token {self.token}"},
+                                    max_size=None, compression=None, ping_interval=None)
+        ws = self.ws
+        sock = ws.transport.get_extra_info("socket")
+        mid = uuid.uuid4().hex
+        msg = {"header": {"msg_id": mid, "msg_type": "execute_request", "session": "bare", "username": "b",
+                          "version": "5.3", "date": ""},
+               "parent_header": {}, "metadata": {}, "channel": "shell",
+               "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+                           "allow_stdin": False}}
+        t0 = time.perf_counter()
+        await ws.send(json.dumps(msg))
+        async for frame in ws:
+            if QUICKACK is not None and sock is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
+            reply = json.loads(frame)
+            if reply.get("parent_header", {}).get("msg_id") != mid:
+                continue
+            kind = reply.get("msg_type")
+            if until_result is not None and kind == "execute_result":
+                assert reply["content"]["data"]["text/plain"] == until_result
+                return time.perf_counter() - t0
+            if until_result is None and kind == "status" and reply["content"]["execution_state"] == "idle":
+                return time.perf_counter() - t0
         raise RuntimeError("the websocket closed before the answer")
 
 
@@ -221,8 +239,9 @@ def round_trips(rows: list[Row], env: dict, url: str, token: str, rounds: int) -
                 client.child.send("\r")
                 took = client.until(f"Out[{i + 2}]: {expect}") - t0
                 (row.ours if name == "repl" else row.anchor("jupyter console")).append(took)
-            row.anchor("bare websockets + QUICKACK").append(asyncio.run(bare.run(f"12345*6789+{i}", expect)))
+            row.anchor("bare websockets + QUICKACK").append(bare.run(f"12345*6789+{i}", expect))
     finally:
+        bare.close()
         repl.close()
         console.close()
         delete_kernel(url, token, kid)
@@ -249,28 +268,38 @@ def stream(rows: list[Row], env: dict, url: str, token: str, rounds: int) -> Non
                 row.anchor("jupyter console --existing").append(console.run(STREAM, "199999"))
             finally:
                 console.close()
-            row.anchor("bare websockets + QUICKACK").append(asyncio.run(Bare(url, token, kid).run(STREAM, None)))
+            # connected before the round (not while the others ran: it would have to read their output)
+            bare = Bare(url, token, kid)
+            try:
+                bare.run("0", None)
+                row.anchor("bare websockets + QUICKACK").append(bare.run(STREAM, None))
+            finally:
+                bare.close()
     finally:
         delete_kernel(url, token, kid)
 
 
 def start_up(rows: list[Row], env: dict, url: str, token: str, rounds: int) -> None:
-    attach = Row("start-up: launch → prompt, attached", goal=("jupyter console --existing", 0.6))
+    shown = Row("start-up: launch → prompt on screen, attached")
+    attach = Row("start-up: launch → kernel ready, attached", goal=("jupyter console --existing", 0.6))
     embedded = Row("start-up: launch → prompt, embedded gateway", goal=("jupyter console (own kernel)", 0.6))
-    first = Row("start-up: launch → first 1+1 result, embedded", goal=("jupyter console (own kernel)", 2.0))
-    rows += [attach, embedded, first]
+    first = Row("start-up: launch → first 1+1 result, embedded", goal=("jupyter console (own kernel)", 1.0))
+    rows += [shown, attach, embedded, first]
     kid = new_kernel(url, token)
     connection = connection_file(kid)
     base = {k: v for k, v in env.items() if not k.startswith("JUPYTER_GATEWAY")}
     try:
         for _ in range(rounds):
-            attach.ours.append(launch([sys.executable, "-m", "repl", "--attach", kid], env)[0])
-            attach.anchor("jupyter console --existing").append(
-                launch([sys.executable, "-m", "jupyter_console", "--existing", str(connection)], base)[0])
-            prompt, answer = launch([sys.executable, "-m", "repl"], base, result=True)
+            prompt, ready, _ = launch([sys.executable, "-m", "repl", "--attach", kid], env)
+            shown.ours.append(prompt)
+            attach.ours.append(ready)
+            prompt, ready, _ = launch([sys.executable, "-m", "jupyter_console", "--existing", str(connection)], base)
+            shown.anchor("jupyter console --existing").append(prompt)
+            attach.anchor("jupyter console --existing").append(ready)
+            prompt, _, answer = launch([sys.executable, "-m", "repl"], base, result=True)
             embedded.ours.append(prompt)
             first.ours.append(answer or 0.0)
-            prompt, answer = launch([sys.executable, "-m", "jupyter_console", "--kernel", "python3"], base, result=True)
+            prompt, _, answer = launch([sys.executable, "-m", "jupyter_console", "--kernel", "python3"], base, result=True)
             embedded.anchor("jupyter console (own kernel)").append(prompt)
             first.anchor("jupyter console (own kernel)").append(answer or 0.0)
     finally:
@@ -278,7 +307,7 @@ def start_up(rows: list[Row], env: dict, url: str, token: str, rounds: int) -> N
 
 
 def completion(rows: list[Row], env: dict, rounds: int) -> None:
-    row = Row("completion: Tab → menu drawn")
+    row = Row("completion: Tab → menu drawn", goal=("jupyter console", 1.0))
     rows.append(row)
     repl, console = side_by_side(env, "import os")
     try:
@@ -299,7 +328,7 @@ def completion(rows: list[Row], env: dict, rounds: int) -> None:
 
 def echo(rows: list[Row], env: dict, rounds: int) -> None:
     row = Row("echo: keystroke → on screen, during a flood", goal=("the same keystroke, idle", 2.0))
-    tail = Row("echo: the same, 90th percentile", stat="p90")
+    tail = Row("echo: the same, 90th percentile", stat="p90", goal=("the same keystroke, idle, p90", 3.0))
     rows += [row, tail]
     repl = Term([sys.executable, "-m", "repl"], env)
     try:
@@ -369,6 +398,35 @@ def memory(rows: list[Row], env: dict, url: str, token: str) -> None:
         delete_kernel(url, token, kid)
 
 
+def long_day(rows: list[Row], env: dict, url: str, token: str, cells: int) -> None:
+    row = Row(f"memory: RSS after {cells} cells of 1 MB output each", unit="MiB",
+              goal=("jupyter console --existing", 1.5))
+    rows.append(row)
+    kid = new_kernel(url, token)
+    connection = connection_file(kid)
+    base = {k: v for k, v in env.items() if not k.startswith("JUPYTER_GATEWAY")}
+    try:
+        for name, argv, e in (("repl", [sys.executable, "-m", "repl", "--attach", kid], env),
+                              ("jupyter console --existing",
+                               [sys.executable, "-m", "jupyter_console", "--existing", str(connection)], base)):
+            client = Term(argv, e)
+            try:
+                if name == "repl":
+                    client.up()
+                else:
+                    client.until("In [", 60)
+                    client.quiet(1.0)
+                for i in range(cells):
+                    client.run(f"print(('{i:06d}' + 'x' * 93 + '\\n') * 10_000, end='')", f"{i:06d}" + "x" * 93)
+                client.quiet(1.0)
+                now, _ = client.rss()
+            finally:
+                client.close()
+            (row.ours if name == "repl" else row.anchor(name)).append(now)
+    finally:
+        delete_kernel(url, token, kid)
+
+
 # ------------------------------------------------------------ plumbing
 
 
@@ -397,13 +455,19 @@ def main() -> None:
     env.update({"JUPYTER_GATEWAY_URL": url, "JUPYTER_GATEWAY_AUTH_TOKEN": token, "REPL_DATA_DIR": "/tmp/repl-bench"})
     rows: list[Row] = []
     started = time.perf_counter()
+    figures = {
+        "round": lambda: round_trips(rows, env, url, token, 8 if quick else 25),
+        "stream": lambda: stream(rows, env, url, token, 2 if quick else 5),
+        "startup": lambda: start_up(rows, env, url, token, 2 if quick else 5),
+        "completion": lambda: completion(rows, env, 4 if quick else 10),
+        "echo": lambda: echo(rows, env, 8 if quick else 24),
+        "memory": lambda: memory(rows, env, url, token),
+        "day": lambda: long_day(rows, env, url, token, 30 if quick else 120),
+    }
+    only = next((a.split("=", 1)[1].split(",") for a in sys.argv if a.startswith("--only=")), list(figures))
     try:
-        round_trips(rows, env, url, token, 8 if quick else 25)
-        stream(rows, env, url, token, 2 if quick else 5)
-        start_up(rows, env, url, token, 2 if quick else 5)
-        completion(rows, env, 4 if quick else 10)
-        echo(rows, env, 8 if quick else 24)
-        memory(rows, env, url, token)
+        for name in only:
+            figures[name]()
     finally:
         os.killpg(gw.pid, signal.SIGTERM)
         gw.wait(20)

@@ -55,14 +55,16 @@ class PtyClient:
             self.child.send("\x1b[1;1R")
         self.buf += data
 
-    def wait_for(self, pattern: str, timeout: float = 60.0) -> float:
-        """Seconds until ``pattern`` appears in the ANSI-stripped output since the last call."""
+    def wait_for(self, pattern: str | re.Pattern, timeout: float = 60.0, keep: bool = False) -> float:
+        """perf_counter() when ``pattern`` (a string or a regex) appears in the ANSI-stripped
+        output since the last call; ``keep``: the output stays for the next call to look at."""
         deadline = time.perf_counter() + timeout
         while True:
             clean = ANSI.sub("", self.buf)
-            at = clean.find(pattern)
-            if at >= 0:
-                self.buf = ""
+            found = pattern.search(clean) if isinstance(pattern, re.Pattern) else pattern in clean
+            if found:
+                if not keep:
+                    self.buf = ""
                 return time.perf_counter()
             if time.perf_counter() > deadline:
                 raise TimeoutError(f"{pattern!r} not seen; tail: {clean[-300:]!r}")

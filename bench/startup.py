@@ -12,6 +12,7 @@ Needs: pip install -e '.[bench]'
 from __future__ import annotations
 
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -26,18 +27,22 @@ sys.path.insert(0, str(Path(__file__).parent))
 from roundtrip import PtyClient, start_gateway  # noqa: E402
 
 
-def launch(argv: list[str], env: dict, result: bool = False) -> tuple[float, float | None]:
-    """Seconds to the first prompt, and (``result``) to the answer of ``1+1``."""
+READY = re.compile(r"In \[\d+\]|│ idle │")
+
+
+def launch(argv: list[str], env: dict, result: bool = False) -> tuple[float, float, float | None]:
+    """Seconds to the first prompt on screen, to the kernel ready (jupyter console draws its first
+    prompt once the kernel answered; repl draws its prompt first, and says ``idle`` in its toolbar,
+    or numbers its prompt, once the kernel answered), and (``result``) to the answer of ``1+1`` typed as soon as a prompt shows (repl
+    keeps what is typed before its kernel is up; then the moment of readiness is not taken)."""
     t0 = time.perf_counter()
     client = PtyClient(argv, env)
     try:
-        prompt = client.wait_for("In [", 120) - t0
-        answered = None
+        prompt = client.wait_for("In [", 120, keep=True) - t0
         if result:
-            client.settle()
             client.child.send("1+1\r")
-            answered = client.wait_for("Out[", 60) - t0
-        return prompt, answered
+            return prompt, float("nan"), client.wait_for("Out[", 60) - t0
+        return prompt, client.wait_for(READY, 120) - t0, None
     finally:
         client.close()
 
@@ -64,13 +69,13 @@ def main() -> None:
             time.sleep(0.1)
         attach_env = {**base, "JUPYTER_GATEWAY_URL": url, "JUPYTER_GATEWAY_AUTH_TOKEN": token}
         for _ in range(rounds):
-            times["repl attach"].append(launch([sys.executable, "-m", "repl", "--attach", kid], attach_env)[0])
+            times["repl attach"].append(launch([sys.executable, "-m", "repl", "--attach", kid], attach_env)[1])
             times["console --existing"].append(
-                launch([sys.executable, "-m", "jupyter_console", "--existing", str(connection)], base)[0])
-            prompt, answer = launch([sys.executable, "-m", "repl"], base, result=True)
+                launch([sys.executable, "-m", "jupyter_console", "--existing", str(connection)], base)[1])
+            prompt, _, answer = launch([sys.executable, "-m", "repl"], base, result=True)
             times["repl embedded"].append(prompt)
             times["repl embedded 1+1"].append(answer or 0.0)
-            prompt, answer = launch([sys.executable, "-m", "jupyter_console", "--kernel", "python3"], base, result=True)
+            prompt, _, answer = launch([sys.executable, "-m", "jupyter_console", "--kernel", "python3"], base, result=True)
             times["console (own kernel)"].append(prompt)
             times["console 1+1"].append(answer or 0.0)
     finally:
