@@ -184,8 +184,8 @@ class Files:
         several = len(remotes) > 1
         where = os.path.expanduser(dest) if dest else None
         dest_is_dir = where is not None and os.path.isdir(where)
-        if several and where is not None and not dest_is_dir:
-            raise errors.UsageError(f"{dest} is not a local directory (several files go into one)")
+        if where is not None and not dest_is_dir and (several or where.endswith("/")):
+            raise errors.UsageError(f"no local directory {dest}" + (" (several files go into one)" if several else ""))
         plan = [(r, Path(transfer.target(r.path.rsplit("/", 1)[-1], where, dest_is_dir, several))) for r in remotes]
         for _, local in plan:
             if not local.parent.is_dir():
