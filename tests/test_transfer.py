@@ -7,6 +7,7 @@ import json
 import os
 
 import pytest
+from pathlib import Path
 
 from repl.files.commands import sources_and_dest, split_args
 from repl.errors import UsageError
@@ -98,7 +99,7 @@ def test_the_kernels_side_writes_a_part_file_checks_it_and_renames_it(tmp_path):
     begun = _step("begin", target=target, force=False, suffix=".repl-part-y")
     _step("append", part=begun["part"], data=base64.b64encode(data).decode())
     _step("finish", part=begun["part"], target=target, size=len(data), sha256=hashlib.sha256(data).hexdigest(), force=False)
-    assert open(target, "rb").read() == data and os.listdir(tmp_path) == ["t.bin"]
+    assert Path(target).read_bytes() == data and os.listdir(tmp_path) == ["t.bin"]
     with pytest.raises(FileExistsError):
         eval(kernelfiles.expression("begin", target=target, force=False, suffix="z")[kernelfiles.KEY], {})
     got = _step("read", path=target, offset=1000, length=500)
