@@ -318,9 +318,11 @@ class Kernel:
 
     async def execute(self, code: str, *, silent: bool = False, store_history: bool = True,
                       allow_stdin: bool = True, record: bool = True,
-                      before_send: Callable[[Cell], None] | None = None) -> Cell:
+                      before_send: Callable[[Cell], None] | None = None,
+                      user_expressions: dict[str, str] | None = None) -> Cell:
         """Send code to run; the returned cell's ``done`` completes when the request ends.
-        ``before_send`` sees the cell before any event of it can arrive.
+        ``before_send`` sees the cell before any event of it can arrive; ``user_expressions``
+        come back evaluated in the reply (``cell.request.reply``).
 
         Raises :class:`errors.ChannelError` (or a subclass) if the kernel cannot be reached.
         """
@@ -330,7 +332,8 @@ class Kernel:
                 await asyncio.wait_for(self._ready.wait(), RESTART_WAIT)
         if self._learning is not None and not self._learning.done() and self.session.state != "busy":
             await asyncio.wait([self._learning], timeout=LEARN_WAIT)  # (busy: both wait their turn anyway)
-        msg, req = self.session.execute(code, silent=silent, store_history=store_history, allow_stdin=allow_stdin)
+        msg, req = self.session.execute(code, silent=silent, store_history=store_history, allow_stdin=allow_stdin,
+                                        user_expressions=user_expressions)
         cell = Cell(req, msg, asyncio.get_running_loop().create_future(), count_before=self.session.last_count)
         self._live[req.msg_id] = cell
         if record:

@@ -273,6 +273,15 @@ class RestClient:
         timeout = httpx.Timeout(self._client_args["timeout"], read=read_timeout)
         return self._http.stream("GET", path, timeout=timeout)
 
+    def check(self, response: httpx.Response, what: str) -> Any:
+        """The JSON of an answer of this client's server; an error for a refusal (401/403: the
+        token; other 4xx/5xx: ``what`` failed, with the server's reason)."""
+        return self._check(response, what)
+
+    def reason(self, response: httpx.Response) -> str:
+        """``HTTP 409 (the server's message)``, the token scrubbed."""
+        return self._reason(response)
+
     def _check(self, response: httpx.Response, what: str) -> Any:
         code = response.status_code
         if code in (401, 403):

@@ -62,6 +62,7 @@ def execute_request(
     store_history: bool = True,
     allow_stdin: bool = True,
     stop_on_error: bool = True,
+    user_expressions: dict[str, str] | None = None,
 ) -> dict:
     return make_message(
         "shell",
@@ -70,7 +71,7 @@ def execute_request(
             "code": code,
             "silent": silent,
             "store_history": store_history,
-            "user_expressions": {},
+            "user_expressions": user_expressions or {},
             "allow_stdin": allow_stdin,
             "stop_on_error": stop_on_error,
         },

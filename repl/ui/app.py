@@ -136,7 +136,8 @@ class App:
             from repl.ui.slash.actions import Actions
 
             assert self._parts is not None  # (commands come from the prompt, made with the workspace)
-            self._actions = Actions(self._parts.ws, self.console.line, self.look.tracer, self._set_next_input, self.router.focus)
+            self._actions = Actions(self._parts.ws, self.console.line, self.look.tracer, self._set_next_input, self.router.focus,
+                                   console=self.console)
         await self._actions.run(cmd, lambda text: self.view.line(text, "err"))
 
     async def _handle(self, text: str, ws: Workspace, opening) -> bool:

@@ -4,11 +4,12 @@ prompt (through prompt_toolkit's run_in_terminal, batched per tick) while one is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 import os
 import sys
 import time
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, Iterator, TextIO
 import weakref
 
 from prompt_toolkit.application import Application, run_in_terminal
@@ -73,6 +74,7 @@ class Console:
         self.redrawable = True  # False once something uncounted reached the screen (positions unknown)
         self._left: int | None = None  # rows the prompt showing leaves on screen when it ends
         self._hooked: weakref.WeakSet = weakref.WeakSet()  # prompts whose last drawing we count
+        self.held = False  # another program has the screen (/terminal): output waits, shown after
 
     @property
     def app(self) -> Application | None:
@@ -114,7 +116,9 @@ class Console:
     def write(self, stream: str, text: str) -> None:
         if not text:
             return
-        if self.app is not None and self.app.is_running:
+        if self.held:
+            self._pending.append((stream, text))
+        elif self.app is not None and self.app.is_running:
             self._pending.append((stream, text))
             if text.endswith("\n"):
                 self._open_since = None
@@ -243,7 +247,19 @@ class Console:
         else:
             fn()
 
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Output waits while another program has the screen; it is written when that ends."""
+        self.held = True
+        try:
+            yield
+        finally:
+            self.held = False
+            self.flush_pending()
+
     def flush_pending(self) -> None:
+        if self.held:
+            return
         pending, self._pending = list(self._pending), deque()
         self._open_since = None
         self._write_out(pending)
@@ -306,7 +322,7 @@ class Console:
 
     def _flush_above_prompt(self) -> None:
         self._scheduled, self._holding = False, None
-        if not self._pending:
+        if not self._pending or self.held:
             return
         if self.app is None or not self.app.is_running:
             self.flush_pending()

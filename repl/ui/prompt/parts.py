@@ -155,6 +155,8 @@ class PromptParts:
                     ("noexc", "stop on no exception")]
         if name == "unbreak":
             return [("all", "every breakpoint")]
+        if name == "upload":
+            return local_entries()
         if name not in ("use", "shutdown", "pause"):
             return []
         out = [(str(i), f"{m.name} {m.id[:8]}") for i, m in enumerate(ws.listing, 1)]
@@ -164,3 +166,16 @@ class PromptParts:
         out += [(m.id, m.name) for m in ws.listing]
         seen: set[str] = set()
         return [(a, d) for a, d in out if not (a in seen or seen.add(a))]  # type: ignore[func-returns-value]
+
+
+def local_entries(limit: int = 500) -> list[tuple[str, str]]:
+    """The files and directories here, for /upload's first argument (a directory ends with /)."""
+    import os
+
+    try:
+        with os.scandir(".") as it:
+            found = sorted((e.name + ("/" if e.is_dir() else ""), "directory" if e.is_dir() else "file")
+                           for _, e in zip(range(limit), it, strict=False) if not e.name.startswith("."))
+    except OSError:
+        return []
+    return found

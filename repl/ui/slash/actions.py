@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Callable, TYPE_CHECKING
@@ -18,7 +19,10 @@ from repl.ui.output import render, sanitize, tables
 from repl.ui.trace import Tracer
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
+    from repl.files.commands import Files
+    from repl.gateway.terminals import Terminals
     from repl.kernel import Kernel
+    from repl.ui.output.console import Console
     from repl.ui.widgets.focus import Focus
     from repl.workspace import Workspace
 
@@ -44,8 +48,12 @@ class Actions:
     """The /commands. Each ``do_NAME(arg)`` raises :class:`errors.ReplError` for a user mistake."""
 
     def __init__(self, ws: Workspace, say: Callable[[str], None], tracer: Tracer,
-                 next_input: Callable[[str], None] = lambda text: None, focus: Focus | None = None) -> None:
+                 next_input: Callable[[str], None] = lambda text: None, focus: Focus | None = None,
+                 console: Console | None = None) -> None:
         self.ws = ws
+        self.console = console  # (the screen, for /terminal and progress bars)
+        self._files: Files | None = None
+        self._terminals: Terminals | None = None
         self.say = say
         self.tracer = tracer
         self.next_input = next_input  # text the next prompt starts with
@@ -113,6 +121,70 @@ class Actions:
         removed = f" (breakpoints taken out of {', '.join(cleared)}: nobody would be there to go on)" if cleared else ""
         self.say(f"detached: {what} go{'es' if len(kernels) == 1 else ''} on running{cells}{removed}. "
                  f"Come back with: repl --resume")
+
+    # ------------------------------------------------------------ files and terminals
+
+    def _show_progress(self, line: str | None) -> None:
+        """A progress bar drawn in place (no prompt shows while a command runs); None erases it."""
+        if sys.stdout.isatty():
+            sys.stdout.write("\r\x1b[K" + (sanitize.label(line) if line else ""))
+            sys.stdout.flush()
+
+    def _files_of(self) -> Files:
+        if self._files is None:
+            from repl.files.commands import Files
+            from repl.ui.output.console import terminal_size
+
+            self._files = Files(self.ws, self.say, self._show_progress, lambda: terminal_size()[0])
+        return self._files
+
+    async def do_upload(self, arg: str) -> None:
+        await self._files_of().upload(arg)
+
+    async def do_download(self, arg: str) -> None:
+        await self._files_of().download(arg)
+
+    def _terminals_of(self) -> Terminals:
+        if self._terminals is None:
+            from repl.gateway.terminals import Terminals
+
+            self._terminals = Terminals(self.ws.rest, self.ws.ws_base, self.ws.options)
+        return self._terminals
+
+    async def do_terminals(self, arg: str) -> None:
+        listed = await self._terminals_of().list()
+        if listed is None:
+            raise errors.UsageError(f"{self.ws.rest.display_url} has no terminals (Kernel Gateway and Enterprise "
+                                    "Gateway have none)")
+        if not listed:
+            self.say("no terminals on the server: /terminal starts one")
+            return
+        last = self._terminals_of().last
+        self.say(tables.grid(["name", "last activity"], [[str(t["name"]) + (" *" if t["name"] == last else ""),
+                                                          str(t.get("last_activity", ""))] for t in listed]))
+
+    async def do_terminal(self, arg: str) -> None:
+        from repl.ui import terminal
+
+        if len(arg.split()) > 1:
+            raise errors.UsageError("usage: /terminal [NAME]")
+        if not sys.stdin.isatty() or self.console is None:
+            raise errors.UsageError("/terminal needs a terminal")
+        terms = self._terminals_of()
+        listed = await terms.list()
+        if listed is None:
+            raise errors.UsageError(f"{self.ws.rest.display_url} has no terminals (Kernel Gateway and Enterprise "
+                                    "Gateway have none)")
+        names = {str(t["name"]) for t in listed}
+        name = arg.strip() or (terms.last if terms.last in names else None)
+        if name is None or name not in names:
+            name = await terms.create(name)
+        link = await terms.open(name)
+        with self.console.hold():
+            ended = await terminal.run(link)
+        terms.last = None if ended else name
+        self.say(f"terminal {name} ended" if ended else
+                 f"left terminal {name}; it keeps running: /terminal goes back to it, exit in it ends it")
 
     async def do_help(self, arg: str) -> None:
         self.say(commands.help_text())

@@ -30,6 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hub": ("[start|stop [NAME]]", "your JupyterHub servers: list them, or start or stop one (default: this repl's)"),
     "widgets": ("", "the widgets on screen that take the keyboard, numbered for /widget"),
     "widget": ("[N]", "the keyboard to the newest widget (or the N-th of /widgets); Esc or F2 gives it back"),
+    "upload": ("[-f] LOCAL… [REMOTE]", "send files to the server (globs; relative to the kernel's directory; -f overwrites)"),
+    "download": ("[-f] REMOTE… [LOCAL]", "fetch files from the server (globs; -f overwrites)"),
+    "terminal": ("[NAME]", "a shell on the server, full screen: Ctrl-] comes back (it keeps running), exit ends it"),
+    "terminals": ("", "the server's terminals"),
     "detach": ("", "leave, keeping every kernel and its cells running; repl --resume comes back"),
     "quit": ("", "exit (also Ctrl-D)"),
 }
