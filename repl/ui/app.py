@@ -106,6 +106,7 @@ class App:
         asking = Asking(lambda: ws.current, self.console, self.look.style.color, lambda: ws.opening)
         self.prompt = parts.session(asking, self.look.vi, self.look.pt_style, self._on_sigint)
         self.prompt.app.after_render += lambda _app: self.first.drawn(opening)
+        self._send_at_enter(ws)
         if opening is not None and is_dumb_terminal():  # its prompt is another application: no hook
             opening.start()
         self.first.follow(ws, parts)
@@ -129,6 +130,24 @@ class App:
         finally:
             for signum in (signal.SIGINT, signal.SIGTSTP, signal.SIGCONT):
                 loop.remove_signal_handler(signum)
+
+    def _send_at_enter(self, ws: Workspace) -> None:
+        """A cell for the current kernel is sent the moment Enter accepts it, before the prompt
+        draws itself a last time; what Enter does otherwise (commands, the first kernel still on
+        its way) waits for the prompt to be done."""
+        assert self.prompt is not None
+        buffer = self.prompt.default_buffer
+        accept = buffer.accept_handler
+
+        def accept_early(buf) -> bool:
+            opening = ws.opening
+            kernel = ws.current
+            if kernel is not None and self.first.failed is None and (opening is None or opening.announced) \
+                    and buf.text.strip() and isinstance(code := commands.parse(buf.text), str):
+                self.runner.send_early(kernel, code)
+            return bool(accept(buf)) if accept is not None else False
+
+        buffer.accept_handler = accept_early
 
     async def _command(self, cmd: commands.Command) -> None:
         """Carry out a /command (also one typed at the (dbg) prompt)."""
@@ -178,6 +197,7 @@ class App:
             parts.notice = ""
             self.prompt.app.erase_when_done = False
             self.console.app = None
+            self.runner.prompt_ended()
             self.console.flush_pending()
             self._own_signals(asyncio.get_running_loop())
 

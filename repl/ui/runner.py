@@ -47,6 +47,15 @@ class Running:  # the foreground cell while we wait for it
     wake: asyncio.Future  # set when the cell goes to the background
 
 
+@dataclass
+class Early:  # a cell sent at its Enter, while the prompt drew its last
+    kernel: Kernel
+    code: str
+    wake: asyncio.Future
+    sending: asyncio.Future | None = None
+    prompt_over: bool = False  # the prompt is done: the cell's output begins below it
+
+
 @dataclass(frozen=True)
 class Hooks:
     """What the runner needs from the rest of the UI, as narrow callables."""
@@ -72,6 +81,7 @@ class Runner:
         self._early_sigtstp = False  # Ctrl-Z between the prompt and the cell: the same
         self._turn_wait: asyncio.Future | None = None  # a cell waiting while our background cells run
         self._sending: asyncio.Future | None = None  # the foreground cell on its way to the kernel
+        self._early: Early | None = None  # the cell Enter sent before the prompt was done
 
     def is_foreground(self, req: s.Request | None) -> bool:
         return self.foreground is not None and req is self.foreground.cell.request
@@ -79,6 +89,40 @@ class Runner:
     def prompt_showing(self) -> None:
         """A prompt is up: a Ctrl-C or Ctrl-Z from now is the prompt's."""
         self._early_sigint = self._early_sigtstp = False
+
+    def send_early(self, kernel: Kernel, code: str) -> None:
+        """Enter accepted ``code`` for ``kernel``: send it now, while the prompt draws itself a last
+        time (2-7 ms here, the link's round trip again where the terminal is remote). run_cell
+        takes it up; its output waits for the prompt to be done (:meth:`prompt_ended`)."""
+        if kernel.background or self._early is not None:
+            return  # (it waits its turn behind our background cells: run_cell decides)
+        early = self._early = Early(kernel, code, asyncio.get_running_loop().create_future())
+
+        def foreground(cell: Cell) -> None:
+            self.foreground = Running(kernel, cell, Foreground(cell.request), early.wake)
+            if early.prompt_over:
+                self.view.begin_cell()
+                if self._early_sigint:
+                    self._early_sigint = False
+                    self.hooks.ctrl_c()
+
+        early.sending = asyncio.ensure_future(kernel.execute(code, before_send=foreground))
+
+    def prompt_ended(self) -> None:
+        """The prompt is done (its rows counted, nothing written after it yet)."""
+        early = self._early
+        if early is not None and not early.prompt_over:
+            early.prompt_over = True
+            if self.foreground is not None and self.foreground.wake is early.wake:
+                self.view.begin_cell()
+
+    def _take_early(self, kernel: Kernel, code: str) -> Early | None:
+        """The cell Enter sent already, if it is this one; reads the keys typed after Enter."""
+        early, self._early = self._early, None
+        if early is not None and (early.kernel is not kernel or early.code != code):
+            early = None  # (cannot be: Enter accepted this code for this kernel)
+        self._keys_after_enter()
+        return early
 
     def _keys_after_enter(self) -> None:
         """Ctrl-C and Ctrl-Z the prompt read after Enter (it keeps them for the next prompt, where
@@ -95,8 +139,8 @@ class Runner:
         """Run one cell in the foreground; True if the kernel asked the REPL to exit."""
         loop = asyncio.get_running_loop()
         keyboard = self.keyboard = CellInput(self.on_sigtstp, self.hooks.ctrl_c, on_eof=self._on_eof)
-        wake = loop.create_future()
-        self._keys_after_enter()
+        early = self._take_early(kernel, code)
+        wake = early.wake if early is not None else loop.create_future()
 
         def foreground(cell: Cell) -> None:  # before the request is sent: its first event is ours
             self.foreground = Running(kernel, cell, Foreground(cell.request), wake)
@@ -108,9 +152,15 @@ class Runner:
         fg = None
         try:
             with keyboard:
-                if kernel.background and not await self._turn(kernel, code):
-                    return False
-                sending = self._sending = asyncio.ensure_future(kernel.execute(code, before_send=foreground))
+                if early is not None and early.sending is not None:
+                    sending = self._sending = early.sending
+                    if self._early_sigint and self.foreground is not None:
+                        self._early_sigint = False  # (a Ctrl-C typed with its Enter: the cell is on its way)
+                        self.hooks.ctrl_c()
+                else:
+                    if kernel.background and not await self._turn(kernel, code):
+                        return False
+                    sending = self._sending = asyncio.ensure_future(kernel.execute(code, before_send=foreground))
                 try:
                     await asyncio.wait([sending])
                 finally:

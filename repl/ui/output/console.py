@@ -326,6 +326,8 @@ class Console:
             return
         if self.app is None or not self.app.is_running:
             self.flush_pending()
+        elif self.app.is_done:
+            return  # the prompt draws its last: what waits is written after it (App._read)
         elif self._print_above(self.app):
             self._not_ready = 0
         elif self._not_ready < NOT_READY_TRIES:  # a prompt just started (its renderer does not know
