@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections import deque
 import os
+import select
 import sys
 import time
 from typing import Any, Callable, Iterator, TextIO
@@ -22,6 +23,7 @@ from repl.ui.output.sanitize import label
 
 NOT_READY_TRIES = 20  # × batch_delay: how long output waits for a prompt that just started
 PIECE = 64 * 1024  # output written above the prompt at a time, between reads of the keyboard
+KEYS_FIRST = 0.002  # s: output above the prompt waits this long when a key is waiting to be read
 HOLD = 0.3  # s an unfinished line waits above the prompt for its end: a print comes in pieces
 # ("beat", " 7\n"), and a line written above the prompt is ended there (the prompt is drawn below)
 
@@ -55,6 +57,14 @@ def terminal_size() -> tuple[int, int]:
             _size_cache[1] = (80, 24)
         _size_cache[0] = now
     return _size_cache[1]
+
+
+def _keys_waiting(app: Application) -> bool:
+    """Keys typed and not read yet by the prompt."""
+    try:
+        return bool(select.select([app.input.fileno()], [], [], 0)[0])
+    except (OSError, ValueError, NotImplementedError):  # (an input with no file: a pipe in tests)
+        return False
 
 
 class Console:
@@ -328,6 +338,9 @@ class Console:
             self.flush_pending()
         elif self.app.is_done:
             return  # the prompt draws its last: what waits is written after it (App._read)
+        elif _keys_waiting(self.app):  # the key and its echo first, then the output (a flood must
+            self._scheduled = True  # not stand between a keystroke and its echo)
+            asyncio.get_running_loop().call_later(KEYS_FIRST, self._flush_above_prompt)
         elif self._print_above(self.app):
             self._not_ready = 0
         elif self._not_ready < NOT_READY_TRIES:  # a prompt just started (its renderer does not know

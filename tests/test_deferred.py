@@ -1,0 +1,128 @@
+"""The first kernel's events and lines before the UI is made (repl.deferred), and output above
+the prompt that waits for a key and for the rest of its line (repl.ui.output.console)."""
+
+import asyncio
+import io
+import os
+
+from repl.deferred import Deferred
+from repl.ui.output import console as console_module
+from repl.ui.output.console import Console
+
+
+class Listener:
+    def __init__(self, log):
+        self.log = log
+
+    def kernel_events(self, kernel, events):
+        self.log.append(("events", kernel, tuple(events)))
+
+    def kernel_state(self, kernel, state, before):
+        self.log.append(("state", kernel, state, before))
+
+    def kernel_notice(self, kernel, text):
+        self.log.append(("notice", kernel, text))
+
+
+def test_what_comes_before_the_ui_is_handed_to_it_in_order_then_passed_through():
+    d = Deferred()
+    log: list = []
+    d.kernel_state("k", 1, 0)
+    d.line("hub: spawning")
+    d.kernel_events("k", ["e1"])
+    d.err("repl: warning")
+    d.kernel_notice("k", "note")
+    assert log == []
+    d.to(Listener(log), lambda text, stream: log.append(("line", text, stream)))
+    assert log == [("state", "k", 1, 0), ("line", "hub: spawning", "out"), ("events", "k", ("e1",)),
+                   ("line", "repl: warning", "err"), ("notice", "k", "note")]
+    d.kernel_events("k", ["e2"])
+    assert log[-1] == ("events", "k", ("e2",))
+
+
+class FakeRenderer:
+    def __init__(self):
+        self._min_available_height = 5
+        self.erased = 0
+
+    def erase(self, leave_alternate_screen=False):
+        self.erased += 1
+
+
+class FakeInput:
+    def __init__(self, fd):
+        self.fd = fd
+
+    def fileno(self):
+        return self.fd
+
+
+class FakeApp:
+    """What the console asks of a running prompt: is it running, where is it, its keyboard."""
+
+    def __init__(self, fd):
+        self.is_running, self.is_done, self._running_in_terminal = True, False, False
+        self.renderer, self.input = FakeRenderer(), FakeInput(fd)
+        self.after_render = []
+
+    def __iadd__(self, other):
+        return self
+
+    def invalidate(self):
+        pass
+
+
+def _console(fd):
+    out = io.StringIO()
+    c = Console(out=out, err=out, batch_delay=0.001)
+    app = FakeApp(fd)
+    c._app = app  # (the setter hooks prompt_toolkit's render event: not needed here)
+    return c, out, app
+
+
+def test_output_above_the_prompt_waits_while_a_key_is_waiting_to_be_read():
+    r, w = os.pipe()
+
+    async def go():
+        c, out, app = _console(r)
+        os.write(w, b"x")  # a keystroke the prompt has not read yet
+        c.write("out", "flood\n")
+        await asyncio.sleep(0.05)
+        assert out.getvalue() == "" and app.renderer.erased == 0  # the key is read (and echoed) first
+        os.read(r, 1)
+        for _ in range(200):
+            if out.getvalue():
+                break
+            await asyncio.sleep(0.005)
+        assert out.getvalue() == "flood\n" and app.renderer.erased == 1
+
+    try:
+        asyncio.run(go())
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_an_unfinished_line_above_the_prompt_waits_for_its_end_then_for_no_longer_than_hold():
+    r, w = os.pipe()
+
+    async def go():
+        c, out, app = _console(r)
+        c.write("out", "beat")
+        await asyncio.sleep(0.05)
+        assert out.getvalue() == ""  # waits for the rest of its line
+        c.write("out", " 7\n")
+        for _ in range(100):
+            if out.getvalue():
+                break
+            await asyncio.sleep(0.005)
+        assert out.getvalue() == "beat 7\n"  # one line, at once (not after the hold)
+        c.write("out", "half")
+        await asyncio.sleep(console_module.HOLD + 0.2)
+        assert out.getvalue() == "beat 7\nhalf\n"  # a line that never ends is shown after the hold, ended
+
+    try:
+        asyncio.run(go())
+    finally:
+        os.close(r)
+        os.close(w)
