@@ -27,6 +27,7 @@ import os
 import signal
 import socket
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -450,6 +451,10 @@ def connection_file(kid: str) -> Path:
 
 def main() -> None:
     quick = "--quick" in sys.argv
+    # repl's bytecode, as a pip install writes it (an editable install under PYTHONDONTWRITEBYTECODE
+    # would compile every module from source at each start; jupyter console's are compiled)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).parent.parent / "repl")],
+                   check=True, stdout=subprocess.DEVNULL)
     gw, url, token = start_gateway()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_GATEWAY")}
     env.update({"JUPYTER_GATEWAY_URL": url, "JUPYTER_GATEWAY_AUTH_TOKEN": token, "REPL_DATA_DIR": "/tmp/repl-bench"})

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Callable
 
 from repl import __version__, errors
 from repl.config import ENV_CONFIG, ENV_TOKEN, ENV_URL, Settings, config_path
+from repl.deferred import Deferred
 from repl.gateway.local import LocalGateway
 from repl.timing import StartupProfile
 from repl.ui.output import images
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
     from repl.protocol.record import Record
     from repl.oneshot import OneShot
+    from repl.ui.app import App
     from repl.workspace import Workspace
 
 
@@ -227,23 +229,17 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
     from repl.gateway.options import ChannelOptions
     from repl.gateway.rest import RestClient
     from repl.opening import Opening
-    from repl.ui.output import render
-    from repl.ui.app import App, Look
-    from repl.ui.output.console import Console
     from repl.ui.trace import Tracer
     from repl.workspace import Workspace
 
-    profile.mark("repl imported")
+    profile.mark("repl's network side imported")
     dumb = os.environ.get("TERM") == "dumb"
     color = interactive and not os.environ.get("NO_COLOR") and not dumb
-    drawing = images.choose(settings.images, os.environ, color, max(settings.image_rows, 2)) if interactive and not dumb \
-        else images.Drawing()
-    style = render.Style(color=color, escapes=not dumb, images=drawing)
-    pt_style = _pt_style(settings.style) if settings.style else None
-    console = Console()
-    emit: Callable[[str], None] = console.line if interactive else _say
+    # Interactive, the first kernel comes while the UI is imported: what it says meanwhile is kept
+    deferred = Deferred() if interactive else None
+    emit: Callable[[str], None] = deferred.line if deferred is not None else _say
     try:
-        tracer = Tracer(emit, color=style.color, log_path=settings.log_traffic, mode="on" if settings.debug else "off")
+        tracer = Tracer(emit, color=color, log_path=settings.log_traffic, mode="on" if settings.debug else "off")
     except OSError as exc:
         raise errors.UsageError(f"cannot open the traffic log {settings.log_traffic}: {exc.strerror}") from None
     stack.callback(tracer.close)
@@ -253,9 +249,9 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
     rest = RestClient(url, token, trace=tracer, verify=ssl_context if ssl_context is not None else True,
                       headers=settings.headers, launch_timeout=settings.launch_timeout)
     stack.push_async_callback(rest.aclose)
-    if interactive:
-        front: App | OneShot = App(console, Look(style, tracer, vi=settings.vi, pt_style=pt_style),
-                                   profile=profile)
+    front: Deferred | OneShot
+    if deferred is not None:
+        front = deferred
     else:
         from repl.oneshot import OneShot
 
@@ -275,19 +271,48 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
         ws.keep_record(back)
     stack.push_async_callback(_close, ws)
     opening = Opening(ws, gateway=gateway, attach=settings.attach, spec=settings.kernel, env=settings.kernel_env,
-                      warn=(lambda line: console.line(line, "err")) if interactive else _say, mark=profile.mark,
+                      warn=deferred.err if deferred is not None else _say, mark=profile.mark,
                       env_source=settings.source("kernel_env", "--env"),
-                      say=console.line if interactive else _say,
+                      say=deferred.line if deferred is not None else _say,
                       hub=(settings.named_server, settings.user_options, settings.source("named_server", "--named-server"))
                       if gateway is None else None, resume=back[1] if back is not None else None)
     stack.push_async_callback(opening.cancel)  # first of all: stop bringing a kernel up
-    if not isinstance(front, App):
-        opening.start()
-        kernel = await opening.task
-        if profile.on:
-            _say("\n".join(profile.lines()))
-        return await front.run(kernel, settings.code or "")
-    return await front.run(ws)
+    if isinstance(front, Deferred):
+        opening.start()  # (the network from now, while the UI is imported)
+        app = await _interactive(settings, profile, tracer, color, dumb)
+        front.to(app, app.console.line)
+        return await app.run(ws)
+    opening.start()
+    kernel = await opening.task
+    if profile.on:
+        _say("\n".join(profile.lines()))
+    return await front.run(kernel, settings.code or "")
+
+
+async def _interactive(settings: Settings, profile: StartupProfile, tracer, color: bool, dumb: bool) -> App:
+    """The UI, imported in a thread while the loop brings the first kernel up (imports hold the
+    interpreter: it is handed to the loop's thread every millisecond meanwhile, not every 5)."""
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(0.001)
+    try:
+        await asyncio.get_running_loop().run_in_executor(None, _import_ui)
+    finally:
+        sys.setswitchinterval(switch)
+    from repl.ui.output import render
+    from repl.ui.app import App, Look
+    from repl.ui.output.console import Console
+
+    profile.mark("repl imported")
+    drawing = images.choose(settings.images, os.environ, color, max(settings.image_rows, 2)) if not dumb \
+        else images.Drawing()
+    style = render.Style(color=color, escapes=not dumb, images=drawing)
+    pt_style = _pt_style(settings.style) if settings.style else None
+    console = Console()
+    return App(console, Look(style, tracer, vi=settings.vi, pt_style=pt_style), profile=profile)
+
+
+def _import_ui() -> None:
+    import repl.ui.app  # noqa: F401  (prompt_toolkit, pygments and the UI's modules)
 
 
 async def _close(ws: Workspace) -> None:
