@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
                               "file (a line with a temp file), off (default: detect, else blocks)")
     display.add_argument("--image-rows", type=int, metavar="N", default=24,
                          help="the most terminal rows an image drawn as blocks takes (default 24)")
+    display.add_argument("--title", choices=("on", "off"), help="the window title shows the kernel and its state "
+                         "(default on; env REPL_TITLE)")
+    display.add_argument("--hyperlinks", choices=("auto", "on", "off"), help="links in Markdown and HTML as the "
+                         "terminal's hyperlinks (auto: where known to work; else the address after the text; env "
+                         "REPL_HYPERLINKS)")
+    display.add_argument("--notify-after", metavar="S", help="a cell that ran longer than S seconds says so through "
+                         "the terminal when it ends while the window is away (default 10; 0: never; env REPL_NOTIFY_AFTER)")
     debugging = p.add_argument_group("debugging")
     debugging.add_argument("--debug", action="store_true", help="start with the message trace on")
     debugging.add_argument("--log-traffic", metavar="FILE", help="append every message and event to FILE as JSON lines")
@@ -230,6 +237,7 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
     from repl.ui.output import render
     from repl.ui.app import App, Look
     from repl.ui.output.console import Console
+    from repl.ui.term import caps
     from repl.ui.trace import Tracer
     from repl.workspace import Workspace
 
@@ -238,7 +246,9 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
     color = interactive and not os.environ.get("NO_COLOR") and not dumb
     drawing = images.choose(settings.images, os.environ, color, max(settings.image_rows, 2)) if interactive and not dumb \
         else images.Drawing()
-    style = render.Style(color=color, escapes=not dumb, images=drawing)
+    terminal = caps.detect(os.environ, interactive and sys.stdout.isatty(), title=settings.title,
+                           hyperlinks=settings.hyperlinks, notify_after=settings.notify_after)
+    style = render.Style(color=color, escapes=not dumb, images=drawing, hyperlinks=terminal.hyperlinks)
     pt_style = _pt_style(settings.style) if settings.style else None
     console = Console()
     emit: Callable[[str], None] = console.line if interactive else _say
@@ -254,7 +264,7 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
                       headers=settings.headers, launch_timeout=settings.launch_timeout)
     stack.push_async_callback(rest.aclose)
     if interactive:
-        front: App | OneShot = App(console, Look(style, tracer, vi=settings.vi, pt_style=pt_style),
+        front: App | OneShot = App(console, Look(style, tracer, vi=settings.vi, pt_style=pt_style, terminal=terminal),
                                    profile=profile)
     else:
         from repl.oneshot import OneShot

@@ -33,6 +33,8 @@ from repl.ui.prompt.parts import PromptParts
 from repl.ui.questions import Item, Questions
 from repl.ui.routing import Router
 from repl.ui.runner import Hooks, Runner
+from repl.ui.term.caps import Terminal
+from repl.ui.term.shell import Shell
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.gateway.channel import ChannelState
@@ -54,6 +56,7 @@ class Look:
     tracer: Tracer  # the message trace, for /debug and /last
     vi: bool = False
     pt_style: object = None
+    terminal: Terminal = Terminal()  # what the terminal takes of our own sequences (marks, title, clipboard)
 
 
 class App:
@@ -61,6 +64,7 @@ class App:
         self.console = console
         self.look = look
         self.view = OutputView(console, look.style)
+        self.shell = Shell(look.terminal, console.control)  # marks, title, notifications, clipboard
         self.prompt: PromptSession | None = None
         self.runner = Runner(self.view, console, Hooks(
             prompt_input=lambda: self.prompt.input if self.prompt is not None else None,
@@ -101,11 +105,13 @@ class App:
         """The prompt loop, until the user leaves. With ``ws.opening``, the prompt is up while the
         first kernel comes; if it cannot come, its error is raised once the prompt is gone."""
         opening = ws.opening
-        parts = self._parts = PromptParts(ws, self.look.style)
+        parts = self._parts = PromptParts(ws, self.look.style, self.shell)
         parts.focus = self.router.focus
         asking = Asking(lambda: ws.current, self.console, self.look.style.color, lambda: ws.opening)
         self.prompt = parts.session(asking, self.look.vi, self.look.pt_style, self._on_sigint)
         self.prompt.app.after_render += lambda _app: self.first.drawn(opening)
+        self.prompt.app.after_render += lambda _app: self._title(ws)
+        self.shell.open()
         if opening is not None and is_dumb_terminal():  # its prompt is another application: no hook
             opening.start()
         self.first.follow(ws, parts)
@@ -127,17 +133,24 @@ class App:
                     if self.first.failed is not None:
                         raise self.first.failed
         finally:
+            self.shell.close()
             for signum in (signal.SIGINT, signal.SIGTSTP, signal.SIGCONT):
                 loop.remove_signal_handler(signum)
 
-    async def _command(self, cmd: commands.Command) -> None:
+    def _title(self, ws: Workspace, state: str | None = None) -> None:
+        k = ws.current
+        if k is None:
+            state = "starting" if ws.opening is not None and ws.opening.pending else "no kernel"
+        self.shell.state(k.label if k is not None else None, state or k.state if k is not None else state)
+
+    async def _command(self, cmd: commands.Command) -> bool:
         """Carry out a /command (also one typed at the (dbg) prompt)."""
         if self._actions is None:  # (imported with the first /command)
             from repl.ui.slash.actions import Actions
 
             assert self._parts is not None  # (commands come from the prompt, made with the workspace)
             self._actions = Actions(self._parts.ws, self.console.line, self.look.tracer, self._set_next_input, self.router.focus)
-        await self._actions.run(cmd, lambda text: self.view.line(text, "err"))
+        return await self._actions.run(cmd, lambda text: self.view.line(text, "err"))
 
     async def _handle(self, text: str, ws: Workspace, opening) -> bool:
         """Carry out one input: a /command or a cell. True means exit."""
@@ -149,17 +162,30 @@ class App:
             go_on = await self.first.wait(opening, self.prompt.input if self.prompt is not None else None)
             if not go_on:
                 return go_on is None
+        self.shell.started()  # (OSC 133 C: what follows is its output, up to D)
         if isinstance(parsed, commands.Unknown):
             self.view.line(f"repl: unknown command /{parsed.name} — /help lists them", "err")
         elif isinstance(parsed, commands.Command):
             if parsed.name == "quit":
+                self.shell.ended(0)
                 return True
-            await self._command(parsed)
+            ok = await self._command(parsed)
+            self.console.ensure_newline()
+            self.shell.ended(0 if ok else 1)
             return ws.detached  # (/detach: leave)
         elif ws.current is None:
             self.view.line("repl: no current kernel: /new [SPEC] starts one, /use TARGET attaches", "err")
         else:
-            return await self.runner.run_cell(ws.current, parsed)  # True: the kernel asked us to leave
+            kernel = ws.current
+            self._title(ws, "busy")
+            leave = await self.runner.run_cell(kernel, parsed)  # True: the kernel asked us to leave
+            cell = self.runner.last
+            count = cell.execution_count if cell is not None else None
+            self.shell.ended(0 if cell is not None and (cell.background or not cell.request.failed) else 1,
+                             f"In [{count if count is not None else '?'}] on {kernel.label}")
+            self._title(ws)
+            return leave
+        self.shell.ended(1)
         return False
 
     async def _read(self, parts: PromptParts) -> str | None:
@@ -170,7 +196,7 @@ class App:
             self.runner.prompt_showing()
             default, self._next_input = self._next_input, ""
             self._prompting()
-            return await self.prompt.prompt_async(parts.message, default=default)
+            return await self.prompt.prompt_async(lambda: self.shell.prompt(parts.message()), default=default)
         except (KeyboardInterrupt, _StepAside):
             return None
         finally:

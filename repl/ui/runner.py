@@ -72,6 +72,7 @@ class Runner:
         self._early_sigtstp = False  # Ctrl-Z between the prompt and the cell: the same
         self._turn_wait: asyncio.Future | None = None  # a cell waiting while our background cells run
         self._sending: asyncio.Future | None = None  # the foreground cell on its way to the kernel
+        self.last: Cell | None = None  # the cell the last run_cell ran (None: it was not sent)
 
     def is_foreground(self, req: s.Request | None) -> bool:
         return self.foreground is not None and req is self.foreground.cell.request
@@ -96,6 +97,7 @@ class Runner:
         loop = asyncio.get_running_loop()
         keyboard = self.keyboard = CellInput(self.on_sigtstp, self.hooks.ctrl_c, on_eof=self._on_eof)
         wake = loop.create_future()
+        self.last = None
         self._keys_after_enter()
 
         def foreground(cell: Cell) -> None:  # before the request is sent: its first event is ours
@@ -144,6 +146,7 @@ class Runner:
 
     async def _ended(self, kernel: Kernel, fg: Running | None) -> bool:
         if fg is not None:
+            self.last = fg.cell
             for line in fg.machine.summary():
                 self.view.dim(line)
             next_input = self.view.payloads(fg.cell.request)

@@ -37,7 +37,7 @@ AROUND = 2  # lines either side of the current one when execution stops (``l``: 
 
 SLOW_ANSWER = 2.0  # seconds before a wait for the debugger says so
 Ask = Callable[[PromptSession, str], Awaitable[str]]  # prompt once (raises KeyboardInterrupt, EOFError)
-Run = Callable[[commands.Command], Awaitable[None]]  # carry out a /command (its mistakes: one line)
+Run = Callable[[commands.Command], Awaitable[object]]  # carry out a /command (its mistakes: one line)
 
 
 def stop_reason(stop: dap.Stopped) -> str:

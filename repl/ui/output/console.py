@@ -123,6 +123,16 @@ class Console:
             self.rows += display_rows(text, terminal_size()[0]) if "\n" in text else 0
         self.at_line_start = text.endswith("\n")
 
+    def control(self, seq: str) -> None:
+        """A sequence of our own that moves nothing (a mark, the title, the clipboard): written
+        now, after the output before it when no prompt shows; never counted, never sanitized."""
+        if not seq:
+            return
+        if self.app is None or not self.app.is_running:
+            self.flush_pending()
+        self.out.write(seq)
+        self.out.flush()
+
     def mark(self) -> tuple[int, bool]:
         """A position in the output that :meth:`erase_to` can come back to."""
         self.flush_pending()

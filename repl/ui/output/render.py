@@ -33,6 +33,7 @@ class Style:
     width: int = 80
     images: Drawing = field(default_factory=Drawing)  # how images are drawn
     escapes: bool = True  # False for TERM=dumb: the terminal shows escape sequences as text
+    hyperlinks: bool = False  # links drawn as the terminal's (OSC 8); else the address after the text
 
     def paint(self, code: str, text: str) -> str:
         """``text`` in the SGR ``code``, line by line: a line break never sits inside a colour, so

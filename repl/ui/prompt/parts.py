@@ -29,6 +29,7 @@ from repl.ui.prompt.keys import make_bindings
 from repl.ui.widgets.keys import focus_bindings
 from repl.ui.prompt.lexer import pygments_lexer_for
 from repl.ui.output.sanitize import label
+from repl.ui.term.shell import Shell
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.ui.widgets.focus import Focus
@@ -39,9 +40,10 @@ HUGE = 64 * 1024  # characters in the prompt beyond which it is not highlighted
 
 
 class PromptParts:
-    def __init__(self, ws: Workspace, style: render.Style) -> None:
+    def __init__(self, ws: Workspace, style: render.Style, shell: Shell | None = None) -> None:
         self.ws = ws
         self.style = style
+        self.shell = shell  # the terminal's marks around prompt lines
         self.specs: list[str] = []  # kernelspec names, for /new completion
         self._lexers: dict[str, Lexer] = {}
         self.app: Application | None = None  # the prompt's application, once made
@@ -78,7 +80,7 @@ class PromptParts:
             input=FastInput(sys.stdin), input_processors=[ElideLongLines()],
             lexer=DynamicLexer(self.lexer), bottom_toolbar=self.toolbar,
             completer=ReplCompleter(self.arguments_for, asking.complete), complete_while_typing=False,
-            complete_in_thread=False, prompt_continuation=self.continuation, multiline=True,
+            complete_in_thread=False, prompt_continuation=self._continuation, multiline=True,
             key_bindings=merge_key_bindings([
                 make_bindings(asking.quick_verdict, asking.kernel_verdict, asking.inspect, self.edit, late_ctrl_c),
                 focus_bindings(lambda: self.focus)]),  # (last: while a widget has the keyboard, its keys win)
@@ -105,6 +107,10 @@ class PromptParts:
     @staticmethod
     def continuation(width: int, line_number: int, is_soft_wrap: int) -> str:
         return " " * max(width - 5, 0) + "...: "
+
+    def _continuation(self, width: int, line_number: int, is_soft_wrap: int):
+        text = self.continuation(width, line_number, is_soft_wrap)
+        return self.shell.continuation(text) if self.shell is not None and not is_soft_wrap else text
 
     def toolbar(self) -> str:
         return label(self._toolbar())  # it names kernels and frames: the server's and the kernel's words

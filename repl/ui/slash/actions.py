@@ -57,11 +57,13 @@ class Actions:
             raise errors.UsageError("no current kernel: /new [SPEC] starts one, /use TARGET attaches to one")
         return self.ws.current
 
-    async def run(self, cmd: commands.Command, warn: Callable[[str], None]) -> None:
-        """Carry out ``cmd`` (not /quit, which the prompt loop handles); mistakes become one line."""
+    async def run(self, cmd: commands.Command, warn: Callable[[str], None]) -> bool:
+        """Carry out ``cmd`` (not /quit, which the prompt loop handles); mistakes become one line
+        (and False)."""
         task = self._task = asyncio.ensure_future(getattr(self, "do_" + cmd.name)(cmd.arg))
         try:
             await task
+            return True
         except errors.ReplError as exc:
             warn(f"repl: {exc}")
         except asyncio.CancelledError:
@@ -70,6 +72,7 @@ class Actions:
             warn(f"repl: /{cmd.name} cancelled")
         finally:
             self._task = None
+        return False
 
     def cancel(self) -> bool:
         """Ctrl-C: cancel the running command; False if none runs."""

@@ -1,0 +1,78 @@
+"""repl at home in a modern terminal: the bytes it writes in a pty (OSC 133 marks, the window
+title and its stack, OSC 52, notifications) and what it hands to $PAGER, against a real gateway."""
+
+from __future__ import annotations
+
+import re
+
+A, B, C = "\x1b]133;A\x1b\\", "\x1b]133;B\x1b\\", "\x1b]133;C\x1b\\"
+
+
+def D(status: int) -> str:
+    return f"\x1b]133;D;{status}\x1b\\"
+
+
+def marks(transcript: str) -> list[str]:
+    """The OSC 133 marks and titles in order, A's repeated by redraws counted once."""
+    found = re.findall(r"\x1b\](?:133;[^\x1b]*|2;[^\x1b]*)\x1b\\\\", transcript)
+    out: list[str] = []
+    for m in found:
+        if not (out and m == out[-1] and m.startswith("\x1b]133;A")):
+            out.append(m)
+    return out
+
+
+def test_marks_around_prompts_cells_and_commands_and_the_title(term):
+    t = term()
+    t.wait_prompt(1)
+    t.enter("print('hi')")
+    t.wait_prompt(2)
+    t.enter("1/0")
+    t.wait_prompt(3)
+    t.enter("/kernels")
+    t.wait_for("(* current kernel")
+    t.enter("/nosuch")
+    t.wait_for("unknown command")
+    t.enter("x = (1,")
+    t.wait_for("...:")
+    t.enter("2)")
+    t.wait_prompt(4)
+    raw = t.transcript
+    starts = [m.start() for m in re.finditer(re.escape(C), raw)]
+    assert len(starts) == 5, marks(raw)
+    sections = [raw[at:raw.find(A, at)] for at in starts]  # each from C to the next prompt's A
+    for at in starts:  # before each: the prompt's A, then B where typing began
+        assert raw.rfind(A, 0, at) < raw.rfind(B, 0, at)
+    hi, err, kernels, unknown, cont = sections
+    assert hi.index("hi") < hi.index(D(0)) and D(1) not in hi
+    assert err.index("ZeroDivisionError") < err.index(D(1))
+    assert kernels.index("current kernel") < kernels.index(D(0))  # a /command has its own C and D
+    assert D(1) in unknown  # an unknown one failed
+    assert D(0) in cont
+    assert "\x1b]133;A;k=s\x1b\\" in raw[starts[3]:starts[4]]  # the continuation line
+    # the title: the kernel and its state, busy while a cell runs; the terminal's own title kept first
+    assert "\x1b[22;0t" in raw[:raw.index(A)]
+    assert "\x1b]2;repl · python3 · idle\x1b\\" in raw[:starts[0]]
+    assert hi.index("\x1b]2;repl · python3 · busy\x1b\\") < hi.index(D(0)) < hi.index("\x1b]2;repl · python3 · idle")
+    assert "\x1b]2;" not in kernels  # (unchanged: not written again)
+    t.ctrl("d")
+    assert t.wait_exit() == 0
+    assert t.transcript.rstrip().endswith("\x1b[23;0t\x1b[?1004l")  # the title before ours comes back
+
+
+def test_nothing_of_it_on_a_dumb_terminal_and_no_title_when_turned_off(term):
+    t = term(extra_env={"TERM": "dumb"})
+    t.wait_for("In [1]")
+    t.enter("print('hi')")
+    t.wait_for("In [2]")
+    t.ctrl("d")
+    t.wait_exit()
+    assert "\x1b]" not in t.transcript and "\x1b[22;0t" not in t.transcript
+    t = term("--title", "off")
+    t.wait_prompt(1)
+    t.enter("print('hi')")
+    t.wait_prompt(2)
+    t.ctrl("d")
+    t.wait_exit()
+    assert A in t.transcript and D(0) in t.transcript
+    assert "\x1b]2;" not in t.transcript and "\x1b[22;0t" not in t.transcript and "\x1b[23;0t" not in t.transcript
