@@ -140,8 +140,9 @@ class App:
     def _title(self, ws: Workspace, state: str | None = None) -> None:
         k = ws.current
         if k is None:
-            state = "starting" if ws.opening is not None and ws.opening.pending else "no kernel"
-        self.shell.state(k.label if k is not None else None, state or k.state if k is not None else state)
+            self.shell.state(None, "starting" if ws.opening is not None and ws.opening.pending else "no kernel")
+        else:
+            self.shell.state(k.label, state or k.state)
 
     async def _command(self, cmd: commands.Command) -> bool:
         """Carry out a /command (also one typed at the (dbg) prompt)."""
