@@ -76,3 +76,80 @@ def test_nothing_of_it_on_a_dumb_terminal_and_no_title_when_turned_off(term):
     t.wait_exit()
     assert A in t.transcript and D(0) in t.transcript
     assert "\x1b]2;" not in t.transcript and "\x1b[22;0t" not in t.transcript and "\x1b[23;0t" not in t.transcript
+
+
+def paste(t, code: str) -> None:
+    t.child.send("\x1b[200~" + code + "\x1b[201~")
+    t.child.send("\r")
+
+
+def a_pager(tmp_path):
+    """A $PAGER that appends what it is given to a file, and the file."""
+    out = tmp_path / "paged.txt"
+    script = tmp_path / "pager.sh"
+    script.write_text(f"#!/bin/sh\ncat >> '{out}'\necho '<<end>>' >> '{out}'\n")
+    script.chmod(0o755)
+    return str(script), out
+
+
+def test_pager_shows_a_cells_output_with_colours_and_long_help_goes_there(term, tmp_path):
+    from tests.conftest import wait_until
+
+    script, out = a_pager(tmp_path)
+    t = term(extra_env={"PAGER": script, "TMUX": ""})
+    t.wait_prompt(1)
+    t.enter(r"print('\x1b[31mred\x1b[0m plain'); print('\x1b]0;evil\x07after')")
+    t.wait_prompt(2)
+    t.enter("for i in range(3): print('line', i)")
+    t.wait_prompt(3)
+    t.enter("/pager")  # the last cell
+    wait_until(lambda: out.exists() and out.read_text().count("<<end>>") == 1, what="the pager")
+    assert out.read_text() == "line 0\nline 1\nline 2\n<<end>>\n"
+    t.wait_prompt(3)
+    t.enter("/pager 1")
+    wait_until(lambda: out.read_text().count("<<end>>") == 2, what="the pager")
+    first = out.read_text().split("<<end>>\n")[1]
+    assert first == "\x1b[31mred\x1b[0m plain\nafter\n"  # colours kept, the title sequence not
+    t.enter("/pager 7")
+    t.wait_for("no cell In [7] run in this repl")
+    t.enter("/pager x")
+    t.wait_for("usage: /pager [N]")
+    # IPython's page payload longer than the screen goes to the pager, a short one is printed
+    doc = "\\n".join(f"doc line {i}" for i in range(80))
+    paste(t, f"def f():\n    '''{doc}'''\n")
+    t.wait_prompt(4)
+    t.enter("f?")
+    wait_until(lambda: out.read_text().count("<<end>>") == 3, what="the pager")
+    paged = out.read_text().split("<<end>>\n")[2]
+    assert "Signature:" in paged and "doc line 79" in paged
+    t.wait_prompt(5)
+    assert "Signature:" not in t.text()
+    t.enter("len?")
+    t.wait_for("Return the number of items")
+    assert out.read_text().count("<<end>>") == 3
+
+
+def test_copy_puts_a_cells_text_on_the_clipboard_and_a_kernels_osc52_stays_blocked(term):
+    import base64
+
+    t = term(extra_env={"TMUX": ""})
+    t.wait_prompt(1)
+    t.enter(r"print('\x1b[1mbold\x1b[0m é'); print('\x1b]52;c;' + 'aGk=' + '\x07')")
+    t.wait_prompt(2)
+    t.enter("/copy 1")
+    t.wait_for("copied the output of In [1]")
+    sent = base64.b64encode("bold é\n\n".encode()).decode()
+    assert f"\x1b]52;c;{sent}\x1b\\" in t.transcript
+    assert t.transcript.count("\x1b]52;") == 1  # the kernel's own clipboard write never reached the terminal
+    t.enter("/copy 5")
+    t.wait_for("no cell In [5]")
+    t.ctrl("d")
+    t.wait_exit()
+    t = term(extra_env={"TMUX": "/tmp/tmux-0/default,1,0"})  # inside tmux: wrapped for it to pass on
+    t.wait_prompt(1)
+    t.enter("print('x')")
+    t.wait_prompt(2)
+    t.enter("/copy")
+    t.wait_for("copied the output of In [1]")
+    sent = base64.b64encode(b"x\n").decode()
+    assert f"\x1bPtmux;\x1b\x1b]52;c;{sent}\x1b\x1b\\\x1b\\" in t.transcript

@@ -33,6 +33,7 @@ from repl.ui.prompt.parts import PromptParts
 from repl.ui.questions import Item, Questions
 from repl.ui.routing import Router
 from repl.ui.runner import Hooks, Runner
+from repl.ui.term import pager
 from repl.ui.term.caps import Terminal
 from repl.ui.term.shell import Shell
 
@@ -64,14 +65,14 @@ class App:
         self.console = console
         self.look = look
         self.view = OutputView(console, look.style)
-        self.shell = Shell(look.terminal, console.control)  # marks, title, notifications, clipboard
         self.prompt: PromptSession | None = None
         self.runner = Runner(self.view, console, Hooks(
             prompt_input=lambda: self.prompt.input if self.prompt is not None else None,
             set_next_input=self._set_next_input, notice=self._notice, cell_ended=lambda: self.questions.cell_ended(),
             ctrl_c_for_pdb=lambda: self.questions.ctrl_c_for_the_debugger(),
             other_waits=lambda: self.router.stop_waiting(),
-            detach_widgets=lambda request, tag: self.router.detach_widgets(request, tag), ctrl_c=self._on_sigint))
+            detach_widgets=lambda request, tag: self.router.detach_widgets(request, tag), ctrl_c=self._on_sigint,
+            page=self._page))
         self.router = Router(self.view, console, look.style, lambda: self.runner.foreground, self.runner.interrupt,
                              self._ask, self._refresh, self._command, lambda: self._parts.toolbar() if self._parts else "")
         self.questions = Questions(console, lambda: self.runner.keyboard, self.runner.is_foreground, self._prompting,
@@ -105,7 +106,7 @@ class App:
         """The prompt loop, until the user leaves. With ``ws.opening``, the prompt is up while the
         first kernel comes; if it cannot come, its error is raised once the prompt is gone."""
         opening = ws.opening
-        parts = self._parts = PromptParts(ws, self.look.style, self.shell)
+        parts = self._parts = PromptParts(ws, self.look.style, Shell(self.look.terminal, self.console.control))
         parts.focus = self.router.focus
         asking = Asking(lambda: ws.current, self.console, self.look.style.color, lambda: ws.opening)
         self.prompt = parts.session(asking, self.look.vi, self.look.pt_style, self._on_sigint)
@@ -137,6 +138,12 @@ class App:
             for signum in (signal.SIGINT, signal.SIGTSTP, signal.SIGCONT):
                 loop.remove_signal_handler(signum)
 
+    @property
+    def shell(self) -> Shell:
+        """The terminal's marks, title, notifications and clipboard (the prompt's, made with it)."""
+        assert self._parts is not None  # (made before the first prompt; nothing uses it before)
+        return self._parts.shell
+
     def _title(self, ws: Workspace, state: str | None = None) -> None:
         k = ws.current
         if k is None:
@@ -150,7 +157,8 @@ class App:
             from repl.ui.slash.actions import Actions
 
             assert self._parts is not None  # (commands come from the prompt, made with the workspace)
-            self._actions = Actions(self._parts.ws, self.console.line, self.look.tracer, self._set_next_input, self.router.focus)
+            self._actions = Actions(self._parts.ws, self.console.line, self.look.tracer, self._set_next_input, self.router.focus,
+                                    page=self._page, copy=self.shell.copy, color=self.look.style.color)
         return await self._actions.run(cmd, lambda text: self.view.line(text, "err"))
 
     async def _handle(self, text: str, ws: Workspace, opening) -> bool:
@@ -207,6 +215,14 @@ class App:
             self.console.flush_pending()
             self._own_signals(asyncio.get_running_loop())
 
+    async def _page(self, text: str) -> str | None:
+        """``text`` in $PAGER (between prompts); None when shown, else why it was not."""
+        self.console.flush_pending()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, pager.page, text)
+        finally:
+            self.view.screen_lost()  # the pager had the terminal: rows above are not ours to count
+
     def _set_next_input(self, text: str) -> None:
         self._next_input = text
 
@@ -242,7 +258,7 @@ class App:
     def _on_sigint(self) -> None:
         """Ctrl-C while no prompt is showing (the prompt handles its own as a key): for whatever
         waits, first the (dbg) prompt's wait, then input waiting for the first kernel, the cell."""
-        if self.router.stop_waiting():
+        if pager.showing() or self.router.stop_waiting():  # (in the pager, Ctrl-C is the pager's)
             return
         if self.runner.foreground is None and self.first.early.waiting:  # a cell waiting for the first kernel
             self.console.write("out", "\n")

@@ -15,7 +15,7 @@ import asyncio
 import os
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
 from prompt_toolkit.keys import Keys
@@ -59,6 +59,7 @@ class Hooks:
     other_waits: Callable[[], bool]  # True: a Ctrl-C or Ctrl-D was taken by another wait (the (dbg) prompt's)
     detach_widgets: Callable[[s.Request, str], None]  # a cell's widgets go to the background with it
     ctrl_c: Callable[[], None]  # the app's Ctrl-C, which offers the key to every wait in turn (then to us)
+    page: Callable[[str], Awaitable[str | None]]  # text longer than the screen in $PAGER: None, or why not
 
 
 class Runner:
@@ -149,7 +150,12 @@ class Runner:
             self.last = fg.cell
             for line in fg.machine.summary():
                 self.view.dim(line)
-            next_input = self.view.payloads(fg.cell.request)
+            next_input, pages = self.view.payloads(fg.cell.request)
+            for text in pages:  # (``obj??`` longer than the screen)
+                why = await self.hooks.page(text)
+                if why is not None:
+                    self.view.line(f"repl: {why}", "err")
+                    self.console.write("out", text)
             if next_input:
                 self.hooks.set_next_input(next_input)
         self.console.ensure_newline()

@@ -40,7 +40,7 @@ HUGE = 64 * 1024  # characters in the prompt beyond which it is not highlighted
 
 
 class PromptParts:
-    def __init__(self, ws: Workspace, style: render.Style, shell: Shell | None = None) -> None:
+    def __init__(self, ws: Workspace, style: render.Style, shell: Shell) -> None:
         self.ws = ws
         self.style = style
         self.shell = shell  # the terminal's marks around prompt lines
@@ -110,7 +110,7 @@ class PromptParts:
 
     def _continuation(self, width: int, line_number: int, is_soft_wrap: int):
         text = self.continuation(width, line_number, is_soft_wrap)
-        return self.shell.continuation(text) if self.shell is not None and not is_soft_wrap else text
+        return self.shell.continuation(text) if not is_soft_wrap else text
 
     def toolbar(self) -> str:
         return label(self._toolbar())  # it names kernels and frames: the server's and the kernel's words

@@ -100,5 +100,7 @@ class Shell:
             return "the clipboard is reached through the terminal, and this is not one (or TERM=dumb)"
         if len(text.encode("utf-8")) > CLIPBOARD_LIMIT:
             return f"{len(text.encode('utf-8')) // 1024} KiB is more than terminals take on the clipboard (1 MiB)"
-        self.write(self.terminal.passthrough(osc.clipboard(text)))
+        seq = osc.clipboard(text)
+        # inside tmux: as it is (tmux takes it with set-clipboard on) and wrapped (passed on with allow-passthrough on)
+        self.write(seq + osc.tmux(seq) if self.terminal.tmux else seq)
         return None
