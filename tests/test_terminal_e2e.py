@@ -153,3 +153,25 @@ def test_copy_puts_a_cells_text_on_the_clipboard_and_a_kernels_osc52_stays_block
     t.wait_for("copied the output of In [1]")
     sent = base64.b64encode(b"x\n").decode()
     assert f"\x1bPtmux;\x1b\x1b]52;c;{sent}\x1b\x1b\\\x1b\\" in t.transcript
+
+
+def test_markdown_links_keep_their_target_and_html_tables_are_drawn(term):
+    code = ("from IPython.display import Markdown, HTML, display\n"
+            "display(Markdown('read [the docs](https://example.org/docs) now'))\n"
+            "display(HTML('<table><thead><tr><th></th><th>name</th><th>value</th></tr></thead>"
+            "<tbody><tr><th>0</th><td>alpha</td><td>1.5</td></tr><tr><th>1</th><td>b</td><td>-22.25</td></tr>"
+            "</tbody></table>'))\n")
+    t = term(extra_env={"TERM_PROGRAM": "", "KITTY_WINDOW_ID": "", "TMUX": ""})
+    t.wait_prompt(1)
+    paste(t, code)
+    t.wait_prompt(2)
+    assert "read the docs (https://example.org/docs) now" in t.text()
+    lines = t.text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("   name"))
+    assert lines[at:at + 4] == ["   name    value", "────────────────", "0  alpha     1.5", "1  b      -22.25"]
+    t = term(extra_env={"TERM_PROGRAM": "WezTerm", "TMUX": ""})  # a terminal that draws hyperlinks
+    t.wait_prompt(1)
+    paste(t, code)
+    t.wait_prompt(2)
+    assert "read the docs now" in t.text()
+    assert ";https://example.org/docs\x1b\\" in t.transcript and "\x1b]8;;\x1b\\" in t.transcript

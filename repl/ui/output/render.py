@@ -61,7 +61,7 @@ def execute_result(ev: s.ExecuteResult, style: Style) -> list[Piece]:
 
 def bundle(data: dict, style: Style) -> list[Piece]:
     """A mime bundle as the terminal can show it."""
-    return mime.pieces(data, style.width, style.color, style.images)
+    return mime.pieces(data, style.width, style.color, style.images, style.hyperlinks)
 
 
 def display_data(ev: s.DisplayData, style: Style) -> list[Piece]:

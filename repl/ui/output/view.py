@@ -83,7 +83,7 @@ class OutputView:
         self.style.width = terminal_size()[0]
         pieces = self._safe(source, ev, render.render(ev, self.style))
         if not self.style.escapes:  # (TERM=dumb draws no pictures: an image is its placeholder line)
-            pieces = [("out", render.strip_ansi(clean(text))) if stream == "image" else (stream, render.strip_ansi(text))
+            pieces = [("out", render.strip_ansi(clean(text))) if stream in ("image", mime.OWN) else (stream, render.strip_ansi(text))
                       for stream, text in pieces]
         if not pieces:
             return
@@ -179,4 +179,4 @@ class OutputView:
             if san is None:
                 san = self._sanitizers[key] = Sanitizer()
             return [(stream, san.feed(text)) for stream, text in pieces]
-        return [(stream, text if stream == "image" else clean(text)) for stream, text in pieces]
+        return [(stream, text if stream in ("image", mime.OWN) else clean(text)) for stream, text in pieces]

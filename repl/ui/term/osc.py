@@ -7,7 +7,6 @@ target) is made plain first: no control character can end the sequence early or 
 from __future__ import annotations
 
 import base64
-import re
 
 from repl.ui.output.render import strip_ansi
 from repl.ui.output.sanitize import label
@@ -19,8 +18,6 @@ FOCUS_ON = "\x1b[?1004h"  # the terminal reports focus in (ESC [ I) and out (ESC
 FOCUS_OFF = "\x1b[?1004l"
 BELL = "\a"
 TITLE_CHARS = 200
-LINK_SCHEMES = ("http://", "https://", "mailto:", "ftp://", "file://")
-_URL = re.compile(r"[!-~]+")  # printable ASCII, no space: nothing in it can end the sequence
 
 
 def osc(body: str) -> str:
@@ -74,15 +71,3 @@ def notification(kind: str, heading: str, body: str) -> str:
     if kind == "osc99":
         return osc(f"99;i=repl:d=0;{heading}") + osc(f"99;i=repl:d=1:p=body;{body}")
     return BELL
-
-
-def link_target(url: str) -> str | None:
-    """``url`` if it may be a hyperlink's target: a web, mail or file address of printable ASCII."""
-    if not url.lower().startswith(LINK_SCHEMES) or len(url) > 2048 or not _URL.fullmatch(url):
-        return None
-    return url
-
-
-def hyperlink(url: str, text: str) -> str:
-    """OSC 8: ``text`` (already safe to print) linked to ``url`` (checked by :func:`link_target`)."""
-    return osc(f"8;;{url}") + text + osc("8;;")
