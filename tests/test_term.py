@@ -137,3 +137,24 @@ def test_a_cells_outputs_as_one_text_for_the_pager_and_the_clipboard():
     assert outputs.as_text(cell_outputs, 80, color=True) == \
         "\x1b[31mred\x1b[0m x\nOut[3]: 42\n\x1b[4;34ma\x1b[0m (https://a.b/)\n\x1b[31mTrace\x1b[0m\nE: v\n"
     assert outputs.as_text(cell_outputs, 80, color=False) == "red x\nOut[3]: 42\na (https://a.b/)\nTrace\nE: v\n"
+
+
+def test_shift_tab_shows_the_signature_and_the_first_lines_of_the_docstring():
+    from repl.ui.prompt import helptext
+
+    red, reset = "\x1b[0;31m", "\x1b[0m"
+    params = [f"    arg{i}=None," for i in range(40)]
+    doc = [f"doc line {i}" for i in range(200)]
+    text = "\n".join([f"{red}Signature:{reset} read_csv(", *params, ")", f"{red}Docstring:{reset}", *doc,
+                      f"{red}File:{reset}      /x.py", f"{red}Type:{reset}      function"]) + "\n"
+    short = helptext.brief(text, "pd.read_csv", 36, ("", ""))
+    lines = short.rstrip("\n").split("\n")
+    assert lines[0].startswith(f"{red}Signature:") and lines[7].endswith(" …")
+    assert lines[8] == f"{red}Docstring:{reset}" and lines[9] == "doc line 0" and "doc line 7" not in short
+    assert lines[-1] == f"… {len(text.splitlines()) - len(lines) + 1} more lines: pd.read_csv? shows it all"
+    assert len(lines) == 17
+    small = f"{red}Signature:{reset} f()\n{red}Docstring:{reset}\nshort\n"
+    assert helptext.brief(small, "f", 36) == small  # short help is shown whole
+    other = "\n".join(f"line {i}" for i in range(50)) + "\n"  # a kernel without IPython's sections
+    assert helptext.brief(other, "", 24, ("", "")).split("\n")[:9] == [f"line {i}" for i in range(8)] + ["… 42 more lines: ? after the name shows it all"]
+    assert helptext.name_at("x = pd.read_csv", 15) == "pd.read_csv" and helptext.name_at("f(", 2) == ""

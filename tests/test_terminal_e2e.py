@@ -175,3 +175,16 @@ def test_markdown_links_keep_their_target_and_html_tables_are_drawn(term):
     t.wait_prompt(2)
     assert "read the docs now" in t.text()
     assert ";https://example.org/docs\x1b\\" in t.transcript and "\x1b]8;;\x1b\\" in t.transcript
+
+
+def test_shift_tab_shows_the_first_lines_and_says_how_to_see_the_rest(term):
+    t = term(extra_env={"TMUX": ""})
+    t.wait_prompt(1)
+    doc = "\\n".join(f"doc line {i}" for i in range(80))
+    paste(t, f"def f(a, b=2):\n    '''{doc}'''\n")
+    t.wait_prompt(2)
+    t.type("f")
+    t.type("\x1b[Z")  # Shift-Tab
+    t.wait_for("more lines: f? shows it all")
+    shown = t.text()[t.text().index("Signature: f(a, b=2)"):]
+    assert "doc line 0" in shown and "doc line 6 …" in shown and "doc line 7" not in shown
