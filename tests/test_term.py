@@ -70,7 +70,7 @@ def test_the_shell_marks_and_title_only_on_a_terminal_that_takes_them():
     assert off.prompt("In [1]: ") == "In [1]: " and written == []
     on = Shell(caps.detect({"TERM": "xterm"}, True), written.append)
     on.open()
-    assert written == ["\x1b[22;0t\x1b[?1004h"]
+    assert written == ["\x1b[22;0t"]
     fragments = on.prompt("In [1]: ")
     assert fragments[0] == ("[ZeroWidthEscape]", "\x1b]133;A\x1b\\") and fragments[-1] == ("[ZeroWidthEscape]", "\x1b]133;B\x1b\\")
     on.state("python3", "idle")
@@ -78,7 +78,7 @@ def test_the_shell_marks_and_title_only_on_a_terminal_that_takes_them():
     assert written[1:] == ["\x1b]2;repl · python3 · idle\x1b\\"]
     on.started()
     on.ended(1, "In [1]")  # quick, and the window's focus unknown: no notification
-    assert written[2:] == ["\x1b]133;C\x1b\\", "\x1b]133;D;1\x1b\\"]
+    assert written[2:] == ["\x1b]133;C\x1b\\\x1b[?1004h", "\x1b[?1004l\x1b]133;D;1\x1b\\"]  # focus reports while it runs
     on.close()
     assert written[-1] == "\x1b[23;0t\x1b[?1004l"
     assert on.copy("x" * (2 * 1024 * 1024)) is not None  # too much for a terminal's clipboard
@@ -158,3 +158,39 @@ def test_shift_tab_shows_the_signature_and_the_first_lines_of_the_docstring():
     other = "\n".join(f"line {i}" for i in range(50)) + "\n"  # a kernel without IPython's sections
     assert helptext.brief(other, "", 24, ("", "")).split("\n")[:9] == [f"line {i}" for i in range(8)] + ["… 42 more lines: ? after the name shows it all"]
     assert helptext.name_at("x = pd.read_csv", 15) == "pd.read_csv" and helptext.name_at("f(", 2) == ""
+
+
+def test_a_long_cell_that_ends_while_the_window_is_away_says_so():
+    import dataclasses
+    import time
+
+    from repl.ui.term.focus import WINDOW
+
+    written: list[str] = []
+    kitty = caps.detect({"TERM": "xterm-kitty"}, True)
+    shell = Shell(kitty, written.append)
+    shell.started()
+    shell._started = time.monotonic() - 11  # (it ran 11 s)
+    shell.ended(0, "In [4] on python3")  # the window kept its focus: nothing
+    assert "99;" not in written[-1]
+    shell.started()
+    WINDOW.take("\x1b[O")  # the user went to another window
+    shell._started = time.monotonic() - 11
+    shell.ended(1, "In [5] on python3")
+    assert written[-1].endswith("\x1b]99;i=repl:d=0;repl\x1b\\\x1b]99;i=repl:d=1:p=body;In [5] on python3 failed after 11 s\x1b\\")
+    shell.started()  # a quick one: nothing, away or not
+    WINDOW.take("\x1b[O")
+    shell.ended(0, "In [6] on python3")
+    assert "99;" not in written[-1]
+    tmux = Shell(dataclasses.replace(kitty, tmux=True, notify="osc9"), written.append)
+    tmux.started()
+    WINDOW.take("\x1b[O")
+    tmux._started = time.monotonic() - 11
+    tmux.ended(0, "In [7] on python3")
+    assert written[-1].endswith("\x1bPtmux;\x1b\x1b]9;repl: In [7] on python3 finished after 11 s\x1b\x1b\\\x1b\\")
+    never = Shell(dataclasses.replace(kitty, notify_after=0), written.append)  # --notify-after 0
+    never.started()
+    WINDOW.take("\x1b[O")
+    never._started = time.monotonic() - 1000
+    never.ended(0, "In [8]")
+    assert written[-1] == "\x1b]133;D;0\x1b\\"

@@ -188,3 +188,20 @@ def test_shift_tab_shows_the_first_lines_and_says_how_to_see_the_rest(term):
     t.wait_for("more lines: f? shows it all")
     shown = t.text()[t.text().index("Signature: f(a, b=2)"):]
     assert "doc line 0" in shown and "doc line 6 …" in shown and "doc line 7" not in shown
+
+
+def test_a_long_cell_ending_while_the_window_is_away_notifies(term):
+    t = term(extra_env={"TMUX": "", "TERM_PROGRAM": "WezTerm", "REPL_NOTIFY_AFTER": "1", "KITTY_WINDOW_ID": ""})
+    t.wait_prompt(1)
+    t.enter("import time; time.sleep(1.5); print('slept')")
+    t.wait_for(lambda t: "\x1b[?1004h" in t.transcript)  # the cell runs: focus reports on
+    t.type("\x1b[O")  # the terminal says the window lost the focus
+    t.wait_prompt(2)
+    t.wait_for(lambda t: "\x1b]9;repl: In [1] on python3 finished after" in t.transcript)
+    assert t.transcript.index("\x1b[?1004l") < t.transcript.index("\x1b]9;repl:")
+    t.enter("print('typed')")  # the report was not typed into the prompt
+    t.wait_prompt(3)
+    assert "[O" not in t.text() and "In [2]: print('typed')" in t.text()
+    t.enter("time.sleep(1.2)")  # the window keeps its focus: no notification
+    t.wait_prompt(4)
+    assert t.transcript.count("\x1b]9;") == 1

@@ -32,15 +32,15 @@ class Shell:
     # ------------------------------------------------------------ the session
 
     def open(self) -> None:
-        """At start: keep the terminal's title (its stack) and ask for focus reports."""
+        """At start: keep the terminal's title (its stack)."""
         t = self.terminal
         if not t.escapes or self._opened:
             return
         self._opened = True
-        self.write((osc.PUSH_TITLE if t.title else "") + (osc.FOCUS_ON if t.notify_after > 0 else ""))
+        self.write(osc.PUSH_TITLE if t.title else "")
 
     def close(self) -> None:
-        """At exit: the title before ours, focus reports off."""
+        """At exit: the title before ours, focus reports off (left while a cell ran)."""
         t = self.terminal
         if not self._opened:
             return
@@ -73,10 +73,13 @@ class Shell:
     # ------------------------------------------------------------ a cell or a command
 
     def started(self) -> None:
-        """Enter ran a cell or a command: its output starts (OSC 133 C)."""
+        """Enter ran a cell or a command: its output starts (OSC 133 C). While it runs the
+        terminal reports the window's focus (the keys typed meanwhile carry the reports; the
+        window has it now: Enter was just typed there)."""
         self._started = time.monotonic()
         if self.terminal.escapes:
-            self.write(osc.output_start())
+            WINDOW.focused = None
+            self.write(osc.output_start() + (osc.FOCUS_ON if self.terminal.notify_after > 0 else ""))
 
     def ended(self, status: int, what: str = "") -> None:
         """It ended (OSC 133 D with 0, or 1 on an error or interrupt); ``what`` (a cell's
@@ -85,7 +88,7 @@ class Shell:
         t = self.terminal
         if not t.escapes or started is None:
             return
-        seq = osc.command_end(status)
+        seq = (osc.FOCUS_OFF if t.notify_after > 0 else "") + osc.command_end(status)
         took = time.monotonic() - started
         if what and t.notify_after > 0 and took >= t.notify_after and WINDOW.away():
             how = "finished" if status == 0 else "failed"
