@@ -194,3 +194,11 @@ def test_a_long_cell_that_ends_while_the_window_is_away_says_so():
     never._started = time.monotonic() - 1000
     never.ended(0, "In [8]")
     assert written[-1] == "\x1b]133;D;0\x1b\\"
+
+
+def test_completion_types_only_where_the_kernel_knows_them():
+    from repl.ui.prompt.completion import kernel_matches
+
+    reply = {"status": "ok", "matches": ["abs", "absolute", "x"], "cursor_start": 0, "metadata": {
+        "_jupyter_types_experimental": [{"text": "abs", "type": "function"}, {"text": "absolute", "type": "<unknown>"}]}}
+    assert kernel_matches(reply, 2) == ([("abs", "function"), ("absolute", ""), ("x", "")], -2)

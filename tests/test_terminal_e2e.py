@@ -205,3 +205,31 @@ def test_a_long_cell_ending_while_the_window_is_away_notifies(term):
     t.enter("time.sleep(1.2)")  # the window keeps its focus: no notification
     t.wait_prompt(4)
     assert t.transcript.count("\x1b]9;") == 1
+
+
+def test_a_python_kernel_started_here_learns_the_terminals_width(term):
+    t = term(extra_env={"TMUX": ""})
+    t.wait_prompt(1)
+    t.enter("import os; print('cols', os.environ.get('COLUMNS'))")
+    t.wait_for("cols 110")
+    t.enter("import numpy as np")
+    t.wait_prompt(3)
+    t.enter("print('np', np.get_printoptions()['linewidth'])")  # imported by a cell: follows after it
+    t.wait_for("np 110")
+    t.child.setwinsize(36, 90)  # a resize: told again before the next cell
+    t.enter("print('cols', os.environ.get('COLUMNS'), np.get_printoptions()['linewidth'])")
+    t.wait_for("cols 90 90")
+    t.enter("np.set_printoptions(linewidth=50)")  # the user's own setting wins
+    t.child.setwinsize(36, 100)
+    t.enter("print('now', os.environ.get('COLUMNS'), np.get_printoptions()['linewidth'])")
+    t.wait_for("now 100 50")
+
+
+def test_vi_mode_is_shown_before_the_prompt_as_ipython_does(term):
+    t = term("--vi", extra_env={"TMUX": ""})
+    t.wait_prompt(1)
+    t.wait_for("[ins] In [1]:")
+    t.type("\x1b")
+    t.wait_for("[nav] In [1]:")
+    t.type("i")
+    t.wait_for("[ins] In [1]:")

@@ -25,7 +25,7 @@ from repl.ui.slash import commands
 from repl.ui import keymode
 from repl.ui.output import render
 from repl.ui.prompt.asking import Asking
-from repl.ui.output.console import Console
+from repl.ui.output.console import Console, terminal_size
 from repl.ui.early import EarlyInput
 from repl.ui.first_kernel import FirstKernel
 from repl.ui.output.view import OutputView
@@ -33,7 +33,7 @@ from repl.ui.prompt.parts import PromptParts
 from repl.ui.questions import Item, Questions
 from repl.ui.routing import Router
 from repl.ui.runner import Hooks, Runner
-from repl.ui.term import pager
+from repl.ui.term import pager, width
 from repl.ui.term.caps import Terminal
 from repl.ui.term.shell import Shell
 
@@ -186,6 +186,7 @@ class App:
             self.view.line("repl: no current kernel: /new [SPEC] starts one, /use TARGET attaches", "err")
         else:
             kernel = ws.current
+            await width.tell(kernel, *terminal_size(fresh=True))  # (pandas and numpy wrap at the terminal's width)
             self._title(ws, "busy")
             leave = await self.runner.run_cell(kernel, parsed)  # True: the kernel asked us to leave
             cell = self.runner.last

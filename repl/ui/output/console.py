@@ -41,10 +41,11 @@ def display_rows(text: str, columns: int) -> int:
 _size_cache: list = [0.0, (80, 24)]
 
 
-def terminal_size() -> tuple[int, int]:
-    """(columns, lines), asked of the terminal at most every half second (it is on the output path)."""
+def terminal_size(fresh: bool = False) -> tuple[int, int]:
+    """(columns, lines), asked of the terminal at most every half second (it is on the output path),
+    or now when ``fresh``."""
     now = time.monotonic()
-    if now - _size_cache[0] > 0.5:
+    if fresh or now - _size_cache[0] > 0.5:
         try:
             size = os.get_terminal_size(sys.stdout.fileno())
             _size_cache[1] = (size.columns, size.lines)
