@@ -93,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
                               "file (a line with a temp file), off (default: detect, else blocks)")
     display.add_argument("--image-rows", type=int, metavar="N", default=24,
                          help="the most terminal rows an image drawn as blocks takes (default 24)")
+    display.add_argument("--title", choices=("on", "off"), help="the window title shows the kernel and its state "
+                         "(default on; env REPL_TITLE)")
+    display.add_argument("--hyperlinks", choices=("auto", "on", "off"), help="links in Markdown and HTML as the "
+                         "terminal's hyperlinks (auto: where known to work; else the address after the text; env "
+                         "REPL_HYPERLINKS)")
+    display.add_argument("--notify-after", metavar="S", help="a cell that ran longer than S seconds says so through "
+                         "the terminal when it ends while the window is away (default 10; 0: never; env REPL_NOTIFY_AFTER)")
     debugging = p.add_argument_group("debugging")
     debugging.add_argument("--debug", action="store_true", help="start with the message trace on")
     debugging.add_argument("--log-traffic", metavar="FILE", help="append every message and event to FILE as JSON lines")
@@ -303,12 +310,16 @@ async def _interactive(settings: Settings, profile: StartupProfile, tracer, colo
     from repl.ui.output.console import Console
 
     profile.mark("repl imported")
+    from repl.ui.term import caps
+
     drawing = images.choose(settings.images, os.environ, color, max(settings.image_rows, 2)) if not dumb \
         else images.Drawing()
-    style = render.Style(color=color, escapes=not dumb, images=drawing)
+    terminal = caps.detect(os.environ, sys.stdout.isatty(), title=settings.title, hyperlinks=settings.hyperlinks,
+                           notify_after=settings.notify_after)
+    style = render.Style(color=color, escapes=not dumb, images=drawing, hyperlinks=terminal.hyperlinks)
     pt_style = _pt_style(settings.style) if settings.style else None
     console = Console()
-    return App(console, Look(style, tracer, vi=settings.vi, pt_style=pt_style), profile=profile)
+    return App(console, Look(style, tracer, vi=settings.vi, pt_style=pt_style, terminal=terminal), profile=profile)
 
 
 def _import_ui() -> None:

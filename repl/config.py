@@ -20,6 +20,9 @@ ENV_URL = "JUPYTER_GATEWAY_URL"
 ENV_TOKEN = "JUPYTER_GATEWAY_AUTH_TOKEN"
 ENV_WS_URL = "JUPYTER_GATEWAY_WS_URL"
 ENV_CONFIG = "REPL_CONFIG"
+ENV_TITLE = "REPL_TITLE"
+ENV_HYPERLINKS = "REPL_HYPERLINKS"
+ENV_NOTIFY_AFTER = "REPL_NOTIFY_AFTER"
 
 
 def config_path() -> Path:
@@ -149,6 +152,9 @@ class Settings:
     launch_timeout: float = 120.0
     named_server: str | None = None  # on a JupyterHub: which of the user's servers
     user_options: dict = field(default_factory=dict)  # on a JupyterHub: the spawn's user_options
+    title: bool = True  # the window title shows the kernel and its state
+    hyperlinks: str = "auto"  # OSC 8 links: auto (the terminals known to draw them), on, off
+    notify_after: float = 10.0  # seconds a cell runs before its end is notified while the window is away (0: never)
 
     sources: dict = field(default_factory=dict)  # setting -> where its value came from, for errors
 
@@ -190,6 +196,11 @@ class Settings:
             pick.sources["user_options"] = f"user_options of {where}"
         user_options.update(parse_env(args.option, "--option"))
         named = pick.first("named_server", (args.named_server, "--named-server"))
+        title = _choice(pick, "title", ("on", "off"), (args.title, "--title"), (env.get(ENV_TITLE), ENV_TITLE))
+        links = _choice(pick, "hyperlinks", ("auto", "on", "off"), (args.hyperlinks, "--hyperlinks"),
+                        (env.get(ENV_HYPERLINKS), ENV_HYPERLINKS))
+        notify_after = _seconds(pick, "notify_after", (args.notify_after, "--notify-after"),
+                                (env.get(ENV_NOTIFY_AFTER), ENV_NOTIFY_AFTER))
         return cls(
             url=url,
             token=token,
@@ -201,6 +212,8 @@ class Settings:
             headers=headers,
             **{name: getattr(args, name) for name in _FROM_FLAGS_ONLY},
             ws_url=pick.first("ws_url", (args.ws_url, "--ws-url"), (env.get(ENV_WS_URL), ENV_WS_URL)),
+            title=title != "off", hyperlinks=links or "auto",
+            notify_after=10.0 if notify_after is None else notify_after,
             sources=pick.sources,
         )
 
@@ -223,6 +236,35 @@ class _Picker:
         if value:
             self.sources[key] = f"{key} of {self.where}"
         return value or None
+
+
+def _choice(pick: _Picker, key: str, choices: tuple[str, ...], *given: tuple[str | None, str]) -> str | None:
+    """A setting that is one of ``choices`` (a config key may be true / false for on / off)."""
+    value = pick.entry.get(key)
+    if isinstance(value, bool) and not any(v for v, _ in given):
+        pick.entry = {**pick.entry, key: "on" if value else "off"}
+    found = pick.first(key, *given)
+    if found is not None and found.lower() not in choices:
+        where = pick.sources.get(key, key)
+        raise UsageError(f"{where} wants {' or '.join(choices)}, not {found[:20]!r}")
+    return found.lower() if found is not None else None
+
+
+def _seconds(pick: _Picker, key: str, *given: tuple[str | None, str]) -> float | None:
+    """A setting in seconds, 0 or more (a config key may be a number)."""
+    value = pick.entry.get(key)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not any(v for v, _ in given):
+        pick.entry = {**pick.entry, key: str(value)}
+    found = pick.first(key, *given)
+    if found is None:
+        return None
+    try:
+        seconds = float(found)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # (NaN too)
+        raise UsageError(f"{pick.sources.get(key, key)} wants seconds (0 or more; 0: never), not {found[:20]!r}")
+    return seconds
 
 
 def _server_url(url: str | None, source: str) -> tuple[str | None, str | None]:

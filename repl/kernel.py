@@ -89,6 +89,7 @@ class Kernel:
         self.last_rtt_ms: float | None = None
         self.link_rtt: float | None = None  # the quickest question round trip seen (s): the link's floor
         self.same_spec_attached = False  # another attached kernel has the same spec: show the id too
+        self.told_width: int | None = None  # the terminal's width this kernel was told (repl.ui.term.width)
         self.gone = False
         self.server_stopped = False  # gone because its server was stopped (a JupyterHub's)
         self._conn_state = ChannelState.DISCONNECTED
@@ -576,6 +577,7 @@ class Kernel:
         if self.away is not None and reason in ("restarting", "restarted"):
             self.away.restarted = True
         self.debugger.kernel_lost()
+        self.told_width = None  # (a new process: it knows nothing)
         self.comms.reset()
         self.sync.reset()
         if reason in ("restarting", "restarted") and self._ready.is_set():

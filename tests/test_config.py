@@ -261,3 +261,20 @@ def test_hub_settings_from_flags_and_the_config_file():
         settings(["--option", "profile"])
     with pytest.raises(errors.UsageError, match="user_options must be a table"):
         settings(["--server", "hub"], {}, {"servers": {"hub": {"url": "h", "user_options": "gpu"}}})
+
+
+def test_the_terminal_settings_from_flags_the_environment_and_the_file():
+    assert (settings([]).title, settings([]).hyperlinks, settings([]).notify_after) == (True, "auto", 10.0)
+    assert settings(["--title", "off"]).title is False
+    assert settings([], env={"REPL_TITLE": "off"}).title is False
+    assert settings(["--title", "on"], env={"REPL_TITLE": "off"}).title is True
+    assert settings([], file={"servers": {"a": {"title": False}}, "default": "a"}).title is False
+    assert settings([], env={"REPL_HYPERLINKS": "ON"}).hyperlinks == "on"
+    assert settings(["--notify-after", "2.5"]).notify_after == 2.5
+    assert settings([], file={"servers": {"a": {"notify_after": 0}}, "default": "a"}).notify_after == 0.0
+    with pytest.raises(errors.UsageError, match="REPL_NOTIFY_AFTER wants seconds"):
+        settings([], env={"REPL_NOTIFY_AFTER": "soon"})
+    with pytest.raises(errors.UsageError, match="REPL_HYPERLINKS wants auto or on or off"):
+        settings([], env={"REPL_HYPERLINKS": "maybe"})
+    with pytest.raises(errors.UsageError, match="--notify-after wants seconds"):
+        settings(["--notify-after", "-1"])

@@ -29,7 +29,9 @@ def test_markdown_code_block_is_highlighted_with_colour():
 
 
 def test_html_becomes_readable_text():
-    assert mime.to_text({"text/html": "<h2>Hi</h2><p>a <b>para</b></p>", "text/plain": "<IPython.core.display.HTML object>"}, 60) == "## Hi\n\na **para**\n\n"
+    bundle = {"text/html": "<h2>Hi</h2><p>a <b>para</b></p>", "text/plain": "<IPython.core.display.HTML object>"}
+    assert mime.to_text(bundle, 60, color=False) == "Hi\n\na para\n"  # (as Markdown: html2text, then rich)
+    assert "\x1b[1mpara\x1b[0m" in mime.to_text(bundle, 60)
 
 
 def test_real_plain_text_wins_over_html():

@@ -25,7 +25,7 @@ from repl.ui.slash import commands
 from repl.ui import keymode
 from repl.ui.output import render
 from repl.ui.prompt.asking import Asking
-from repl.ui.output.console import Console
+from repl.ui.output.console import Console, terminal_size
 from repl.ui.early import EarlyInput
 from repl.ui.first_kernel import FirstKernel
 from repl.ui.output.view import OutputView
@@ -33,6 +33,9 @@ from repl.ui.prompt.parts import PromptParts
 from repl.ui.questions import Item, Questions
 from repl.ui.routing import Router
 from repl.ui.runner import Hooks, Runner
+from repl.ui.term import pager, width
+from repl.ui.term.caps import Terminal
+from repl.ui.term.shell import Shell
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.gateway.channel import ChannelState
@@ -54,6 +57,7 @@ class Look:
     tracer: Tracer  # the message trace, for /debug and /last
     vi: bool = False
     pt_style: object = None
+    terminal: Terminal = Terminal()  # what the terminal takes of our own sequences (marks, title, clipboard)
 
 
 class App:
@@ -67,7 +71,8 @@ class App:
             set_next_input=self._set_next_input, notice=self._notice, cell_ended=lambda: self.questions.cell_ended(),
             ctrl_c_for_pdb=lambda: self.questions.ctrl_c_for_the_debugger(),
             other_waits=lambda: self.router.stop_waiting(),
-            detach_widgets=lambda request, tag: self.router.detach_widgets(request, tag), ctrl_c=self._on_sigint))
+            detach_widgets=lambda request, tag: self.router.detach_widgets(request, tag), ctrl_c=self._on_sigint,
+            page=self._page))
         self.router = Router(self.view, console, look.style, lambda: self.runner.foreground, self.runner.interrupt,
                              self._ask, self._refresh, self._command, lambda: self._parts.toolbar() if self._parts else "")
         self.questions = Questions(console, lambda: self.runner.keyboard, self.runner.is_foreground, self._prompting,
@@ -101,12 +106,14 @@ class App:
         """The prompt loop, until the user leaves. With ``ws.opening``, the prompt is up while the
         first kernel comes; if it cannot come, its error is raised once the prompt is gone."""
         opening = ws.opening
-        parts = self._parts = PromptParts(ws, self.look.style)
+        parts = self._parts = PromptParts(ws, self.look.style, Shell(self.look.terminal, self.console.control))
         parts.focus = self.router.focus
         asking = Asking(lambda: ws.current, self.console, self.look.style.color, lambda: ws.opening)
         self.prompt = parts.session(asking, self.look.vi, self.look.pt_style, self._on_sigint)
         self.prompt.app.after_render += lambda _app: self.first.drawn(opening)
-        self._send_at_enter(ws)
+        self.runner.send_at_enter(self.prompt.default_buffer, lambda: ws.current if self.first.up(ws) else None)
+        self.prompt.app.after_render += lambda _app: self._title(ws)
+        self.shell.open()
         if opening is not None and is_dumb_terminal():  # its prompt is another application: no hook
             opening.start()
         self.first.follow(ws, parts)
@@ -128,36 +135,33 @@ class App:
                     if self.first.failed is not None:
                         raise self.first.failed
         finally:
+            self.shell.close()
             for signum in (signal.SIGINT, signal.SIGTSTP, signal.SIGCONT):
                 loop.remove_signal_handler(signum)
 
-    def _send_at_enter(self, ws: Workspace) -> None:
-        """A cell for the current kernel is sent the moment Enter accepts it, before the prompt
-        draws itself a last time; what Enter does otherwise (commands, the first kernel still on
-        its way) waits for the prompt to be done."""
-        assert self.prompt is not None
-        buffer = self.prompt.default_buffer
-        accept = buffer.accept_handler
+    @property
+    def shell(self) -> Shell:
+        """The terminal's marks, title, notifications and clipboard (the prompt's, made with it)."""
+        assert self._parts is not None  # (made before the first prompt; nothing uses it before)
+        return self._parts.shell
 
-        def accept_early(buf) -> bool:
-            opening = ws.opening
-            kernel = ws.current
-            if kernel is not None and self.first.failed is None and (opening is None or opening.announced) \
-                    and buf.text.strip() and isinstance(code := commands.parse(buf.text), str):
-                self.runner.send_early(kernel, code)
-            return bool(accept(buf)) if accept is not None else False
+    def _title(self, ws: Workspace, state: str | None = None) -> None:
+        k = ws.current
+        if k is None:
+            self.shell.state(None, "starting" if ws.opening is not None and ws.opening.pending else "no kernel")
+        else:
+            self.shell.state(k.label, state or k.state)
 
-        buffer.accept_handler = accept_early
-
-    async def _command(self, cmd: commands.Command) -> None:
+    async def _command(self, cmd: commands.Command) -> bool:
         """Carry out a /command (also one typed at the (dbg) prompt)."""
         if self._actions is None:  # (imported with the first /command)
             from repl.ui.slash.actions import Actions
 
             assert self._parts is not None  # (commands come from the prompt, made with the workspace)
             self._actions = Actions(self._parts.ws, self.console.line, self.look.tracer, self._set_next_input, self.router.focus,
-                                   console=self.console)
-        await self._actions.run(cmd, lambda text: self.view.line(text, "err"))
+                                    console=self.console, page=self._page, copy=self.shell.copy,
+                                    color=self.look.style.color)
+        return await self._actions.run(cmd, lambda text: self.view.line(text, "err"))
 
     async def _handle(self, text: str, ws: Workspace, opening) -> bool:
         """Carry out one input: a /command or a cell. True means exit."""
@@ -169,17 +173,31 @@ class App:
             go_on = await self.first.wait(opening, self.prompt.input if self.prompt is not None else None)
             if not go_on:
                 return go_on is None
+        self.shell.started()  # (OSC 133 C: what follows is its output, up to D)
         if isinstance(parsed, commands.Unknown):
             self.view.line(f"repl: unknown command /{parsed.name} — /help lists them", "err")
         elif isinstance(parsed, commands.Command):
             if parsed.name == "quit":
+                self.shell.ended(0)
                 return True
-            await self._command(parsed)
+            ok = await self._command(parsed)
+            self.console.ensure_newline()
+            self.shell.ended(0 if ok else 1)
             return ws.detached  # (/detach: leave)
         elif ws.current is None:
             self.view.line("repl: no current kernel: /new [SPEC] starts one, /use TARGET attaches", "err")
         else:
-            return await self.runner.run_cell(ws.current, parsed)  # True: the kernel asked us to leave
+            kernel = ws.current
+            await width.tell(kernel, *terminal_size(fresh=True))  # (pandas and numpy wrap at the terminal's width)
+            self._title(ws, "busy")
+            leave = await self.runner.run_cell(kernel, parsed)  # True: the kernel asked us to leave
+            cell = self.runner.last
+            count = cell.execution_count if cell is not None else None
+            self.shell.ended(0 if cell is not None and (cell.background or not cell.request.failed) else 1,
+                             f"In [{count if count is not None else '?'}] on {kernel.label}")
+            self._title(ws)
+            return leave
+        self.shell.ended(1)
         return False
 
     async def _read(self, parts: PromptParts) -> str | None:
@@ -190,7 +208,7 @@ class App:
             self.runner.prompt_showing()
             default, self._next_input = self._next_input, ""
             self._prompting()
-            return await self.prompt.prompt_async(parts.message, default=default)
+            return await self.prompt.prompt_async(lambda: self.shell.prompt(parts.message()), default=default)
         except (KeyboardInterrupt, _StepAside):
             return None
         finally:
@@ -200,6 +218,14 @@ class App:
             self.runner.prompt_ended()
             self.console.flush_pending()
             self._own_signals(asyncio.get_running_loop())
+
+    async def _page(self, text: str) -> str | None:
+        """``text`` in $PAGER (between prompts); None when shown, else why it was not."""
+        self.console.flush_pending()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, pager.page, text)
+        finally:
+            self.view.screen_lost()  # the pager had the terminal: rows above are not ours to count
 
     def _set_next_input(self, text: str) -> None:
         self._next_input = text
@@ -236,7 +262,7 @@ class App:
     def _on_sigint(self) -> None:
         """Ctrl-C while no prompt is showing (the prompt handles its own as a key): for whatever
         waits, first the (dbg) prompt's wait, then input waiting for the first kernel, the cell."""
-        if self.router.stop_waiting():
+        if pager.showing() or self.router.stop_waiting():  # (in the pager, Ctrl-C is the pager's)
             return
         if self.runner.foreground is None and self.first.early.waiting:  # a cell waiting for the first kernel
             self.console.write("out", "\n")

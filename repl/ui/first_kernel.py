@@ -44,6 +44,10 @@ class FirstKernel:
         ticker = asyncio.ensure_future(self._tick(opening))
         opening.task.add_done_callback(lambda task: ticker.cancel())
 
+    def up(self, ws: Workspace) -> bool:
+        """The first kernel is up and announced (or there was none to wait for)."""
+        return self.failed is None and (ws.opening is None or ws.opening.announced)
+
     def drawn(self, opening: Opening | None) -> None:
         """The prompt is on screen: the first kernel is brought up now."""
         self.profile.mark("prompt drawn")

@@ -9,6 +9,7 @@ asked at once (the (dbg) prompt waits for it). A question whose request has ende
 from __future__ import annotations
 
 import asyncio
+import sys
 import re
 from collections import deque
 from typing import Awaitable, Callable, TYPE_CHECKING
@@ -23,6 +24,7 @@ from repl.protocol import session as s
 from repl.ui.cellinput import CellInput
 from repl.ui.output.console import Console
 from repl.ui.output.sanitize import label
+from repl.ui.prompt.fastinput import FastInput
 from repl.ui.prompt.histsearch import start_at_the_line
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
@@ -147,7 +149,8 @@ class Questions:
 
     async def _input(self, kernel: Kernel, ev: s.InputRequest) -> None:
         # Answers share a history (pdb's commands come back with Up); a password is never kept.
-        session: PromptSession = PromptSession(enable_suspend=True, history=None if ev.password else self._answers)
+        session: PromptSession = PromptSession(enable_suspend=True, history=None if ev.password else self._answers,
+                                               input=FastInput(sys.stdin))  # (it takes the terminal's focus reports out)
         start_at_the_line(session)
         question = label(ev.prompt if self.is_foreground(ev.request) else f"[{kernel.label}] {ev.prompt}")
         try:

@@ -36,7 +36,7 @@ class Router:
     def __init__(self, view: OutputView, console: Console, style: render.Style,
                  foreground: Callable[[], Running | None], interrupt: Callable[[Kernel], Awaitable[None]],
                  ask: Callable[[Kernel, Item], None], refresh: Callable[[], None],
-                 run_command: Callable[[commands.Command], Awaitable[None]], toolbar: Callable[[], str]) -> None:
+                 run_command: Callable[[commands.Command], Awaitable[object]], toolbar: Callable[[], str]) -> None:
         self.view = view
         self.console = console
         self.style = style

@@ -15,13 +15,14 @@ import asyncio
 import os
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
 from prompt_toolkit.keys import Keys
 
 from repl import errors
 from repl.ui import turn
+from repl.ui.slash import commands
 from repl.ui.prompt import editor
 from repl.ui.cellinput import CellInput
 from repl.ui.output.console import Console
@@ -29,6 +30,7 @@ from repl.ui.foreground import Do, Foreground
 from repl.ui.output.view import OutputView
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
+    from prompt_toolkit.buffer import Buffer
     from prompt_toolkit.input import Input
 
     from repl.cell import Cell
@@ -68,6 +70,7 @@ class Hooks:
     other_waits: Callable[[], bool]  # True: a Ctrl-C or Ctrl-D was taken by another wait (the (dbg) prompt's)
     detach_widgets: Callable[[s.Request, str], None]  # a cell's widgets go to the background with it
     ctrl_c: Callable[[], None]  # the app's Ctrl-C, which offers the key to every wait in turn (then to us)
+    page: Callable[[str], Awaitable[str | None]]  # text longer than the screen in $PAGER: None, or why not
 
 
 class Runner:
@@ -82,6 +85,7 @@ class Runner:
         self._turn_wait: asyncio.Future | None = None  # a cell waiting while our background cells run
         self._sending: asyncio.Future | None = None  # the foreground cell on its way to the kernel
         self._early: Early | None = None  # the cell Enter sent before the prompt was done
+        self.last: Cell | None = None  # the cell the last run_cell ran (None: it was not sent)
 
     def is_foreground(self, req: s.Request | None) -> bool:
         return self.foreground is not None and req is self.foreground.cell.request
@@ -89,6 +93,22 @@ class Runner:
     def prompt_showing(self) -> None:
         """A prompt is up: a Ctrl-C or Ctrl-Z from now is the prompt's."""
         self._early_sigint = self._early_sigtstp = False
+
+    def send_at_enter(self, buffer: Buffer, kernel: Callable[[], Kernel | None]) -> None:
+        """A cell is sent the moment Enter accepts it, before the prompt draws itself a last time,
+        when ``kernel()`` says which it is for (None: the first kernel is not up yet; then, and for
+        /commands, what Enter does waits for the prompt to be done)."""
+        accept = buffer.accept_handler
+
+        def accept_early(buf: Buffer) -> bool:
+            text = buf.text
+            if text.strip() and isinstance(code := commands.parse(text), str):
+                k = kernel()
+                if k is not None:
+                    self.send_early(k, code)
+            return bool(accept(buf)) if accept is not None else False
+
+        buffer.accept_handler = accept_early
 
     def send_early(self, kernel: Kernel, code: str) -> None:
         """Enter accepted ``code`` for ``kernel``: send it now, while the prompt draws itself a last
@@ -141,6 +161,7 @@ class Runner:
         keyboard = self.keyboard = CellInput(self.on_sigtstp, self.hooks.ctrl_c, on_eof=self._on_eof)
         early = self._take_early(kernel, code)
         wake = early.wake if early is not None else loop.create_future()
+        self.last = None
 
         def foreground(cell: Cell) -> None:  # before the request is sent: its first event is ours
             self.foreground = Running(kernel, cell, Foreground(cell.request), wake)
@@ -194,9 +215,15 @@ class Runner:
 
     async def _ended(self, kernel: Kernel, fg: Running | None) -> bool:
         if fg is not None:
+            self.last = fg.cell
             for line in fg.machine.summary():
                 self.view.dim(line)
-            next_input = self.view.payloads(fg.cell.request)
+            next_input, pages = self.view.payloads(fg.cell.request)
+            for text in pages:  # (``obj??`` longer than the screen)
+                why = await self.hooks.page(text)
+                if why is not None:
+                    self.view.line(f"repl: {why}", "err")
+                    self.console.write("out", text)
             if next_input:
                 self.hooks.set_next_input(next_input)
         self.console.ensure_newline()

@@ -10,6 +10,7 @@ history and completes from the debugger. While it waits for the debugger, Ctrl-C
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any, Awaitable, Callable, Coroutine, TYPE_CHECKING
 
 from prompt_toolkit import PromptSession
@@ -24,6 +25,7 @@ from repl.protocol import dap
 from repl.ui.slash import commands
 from repl.ui.output import render
 from repl.ui.debugger.words import HELP, dbg_line
+from repl.ui.prompt.fastinput import FastInput
 from repl.ui.prompt.histsearch import start_at_the_line
 from repl.ui.prompt.lexer import pygments_lexer_for
 from repl.ui.output import sanitize
@@ -37,7 +39,7 @@ AROUND = 2  # lines either side of the current one when execution stops (``l``: 
 
 SLOW_ANSWER = 2.0  # seconds before a wait for the debugger says so
 Ask = Callable[[PromptSession, str], Awaitable[str]]  # prompt once (raises KeyboardInterrupt, EOFError)
-Run = Callable[[commands.Command], Awaitable[None]]  # carry out a /command (its mistakes: one line)
+Run = Callable[[commands.Command], Awaitable[object]]  # carry out a /command (its mistakes: one line)
 
 
 def stop_reason(stop: dap.Stopped) -> str:
@@ -154,7 +156,7 @@ class DebugPrompt:
             return
         except _GaveUp:
             pass  # the (dbg) prompt all the same: c, q or another try
-        session: PromptSession = PromptSession(history=self.history, completer=DebugCompleter(dbg),
+        session: PromptSession = PromptSession(input=FastInput(sys.stdin), history=self.history, completer=DebugCompleter(dbg),
                                                complete_while_typing=False, bottom_toolbar=self.toolbar,
                                                enable_suspend=True)
         start_at_the_line(session)  # (a Ctrl-C while searching ends the search with the line)

@@ -46,10 +46,11 @@ def display_rows(text: str, columns: int) -> int:
 _size_cache: list = [0.0, (80, 24)]
 
 
-def terminal_size() -> tuple[int, int]:
-    """(columns, lines), asked of the terminal at most every half second (it is on the output path)."""
+def terminal_size(fresh: bool = False) -> tuple[int, int]:
+    """(columns, lines), asked of the terminal at most every half second (it is on the output path),
+    or now when ``fresh``."""
     now = time.monotonic()
-    if now - _size_cache[0] > 0.5:
+    if fresh or now - _size_cache[0] > 0.5:
         try:
             size = os.get_terminal_size(sys.stdout.fileno())
             _size_cache[1] = (size.columns, size.lines)
@@ -147,6 +148,16 @@ class Console:
             f.flush()
             self.rows += display_rows(text, terminal_size()[0]) if "\n" in text else 0
         self.at_line_start = text.endswith("\n")
+
+    def control(self, seq: str) -> None:
+        """A sequence of our own that moves nothing (a mark, the title, the clipboard): written
+        now, after the output before it when no prompt shows; never counted, never sanitized."""
+        if not seq:
+            return
+        if self.app is None or not self.app.is_running:
+            self.flush_pending()
+        self.out.write(seq)
+        self.out.flush()
 
     def mark(self) -> tuple[int, bool]:
         """A position in the output that :meth:`erase_to` can come back to."""

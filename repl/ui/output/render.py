@@ -33,6 +33,7 @@ class Style:
     width: int = 80
     images: Drawing = field(default_factory=Drawing)  # how images are drawn
     escapes: bool = True  # False for TERM=dumb: the terminal shows escape sequences as text
+    hyperlinks: bool = False  # links drawn as the terminal's (OSC 8); else the address after the text
 
     def paint(self, code: str, text: str) -> str:
         """``text`` in the SGR ``code``, line by line: a line break never sits inside a colour, so
@@ -60,7 +61,7 @@ def execute_result(ev: s.ExecuteResult, style: Style) -> list[Piece]:
 
 def bundle(data: dict, style: Style) -> list[Piece]:
     """A mime bundle as the terminal can show it."""
-    return mime.pieces(data, style.width, style.color, style.images)
+    return mime.pieces(data, style.width, style.color, style.images, style.hyperlinks)
 
 
 def display_data(ev: s.DisplayData, style: Style) -> list[Piece]:

@@ -17,7 +17,7 @@ from repl.cell import Cell
 from repl.protocol import session as s
 from repl.ui.output import mime
 from repl.ui.output import render
-from repl.ui.output.console import Console, terminal_size
+from repl.ui.output.console import Console, display_rows, terminal_size
 from repl.ui.output.lineedit import resolve_line_edits
 from repl.ui.output.sanitize import Sanitizer, clean, label
 
@@ -83,7 +83,7 @@ class OutputView:
         self.style.width = terminal_size()[0]
         pieces = self._safe(source, ev, render.render(ev, self.style))
         if not self.style.escapes:  # (TERM=dumb draws no pictures: an image is its placeholder line)
-            pieces = [("out", render.strip_ansi(clean(text))) if stream == "image" else (stream, render.strip_ansi(text))
+            pieces = [("out", render.strip_ansi(clean(text))) if stream in ("image", mime.OWN) else (stream, render.strip_ansi(text))
                       for stream, text in pieces]
         if not pieces:
             return
@@ -136,18 +136,24 @@ class OutputView:
         text = clean(text)
         return self._redraw(key, [("out", text + "\n" if text and not text.endswith("\n") else text)], anywhere=True)
 
-    def payloads(self, req: s.Request) -> str:
-        """Show IPython's ``obj?`` pages from an execute_reply; return its ``set_next_input`` text."""
+    def payloads(self, req: s.Request) -> tuple[str, list[str]]:
+        """Show IPython's ``obj?`` pages from an execute_reply; return its ``set_next_input`` text
+        and the pages longer than the screen, not shown (they are for the pager)."""
         next_input = ""
+        long: list[str] = []
+        columns, rows = terminal_size()
         for p in req.payload:
             source = p.get("source")
             if source == "page" and isinstance(p.get("data"), dict):
+                text = clean(mime.to_text(p["data"], columns, self.style.color)).rstrip("\n") + "\n"
+                if self.style.escapes and self.console.out.isatty() and display_rows(text, columns) > rows - 2:
+                    long.append(text)
+                    continue
                 self.console.ensure_newline()
-                text = mime.to_text(p["data"], terminal_size()[0], self.style.color)
-                self.console.write("out", clean(text).rstrip("\n") + "\n")
+                self.console.write("out", text)
             elif source == "set_next_input" and isinstance(p.get("text"), str):
                 next_input = p["text"]
-        return next_input
+        return next_input, long
 
     def _redraw(self, display_id: str, pieces: list, anywhere: bool = False) -> bool:
         displays = self._placed if anywhere else self._displays
@@ -173,4 +179,4 @@ class OutputView:
             if san is None:
                 san = self._sanitizers[key] = Sanitizer()
             return [(stream, san.feed(text)) for stream, text in pieces]
-        return [(stream, text if stream == "image" else clean(text)) for stream, text in pieces]
+        return [(stream, text if stream in ("image", mime.OWN) else clean(text)) for stream, text in pieces]

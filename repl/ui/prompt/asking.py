@@ -10,6 +10,7 @@ from typing import Callable, TYPE_CHECKING
 
 from repl import errors
 from repl.ui.output import mime
+from repl.ui.prompt import helptext
 from repl.ui.prompt.completion import TIMEOUT as COMPLETE_TIMEOUT
 from repl.ui.output.console import Console, terminal_size
 from repl.ui.prompt.keys import (INSPECT_TIMEOUT, IS_COMPLETE_TIMEOUT, offline_python_verdict, python_indent, python_verdict,
@@ -94,7 +95,9 @@ class Asking:
         if reply is None:
             self.console.line("repl: the kernel did not answer the inspection in time", "err")
         elif reply.get("status") == "ok" and reply.get("found") and isinstance(reply.get("data"), dict):
-            text = mime.to_text(reply["data"], terminal_size()[0], self.color)
-            self.console.write("out", clean(text).rstrip("\n") + "\n")
+            columns, rows = terminal_size()
+            text = clean(mime.to_text(reply["data"], columns, self.color))
+            text = helptext.brief(text, helptext.name_at(code, cursor), rows, ("\x1b[2m", "\x1b[0m") if self.color else ("", ""))
+            self.console.write("out", text.rstrip("\n") + "\n")
         else:
             self.console.line("no documentation for the name at the cursor")

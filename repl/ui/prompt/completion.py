@@ -29,7 +29,8 @@ def kernel_matches(reply: dict | None, cursor: int) -> tuple[list[tuple[str, str
     if isinstance(experimental, list):
         for item in experimental:
             if isinstance(item, dict) and isinstance(item.get("text"), str):
-                types[item["text"]] = str(item.get("type") or "")
+                kind = str(item.get("type") or "")
+                types[item["text"]] = "" if kind == "<unknown>" else kind  # (said only where the kernel knows it)
     return [(x, types.get(x, "")) for x in matches], start - cursor
 
 

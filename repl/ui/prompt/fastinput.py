@@ -17,6 +17,8 @@ from prompt_toolkit.input.vt100_parser import Vt100Parser
 from prompt_toolkit.key_binding import KeyPress
 from prompt_toolkit.keys import Keys
 
+from repl.ui.term.focus import WINDOW
+
 RUN = re.compile(r"[^\x00-\x1f\x7f]{64,}")  # printable text without control characters
 SLACK = 16  # the longest escape sequence a run could finish is parsed with what came before it
 DRAIN_LIMIT = 16 * 1024 * 1024
@@ -26,7 +28,9 @@ IN_RUN = re.compile(r"[^\x00-\x1f\x7f]{64}")
 
 
 def feed(parser: Vt100Parser, data: str, out: list[KeyPress]) -> None:
-    """``parser.feed(data)`` whose callback appends to ``out``, with long runs taken whole."""
+    """``parser.feed(data)`` whose callback appends to ``out``, with long runs taken whole (and
+    the terminal's focus reports taken out: they are not keys)."""
+    data = WINDOW.take(data)
     pos = 0
     for m in RUN.finditer(data):
         if parser._in_bracketed_paste:  # the terminal marked a paste: the parser collects it

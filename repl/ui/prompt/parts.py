@@ -7,6 +7,8 @@ import sys
 from typing import Callable, TYPE_CHECKING
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.key_binding.vi_state import InputMode
+from prompt_toolkit.shortcuts import CompleteStyle
 from prompt_toolkit.application import Application, run_in_terminal
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.document import Document
@@ -29,6 +31,7 @@ from repl.ui.prompt.keys import make_bindings
 from repl.ui.widgets.keys import focus_bindings
 from repl.ui.prompt.lexer import pygments_lexer_for
 from repl.ui.output.sanitize import label
+from repl.ui.term.shell import Shell
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.ui.widgets.focus import Focus
@@ -36,24 +39,32 @@ if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is dra
 
 
 HUGE = 64 * 1024  # characters in the prompt beyond which it is not highlighted
+VI_MODES = {InputMode.INSERT: "[ins] ", InputMode.INSERT_MULTIPLE: "[ins] ", InputMode.NAVIGATION: "[nav] ",
+            InputMode.REPLACE: "[rep] ", InputMode.REPLACE_SINGLE: "[rep] "}
 
 
 class PromptParts:
-    def __init__(self, ws: Workspace, style: render.Style) -> None:
+    def __init__(self, ws: Workspace, style: render.Style, shell: Shell) -> None:
         self.ws = ws
         self.style = style
+        self.shell = shell  # the terminal's marks around prompt lines
         self.specs: list[str] = []  # kernelspec names, for /new completion
         self._lexers: dict[str, Lexer] = {}
         self.app: Application | None = None  # the prompt's application, once made
         self.notice = ""  # said in the toolbar until the next input (e.g. why a cell was not sent)
         self.focus: Focus | None = None  # the keyboard on a widget (F2), once there are widgets
+        self.vi = False  # vi editing mode: its mode is shown before the prompt
 
     def message(self):
         focus = self.focus
+        line = self._message()
+        if self.vi and self.app is not None:  # the vi mode before the prompt, as IPython shows it
+            mode = VI_MODES.get(self.app.vi_state.input_mode, "")
+            line = merge_formatted_text([FormattedText([("ansiyellow" if self.style.color else "", mode)]), line]) if mode else line
         if focus is None or not focus.active:
-            return self._message()
+            return line
         panel = focus.panel(terminal_size()[0], self.style.color)  # (the widget the keys go to, above the line)
-        return merge_formatted_text([ANSI(panel.rstrip("\n") + "\n"), self._message()])
+        return merge_formatted_text([ANSI(panel.rstrip("\n") + "\n"), line])
 
     def _message(self):
         k = self.ws.current
@@ -74,11 +85,13 @@ class PromptParts:
 
     def session(self, asking: Asking, vi: bool, pt_style, late_ctrl_c: Callable[[], None]) -> PromptSession:
         """The prompt, wired to these parts and to the kernel questions of ``asking``."""
+        self.vi = vi
         session: PromptSession = PromptSession(
             input=FastInput(sys.stdin), input_processors=[ElideLongLines()],
             lexer=DynamicLexer(self.lexer), bottom_toolbar=self.toolbar,
             completer=ReplCompleter(self.arguments_for, asking.complete), complete_while_typing=False,
-            complete_in_thread=False, prompt_continuation=self.continuation, multiline=True,
+            complete_in_thread=False, prompt_continuation=self._continuation, multiline=True,
+            complete_style=CompleteStyle.MULTI_COLUMN,  # (candidates in columns, the chosen one's type below, as IPython)
             key_bindings=merge_key_bindings([
                 make_bindings(asking.quick_verdict, asking.kernel_verdict, asking.inspect, self.edit, late_ctrl_c),
                 focus_bindings(lambda: self.focus)]),  # (last: while a widget has the keyboard, its keys win)
@@ -105,6 +118,10 @@ class PromptParts:
     @staticmethod
     def continuation(width: int, line_number: int, is_soft_wrap: int) -> str:
         return " " * max(width - 5, 0) + "...: "
+
+    def _continuation(self, width: int, line_number: int, is_soft_wrap: int):
+        text = self.continuation(width, line_number, is_soft_wrap)
+        return self.shell.continuation(text) if not is_soft_wrap else text
 
     def toolbar(self) -> str:
         return label(self._toolbar())  # it names kernels and frames: the server's and the kernel's words

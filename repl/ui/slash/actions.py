@@ -8,19 +8,21 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Callable, TYPE_CHECKING
+from typing import Awaitable, Callable, TYPE_CHECKING
 
 from repl import errors, notebook
 from repl.protocol import hub as h
 from repl.ui.slash import commands
 from repl.ui.debugger import words as debugwords
 from repl.ui.prompt import editor
-from repl.ui.output import render, sanitize, tables
+from repl.ui.output import outputs, render, sanitize, tables
+from repl.ui.output.console import terminal_size
 from repl.ui.trace import Tracer
 
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.files.commands import Files
     from repl.gateway.terminals import Terminals
+    from repl.cell import Cell
     from repl.kernel import Kernel
     from repl.ui.output.console import Console
     from repl.ui.widgets.focus import Focus
@@ -49,7 +51,8 @@ class Actions:
 
     def __init__(self, ws: Workspace, say: Callable[[str], None], tracer: Tracer,
                  next_input: Callable[[str], None] = lambda text: None, focus: Focus | None = None,
-                 console: Console | None = None) -> None:
+                 console: Console | None = None, page: Callable[[str], Awaitable[str | None]] | None = None,
+                 copy: Callable[[str], str | None] | None = None, color: bool = True) -> None:
         self.ws = ws
         self.console = console  # (the screen, for /terminal and progress bars)
         self._files: Files | None = None
@@ -58,6 +61,9 @@ class Actions:
         self.tracer = tracer
         self.next_input = next_input  # text the next prompt starts with
         self.focus = focus  # the keyboard on a widget
+        self.page = page  # text in $PAGER: None when shown, else why not
+        self.copy = copy  # text to the clipboard: None when done, else why not
+        self.color = color
         self._task: asyncio.Future | None = None
 
     def _current(self) -> Kernel:
@@ -65,11 +71,13 @@ class Actions:
             raise errors.UsageError("no current kernel: /new [SPEC] starts one, /use TARGET attaches to one")
         return self.ws.current
 
-    async def run(self, cmd: commands.Command, warn: Callable[[str], None]) -> None:
-        """Carry out ``cmd`` (not /quit, which the prompt loop handles); mistakes become one line."""
+    async def run(self, cmd: commands.Command, warn: Callable[[str], None]) -> bool:
+        """Carry out ``cmd`` (not /quit, which the prompt loop handles); mistakes become one line
+        (and False)."""
         task = self._task = asyncio.ensure_future(getattr(self, "do_" + cmd.name)(cmd.arg))
         try:
             await task
+            return True
         except errors.ReplError as exc:
             warn(f"repl: {exc}")
         except asyncio.CancelledError:
@@ -78,6 +86,7 @@ class Actions:
             warn(f"repl: /{cmd.name} cancelled")
         finally:
             self._task = None
+        return False
 
     def cancel(self) -> bool:
         """Ctrl-C: cancel the running command; False if none runs."""
@@ -103,6 +112,49 @@ class Actions:
             raise errors.UsageError("usage: /widget [N] (N: a number from /widgets)")
         if self.focus is not None:
             self.focus.take(int(arg) if arg else None)
+
+    def _cell(self, arg: str, command: str) -> Cell:
+        """Cell ``In [N]`` of the current kernel run in this repl (``arg``), or the last one."""
+        arg = arg.strip()
+        if arg and not arg.isdigit():
+            raise errors.UsageError(f"usage: /{command} [N] (N: the number of a cell, In [N]; default: the last)")
+        kernel = self._current()
+        cells = kernel.cells
+        if not arg:
+            if not cells:
+                raise errors.UsageError(f"no cell has run on {kernel.label} in this repl yet")
+            return cells[-1]
+        for cell in reversed(cells):
+            if cell.execution_count == int(arg):
+                return cell
+        raise errors.UsageError(f"no cell In [{arg}] run in this repl on {kernel.label} (its output is kept only here)")
+
+    @staticmethod
+    def _which(cell: Cell) -> str:
+        return f"In [{cell.execution_count if cell.execution_count is not None else '?'}]"
+
+    async def do_pager(self, arg: str) -> None:
+        cell = self._cell(arg, "pager")
+        text = outputs.as_text(cell.outputs, terminal_size()[0], self.color)
+        if not text.strip():
+            raise errors.UsageError(f"{self._which(cell)} printed nothing")
+        if self.page is None:
+            raise errors.UsageError("no pager here")
+        why = await self.page(text)
+        if why is not None:
+            raise errors.UsageError(why)
+
+    async def do_copy(self, arg: str) -> None:
+        cell = self._cell(arg, "copy")
+        text = outputs.as_text(cell.outputs, terminal_size()[0], color=False)
+        if not text.strip():
+            raise errors.UsageError(f"{self._which(cell)} printed nothing to copy")
+        why = self.copy(text) if self.copy is not None else "no clipboard here"
+        if why is not None:
+            raise errors.UsageError(f"not copied: {why}")
+        lines = text.count("\n") + (not text.endswith("\n"))
+        self.say(f"copied the output of {self._which(cell)} ({lines} line{'s' if lines != 1 else ''}, "
+                 f"{len(text)} characters) to the clipboard")
 
     async def do_detach(self, arg: str) -> None:
         if arg.strip():

@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "shutdown": ("[TARGET]", "shut a kernel down (default: the current one)"),
     "edit": ("N", "open cell In [N] in $VISUAL / $EDITOR; it comes back to the prompt"),
     "save": ("[-f] FILE.ipynb|DIR", "save this session's cells of the current kernel as a notebook (-f: overwrite)"),
+    "pager": ("[N]", "the output of cell In [N] (default: the last) in $PAGER (less -R), colours kept"),
+    "copy": ("[N]", "the text of cell In [N]'s output (default: the last) to the clipboard (through the terminal, OSC 52)"),
     "debug": ("[on|off|full] [FILTER…]", "message trace: a line per message, or full JSON; filter by channel or msg_type"),
     "last": ("", "the full traffic of the most recent cell, even with the trace off"),
     "break": ("[N:LINE|PATH:LINE [if COND]|raised|uncaught|noexc]",
