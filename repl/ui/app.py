@@ -111,7 +111,8 @@ class App:
         asking = Asking(lambda: ws.current, self.console, self.look.style.color, lambda: ws.opening)
         self.prompt = parts.session(asking, self.look.vi, self.look.pt_style, self._on_sigint)
         self.prompt.app.after_render += lambda _app: self.first.drawn(opening)
-        self.runner.send_at_enter(self.prompt.default_buffer, lambda: ws.current if self.first.up(ws) else None)
+        self.runner.send_at_enter(self.prompt.default_buffer, lambda: ws.current if self.first.up(ws) else None,
+                                  lambda kernel: width.tell(kernel, *terminal_size(fresh=True)))
         self.prompt.app.after_render += lambda _app: self._title(ws)
         self.shell.open()
         if opening is not None and is_dumb_terminal():  # its prompt is another application: no hook
@@ -215,7 +216,8 @@ class App:
             parts.notice = ""
             self.prompt.app.erase_when_done = False
             self.console.app = None
-            self.runner.prompt_ended()
+            if self.runner.prompt_ended():
+                self.shell.started()  # (OSC 133 C before what the cell sent at Enter printed)
             self.console.flush_pending()
             self._own_signals(asyncio.get_running_loop())
 

@@ -85,6 +85,7 @@ class Runner:
         self._turn_wait: asyncio.Future | None = None  # a cell waiting while our background cells run
         self._sending: asyncio.Future | None = None  # the foreground cell on its way to the kernel
         self._early: Early | None = None  # the cell Enter sent before the prompt was done
+        self._before: Callable[[Kernel], Awaitable[None]] | None = None  # what goes to a kernel before a cell
         self.last: Cell | None = None  # the cell the last run_cell ran (None: it was not sent)
 
     def is_foreground(self, req: s.Request | None) -> bool:
@@ -94,10 +95,13 @@ class Runner:
         """A prompt is up: a Ctrl-C or Ctrl-Z from now is the prompt's."""
         self._early_sigint = self._early_sigtstp = False
 
-    def send_at_enter(self, buffer: Buffer, kernel: Callable[[], Kernel | None]) -> None:
+    def send_at_enter(self, buffer: Buffer, kernel: Callable[[], Kernel | None],
+                      before: Callable[[Kernel], Awaitable[None]]) -> None:
         """A cell is sent the moment Enter accepts it, before the prompt draws itself a last time,
         when ``kernel()`` says which it is for (None: the first kernel is not up yet; then, and for
-        /commands, what Enter does waits for the prompt to be done)."""
+        /commands, what Enter does waits for the prompt to be done); ``before(kernel)`` first
+        (what a kernel is told before each cell: the terminal's width)."""
+        self._before = before
         accept = buffer.accept_handler
 
         def accept_early(buf: Buffer) -> bool:
@@ -126,15 +130,22 @@ class Runner:
                     self._early_sigint = False
                     self.hooks.ctrl_c()
 
-        early.sending = asyncio.ensure_future(kernel.execute(code, before_send=foreground))
+        async def send() -> Cell:
+            if self._before is not None:
+                await self._before(kernel)
+            return await kernel.execute(code, before_send=foreground)
 
-    def prompt_ended(self) -> None:
-        """The prompt is done (its rows counted, nothing written after it yet)."""
+        early.sending = asyncio.ensure_future(send())
+
+    def prompt_ended(self) -> bool:
+        """The prompt is done (its rows counted, nothing written after it yet); True if its Enter
+        sent a cell already."""
         early = self._early
         if early is not None and not early.prompt_over:
             early.prompt_over = True
             if self.foreground is not None and self.foreground.wake is early.wake:
                 self.view.begin_cell()
+        return early is not None
 
     def _take_early(self, kernel: Kernel, code: str) -> Early | None:
         """The cell Enter sent already, if it is this one; reads the keys typed after Enter."""

@@ -75,7 +75,10 @@ class Shell:
     def started(self) -> None:
         """Enter ran a cell or a command: its output starts (OSC 133 C). While it runs the
         terminal reports the window's focus (the keys typed meanwhile carry the reports; the
-        window has it now: Enter was just typed there)."""
+        window has it now: Enter was just typed there). Once a cell: it may be said as the prompt
+        ends, before what the cell already printed."""
+        if self._started is not None:
+            return
         self._started = time.monotonic()
         if self.terminal.escapes:
             WINDOW.focused = None
