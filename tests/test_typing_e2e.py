@@ -67,6 +67,20 @@ def test_ctrl_c_while_waiting_for_input_interrupts(term):
     t.wait_prompt(2)
 
 
+def test_ctrl_c_with_the_enter_of_an_input_cell_leaves_no_question_behind(term):
+    """Enter and Ctrl-C in one go: the interrupt ends input() (before or while its question shows);
+    the question then goes, and what is typed next is a cell (it once went to a question nobody
+    asked any more: "z? 'after'" and no prompt)."""
+    t = term()
+    t.wait_prompt(1)
+    for n in range(3):  # (the interrupt lands before or after the question reached us: both ways)
+        t.type("input('z? ')\r\x03")
+        t.wait_prompt(n + 2)
+    t.enter("'after'")
+    t.wait_for("Out[4]: 'after'")
+    assert "z? 'after'" not in t.text()
+
+
 def test_history_survives_a_restart_and_is_private(term, tmp_path):
     t = term()
     t.wait_prompt(1)

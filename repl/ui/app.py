@@ -89,6 +89,9 @@ class App:
 
     def kernel_events(self, kernel: Kernel, events: list[s.Event]) -> None:
         self.router.kernel_events(kernel, events)
+        for ev in events:  # (an input() question of a request that ended goes from the screen)
+            if isinstance(ev, s.RequestDone):
+                self.questions.request_ended(ev.request)
 
     def kernel_state(self, kernel: Kernel, state: ChannelState, before: ChannelState) -> None:
         self.router.kernel_state(kernel, state, before)

@@ -36,6 +36,10 @@ Ask = Callable[[PromptSession, str], Awaitable[str]]
 Item = s.InputRequest | dap.Stopped
 
 
+class _Ended(Exception):  # the request that asked has ended (interrupted): its question goes
+    pass
+
+
 class Questions:
     def __init__(
         self,
@@ -61,6 +65,7 @@ class Questions:
         self._in_pdb = False  # the last answer went to pdb's prompt, which will ask again
         self._answers = InMemoryHistory()
         self._early_ctrl_c = False
+        self._showing: tuple[s.Request | None, PromptSession] | None = None  # the input() question on screen
         self._keys = KeyBindings()
         self._keys.add("c-c", eager=True)(self._ctrl_c)
 
@@ -147,14 +152,27 @@ class Questions:
     def cell_ended(self) -> None:
         self._in_pdb = self._early_ctrl_c = False
 
+    def request_ended(self, request: s.Request | None) -> None:
+        """``request`` is done: a question it asked that is on screen goes (nobody waits for its
+        answer: an interrupt ended input() before the question showed, or while it did)."""
+        showing = self._showing
+        if showing is not None and request is not None and showing[0] is request:
+            app = showing[1].app
+            if app.is_running and app.future is not None and not app.future.done():
+                app.erase_when_done = True
+                app.exit(exception=_Ended())
+
     async def _input(self, kernel: Kernel, ev: s.InputRequest) -> None:
         # Answers share a history (pdb's commands come back with Up); a password is never kept.
         session: PromptSession = PromptSession(enable_suspend=True, history=None if ev.password else self._answers,
                                                input=FastInput(sys.stdin))  # (it takes the terminal's focus reports out)
         start_at_the_line(session)
         question = label(ev.prompt if self.is_foreground(ev.request) else f"[{kernel.label}] {ev.prompt}")
+        self._showing = (ev.request, session)
         try:
             value = await self._prompt(session, question, ev.password)
+        except _Ended:
+            return
         except KeyboardInterrupt:
             if not DEBUGGER_PROMPT.match(ev.prompt):
                 await self.interrupt(kernel)
@@ -162,6 +180,8 @@ class Questions:
             value = "q"  # pdb takes an interrupt and asks again: Ctrl-C leaves it, as q does
         except EOFError:
             value = ""
+        finally:
+            self._showing = None
         pdb = bool(DEBUGGER_PROMPT.match(ev.prompt)) and self.is_foreground(ev.request)
         self._in_pdb = pdb and value.strip().split(" ")[0] not in PDB_GOES_ON
         try:
