@@ -2,8 +2,12 @@
 
 A :class:`Cell` holds the protocol request (reply, status, execution count), the code, the message
 as sent (sent again, once, if the kernel never received it), when it started, whether it runs in
-the background, the outputs kept for ``/save`` (in nbformat's shape, bounded) and the future that
-completes when the request is done or lost. The kernel that owns it keeps its cells in a list.
+the background, the outputs kept for ``/save`` (in nbformat's shape, bounded: at most ``MAX_KEPT`` a cell and the
+session's budget, :mod:`repl.keep`, for all of them) and the future that completes when the request
+is done or lost. The kernel that owns it keeps its cells in a list.
+
+A stream's text is kept as the pieces it came in (joined when read: no copy of the whole for each
+message), under the output's ``_pieces``; :meth:`Cell.saved_outputs` gives them in nbformat's shape.
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 
+from repl.keep import Keep, size_of
 from repl.protocol import session as s
 
-MAX_CHARS = 4 * 1024 * 1024  # a flood must not grow memory without bound
+MAX_KEPT = 4 * 1024 * 1024  # bytes of output one cell keeps: a flood must not grow memory without bound
+CUT = "\n[repl: output beyond this point was not kept]\n"
+JOIN_RUN = 64  # a stream's pieces are joined this many at a time
 OPEN_LINE_CHARS = 4096  # of a line left unfinished when we leave, what the record keeps (its end)
 _OUTPUTS = (s.Stream, s.DisplayData, s.ExecuteResult, s.ErrorOutput, s.RequestDone)
 
@@ -32,7 +39,10 @@ class Cell:
     sent_on: int = 0  # the generation of the socket it was written to (0: not written yet)
     resent: bool = False
     outputs: list = field(default_factory=list)
-    kept_chars: int = 0
+    keep: Keep | None = None  # the session's budget for kept output (None: this cell's own cap only)
+    kept: int = 0  # bytes its outputs take (counted against the budget)
+    full: bool = False  # it reached its cap: nothing more is kept (a marker says so)
+    outputs_dropped: bool = False  # the budget let its outputs go for newer cells' (a marker says so)
     rate_limited: bool = False  # the server dropped some of its output (said once)
     resumed: bool = False  # sent by an earlier process of this session (``repl --resume``)
     asking: dict | None = None  # the input() it waits for, not answered yet: prompt, password, header
@@ -78,10 +88,18 @@ class Cell:
 
     def open_line(self) -> tuple[str, str] | None:
         """The line its output ends in, not finished yet (its stream and text), if any."""
-        last = self.outputs[-1] if self.outputs and self.kept_chars < MAX_CHARS else None
-        if last is None or last["output_type"] != "stream" or not last["text"] or last["text"].endswith("\n"):
+        last = self.outputs[-1] if self.outputs and not self.full else None
+        if last is None or last["output_type"] != "stream":
             return None
-        return last["name"], last["text"].rsplit("\n", 1)[-1][-OPEN_LINE_CHARS:]
+        tail: list[str] = []
+        for piece in reversed(last["_pieces"]):  # back to the last newline, or enough of the line
+            tail.append(piece)
+            if "\n" in piece or sum(map(len, tail)) >= OPEN_LINE_CHARS:
+                break
+        text = "".join(reversed(tail))
+        if not text or text.endswith("\n"):
+            return None
+        return last["name"], text.rsplit("\n", 1)[-1][-OPEN_LINE_CHARS:]
 
     def with_carried(self, ev: s.Event) -> list[s.Event]:
         """``ev``, after the line this cell was printing when the repl before left: the server replays
@@ -103,38 +121,96 @@ class Cell:
             self.done.exception()  # retrieved: nobody may be waiting any more
 
     def add(self, ev: s.Event) -> None:
-        """Keep an output event in nbformat's shape (at most MAX_CHARS of text)."""
-        if self.kept_chars >= MAX_CHARS:
-            if self.kept_chars == MAX_CHARS:
-                self.kept_chars += 1
-                self.outputs.append({"output_type": "stream", "name": "stderr",
-                                     "text": "\n[repl: output beyond this point was not kept]\n"})
-            return
-        if isinstance(ev, s.Stream):
-            self.kept_chars = min(MAX_CHARS, self.kept_chars + len(ev.text))
-            last = self.outputs[-1] if self.outputs else None
-            if last and last["output_type"] == "stream" and last["name"] == ev.name:
-                last["text"] += ev.text
-            else:
-                self.outputs.append({"output_type": "stream", "name": ev.name, "text": ev.text})
-        elif isinstance(ev, s.ExecuteResult):
-            self.outputs.append({"output_type": "execute_result", "execution_count": ev.execution_count,
-                                 "data": dict(ev.data), "metadata": dict(ev.metadata)})
-        elif isinstance(ev, s.DisplayData):
-            self._display(ev)
-        elif isinstance(ev, s.ErrorOutput):
-            self.outputs.append({"output_type": "error", "ename": ev.ename, "evalue": ev.evalue,
-                                 "traceback": list(ev.traceback)})
-        elif isinstance(ev, s.ClearOutput):
+        """Keep an output event in nbformat's shape (at most MAX_KEPT bytes, and the budget's)."""
+        if isinstance(ev, s.ClearOutput):
             self.outputs.clear()
-
-    def _display(self, ev: s.DisplayData) -> None:
-        out = {"output_type": "display_data", "data": dict(ev.data), "metadata": dict(ev.metadata)}
-        if ev.update and ev.display_id:
-            for old in self.outputs:
-                if old.get("_display_id") == ev.display_id:
-                    old["data"], old["metadata"] = out["data"], out["metadata"]
+            self.full = self.outputs_dropped = False
+            self._grew(-self.kept)
             return
-        if ev.display_id:
-            out["_display_id"] = ev.display_id
-        self.outputs.append(out)
+        if isinstance(ev, s.DisplayData) and ev.update and ev.display_id:
+            self._update(ev)
+            return
+        out: dict | None = None
+        if isinstance(ev, s.Stream):
+            size = size_of(ev.text)
+            last = self.outputs[-1] if self.outputs else None
+            if last and last["output_type"] == "stream" and last["name"] == ev.name and not self._over(size):
+                self._piece(last, ev.text, size)
+                return
+            out = {"output_type": "stream", "name": ev.name, "_pieces": [ev.text], "_joined": 0}
+        elif isinstance(ev, s.ExecuteResult):
+            out = {"output_type": "execute_result", "execution_count": ev.execution_count,
+                   "data": dict(ev.data), "metadata": dict(ev.metadata)}
+        elif isinstance(ev, s.DisplayData):
+            out = {"output_type": "display_data", "data": dict(ev.data), "metadata": dict(ev.metadata)}
+            if ev.display_id:
+                out["_display_id"] = ev.display_id
+        elif isinstance(ev, s.ErrorOutput):
+            out = {"output_type": "error", "ename": ev.ename, "evalue": ev.evalue, "traceback": list(ev.traceback)}
+        if out is None:
+            return
+        size = size_of(out)
+        if not self._over(size):
+            self.outputs.append(out)
+            self._grew(size)
+
+    def _piece(self, out: dict, text: str, size: int) -> None:
+        """One more piece of a stream's text; every ``JOIN_RUN`` pieces since the last run are
+        joined into one (each character copied once: linear, and many small messages do not keep
+        a string's overhead each)."""
+        pieces = out["_pieces"]
+        pieces.append(text)
+        self._grew(size)
+        start = out["_joined"]
+        if len(pieces) - start >= JOIN_RUN:
+            run = pieces[start:]
+            del pieces[start:]
+            pieces.append("".join(run))
+            out["_joined"] = start + 1
+            self._grew(size_of(pieces[-1]) - sum(map(size_of, run)))
+
+    def _over(self, size: int) -> bool:
+        """Whether ``size`` more bytes is beyond what this cell may keep (said once, by a marker)."""
+        if self.full:
+            return True
+        cap = MAX_KEPT if self.keep is None else min(MAX_KEPT, self.keep.limit)
+        if self.kept + size <= cap:
+            return False
+        self.full = True
+        self.outputs.append({"output_type": "stream", "name": "stderr", "_pieces": [CUT], "_joined": 0})
+        return True
+
+    def _update(self, ev: s.DisplayData) -> None:
+        data, metadata = dict(ev.data), dict(ev.metadata)
+        for old in self.outputs:
+            if old.get("_display_id") == ev.display_id:
+                was = size_of(old["data"]) + size_of(old["metadata"])
+                old["data"], old["metadata"] = data, metadata
+                self._grew(size_of(data) + size_of(metadata) - was)
+
+    def _grew(self, by: int) -> None:
+        if self.keep is None:
+            self.kept += by
+        elif self.kept + by <= 0:
+            self.keep.forget(self)
+        else:
+            self.keep.grew(self, by)
+
+    def drop_outputs(self, why: str) -> None:
+        """The budget lets this cell's outputs go (for newer cells'): a marker stands in for them.
+        Output still to come is kept after it."""
+        self.outputs = [{"output_type": "stream", "name": "stderr",
+                         "_pieces": [f"[repl: output before this point was not kept: {why}]\n"], "_joined": 0}]
+        self.outputs_dropped, self.full = True, False
+
+    def saved_outputs(self) -> list[dict]:
+        """Its outputs in nbformat's shape (a stream's text whole, our own keys left out)."""
+        saved = []
+        for out in self.outputs:
+            if out["output_type"] == "stream":
+                text = "".join(out["_pieces"])
+                out["_pieces"], out["_joined"] = [text], 1  # (joined once: read again, no join)
+                saved.append({"output_type": "stream", "name": out["name"], "text": text})
+            else:
+                saved.append({k: v for k, v in out.items() if not k.startswith("_")})
+        return saved

@@ -235,6 +235,7 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
     from repl.gateway import urls
     from repl.gateway.options import ChannelOptions
     from repl.gateway.rest import RestClient
+    from repl.keep import Keep
     from repl.opening import Opening
     from repl.ui.trace import Tracer
     from repl.workspace import Workspace
@@ -271,7 +272,7 @@ async def _run(settings: Settings, interactive: bool, profile: StartupProfile, g
         ws_base = urls.ws_base_from(settings.ws_url) if settings.ws_url else None
     except errors.UsageError as exc:
         raise errors.UsageError(f"{settings.source('ws_url', '--ws-url')}: {exc}") from None
-    ws = Workspace(rest, front, options=options, trace=tracer, ws_base=ws_base)
+    ws = Workspace(rest, front, options=options, trace=tracer, ws_base=ws_base, keep=Keep.from_env())
     tracer.labels = lambda kid: ws.kernels[kid].label if kid in ws.kernels else kid[:8]
     ws.gateway, ws.named_server = gateway, settings.named_server
     if interactive:  # the session's record: another process can come back to its kernels

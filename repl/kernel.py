@@ -23,6 +23,7 @@ from typing import Any, Callable, Protocol
 from repl import errors
 from repl.cell import Cell
 from repl.debugger import Debugger
+from repl.keep import Keep
 from repl.gateway.channel import ChannelOptions, ChannelState, KernelChannel, Reopened
 from repl.gateway.rest import KernelModel, RestClient
 from repl.protocol import messages as m
@@ -66,8 +67,10 @@ class Kernel:
         on_link_down: Callable[[Kernel], None] | None = None,
         on_change: Callable[[], None] = lambda: None,
         session_id: str | None = None,
+        keep: Keep | None = None,
     ) -> None:
         self.model = model
+        self.keep = keep  # the session's budget for the outputs its recorded cells keep (the workspace's)
         self.rest = rest
         self.started_here = started_here
         self.alias = alias
@@ -178,7 +181,7 @@ class Kernel:
             req = self.session.expect(c.msg_id, c.code, c.count)
             cell = Cell(req, {}, loop.create_future(), started=since - max(0.0, now - c.started), sent_at=c.started,
                         background=True, sent_on=1, resent=True, resumed=True, asking=c.asking,
-                        carried=_line(c.open_line))
+                        carried=_line(c.open_line), keep=self.keep)
             self._live[c.msg_id] = cell
             self.cells.append(cell)
         last = s.kernel_time(self.model.last_activity)
@@ -335,7 +338,8 @@ class Kernel:
             await asyncio.wait([self._learning], timeout=LEARN_WAIT)  # (busy: both wait their turn anyway)
         msg, req = self.session.execute(code, silent=silent, store_history=store_history, allow_stdin=allow_stdin,
                                         user_expressions=user_expressions)
-        cell = Cell(req, msg, asyncio.get_running_loop().create_future(), count_before=self.session.last_count)
+        cell = Cell(req, msg, asyncio.get_running_loop().create_future(), count_before=self.session.last_count,
+                    keep=self.keep if record else None)
         self._live[req.msg_id] = cell
         if record:
             self.cells.append(cell)

@@ -1,6 +1,7 @@
 """This session's cells of a kernel as an nbformat 4 notebook (pure data; the caller writes it).
 
-The outputs are kept by each :class:`repl.cell.Cell` in nbformat's shape already."""
+The outputs are kept by each :class:`repl.cell.Cell` in nbformat's shape already (those the session's
+budget let go are a marker output, :meth:`repl.cell.Cell.drop_outputs`; :func:`dropped` counts them)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,10 @@ def build(cells: Sequence[Cell], kernel_info: dict | None, spec_name: str, spec_
     language_info: dict = found if isinstance(found, dict) else {}
     nb_cells: list[dict] = []
     for cell in cells:
-        outputs = []
-        for out in cell.outputs:
-            out = {k: v for k, v in out.items() if not k.startswith("_")}
+        outputs = cell.saved_outputs()
+        for out in outputs:
             if out["output_type"] == "stream":
                 out["text"] = _lines(out["text"])
-            outputs.append(out)
         nb_cells.append({
             "cell_type": "code",
             "id": uuid.uuid4().hex[:12],
@@ -48,3 +47,8 @@ def build(cells: Sequence[Cell], kernel_info: dict | None, spec_name: str, spec_
         },
         "cells": nb_cells,
     }
+
+
+def dropped(cells: Sequence[Cell]) -> int:
+    """How many of ``cells`` no longer have their outputs (the session's budget let them go)."""
+    return sum(1 for c in cells if c.outputs_dropped)

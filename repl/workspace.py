@@ -16,6 +16,7 @@ from repl import errors
 from repl.aliases import AliasStore
 from repl.gateway import urls
 from repl.gateway.options import ChannelOptions
+from repl.keep import Keep
 
 LAUNCH_GRACE = 60.0  # s a launch we no longer wait for may take to say which kernel it made
 
@@ -53,8 +54,10 @@ class Workspace:
         trace=None,
         aliases: AliasStore | None = None,
         kernel_env: dict | None = None,
+        keep: Keep | None = None,
     ) -> None:
         self.rest = rest
+        self.keep = keep or Keep()  # what /save keeps of the output of all its kernels' cells, oldest dropped first
         self.listener = listener
         self.options = options or ChannelOptions()
         self.ws_base = ws_base or urls.ws_base(rest.base_url)
@@ -204,7 +207,7 @@ class Workspace:
 
         return Kernel(model, self.rest, self.ws_base, self.options, self.listener, started_here=started_here,
                       alias=self.aliases.get(model.id), trace=self.trace, on_link_down=self._link_down,
-                      on_change=self.changed, session_id=session_id)
+                      on_change=self.changed, session_id=session_id, keep=self.keep)
 
     async def resume(self, rec: Record) -> tuple[Kernel | None, list[str]]:
         """Come back to the kernels of a session left earlier, with their websocket session ids (the

@@ -59,6 +59,20 @@ def test_ring_is_bounded():
     assert len(tr.ring) <= 4000
 
 
+def test_the_ring_counts_what_small_messages_take_in_memory():
+    """A decoded message costs ~3 KB beyond its frame: a long cell of small messages keeps the ring
+    near RING_BYTES of memory, not RING_RECORDS of them whatever their size."""
+    from repl.ui.trace import RECORD_COST, RING_BYTES
+
+    tr = Tracer(lambda line: None, color=False)
+    for i in range(10000):
+        tr({"event": "recv", "msg": msg("iopub", "stream", f"m{i}", "p"), "size": 300})
+    assert len(tr.ring) == RING_BYTES // (300 + RECORD_COST)
+    for i in range(20):
+        tr({"event": "recv", "msg": msg("iopub", "stream", f"b{i}", "p"), "size": 1 << 20})
+    assert 6 <= len(tr.ring) <= 8 and tr.ring[-1]["msg"]["header"]["msg_id"] == "b19"
+
+
 def test_token_is_scrubbed_from_lines_and_log(tmp_path):
     lines = []
     log = tmp_path / "traffic.jsonl"

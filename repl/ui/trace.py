@@ -24,7 +24,8 @@ from repl.scrub import scrub
 
 COLORS = {"shell": "34", "iopub": "32", "stdin": "35", "control": "33", "http": "36", "ws": "2"}
 RING_RECORDS = 4000
-RING_BYTES = 8 * 1024 * 1024
+RING_BYTES = 8 * 1024 * 1024  # of memory: a record costs its frame's size and RECORD_COST more
+RECORD_COST = 3000  # a decoded message's dicts, header strings and ids (measured: ~3 KB beyond its frame)
 LONG_STRING = 240
 
 
@@ -56,6 +57,11 @@ def _jsonable(obj):
     if isinstance(obj, (bytes, bytearray, memoryview)):
         return {"base64": base64.b64encode(bytes(obj)).decode()}
     return obj
+
+
+def _cost(record: dict) -> int:
+    """What a record in the ring takes in memory, near enough."""
+    return int(record.get("size") or 0) + RECORD_COST
 
 
 class Tracer:
@@ -114,12 +120,10 @@ class Tracer:
             self.emit(self.scrub(self.format(record)))
 
     def _keep(self, record: dict) -> None:
-        size = int(record.get("size") or 200)
         self.ring.append(record)
-        self._ring_bytes += size
+        self._ring_bytes += _cost(record)
         while self.ring and (len(self.ring) > RING_RECORDS or self._ring_bytes > RING_BYTES):
-            old = self.ring.popleft()
-            self._ring_bytes -= int(old.get("size") or 200)
+            self._ring_bytes -= _cost(self.ring.popleft())
 
     def _write_log(self, record: dict) -> None:
         entry = {

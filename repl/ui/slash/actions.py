@@ -338,7 +338,9 @@ class Actions:
             path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         except OSError as exc:
             raise errors.UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-        self.say(f"saved {len(kernel.cells)} cells of {kernel.label} to {path}")
+        gone = notebook.dropped(kernel.cells)
+        lost = f"; the outputs of {gone} were no longer kept: {self.ws.keep.why}" if gone else ""
+        self.say(f"saved {len(kernel.cells)} cells of {kernel.label} to {path}{lost}")
 
     async def do_edit(self, arg: str) -> None:
         if not arg.strip().isdigit():
