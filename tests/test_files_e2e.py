@@ -243,3 +243,46 @@ def test_through_the_hub_a_file_both_ways_and_a_terminal(hub, here):
     t.enter("echo \"hub:$((7*6))\"; exit")
     t.wait_for("hub:42")
     said(t, r"terminal \S+ ended")
+
+
+def test_a_shell_cannot_leave_our_screen_nor_write_the_clipboard_and_its_modes_are_reset(jupyter_server, here):
+    t = here(jupyter_server, rows=30, cols=110)
+    t.enter("/terminal")
+    t.wait_for(shell_prompt, timeout=30)
+    entered = t.transcript.rindex("\x1b[?1049h")
+    assert t.transcript.rfind("\x1b[22;0t", 0, entered) >= 0  # our title pushed first
+    # as vim does: its own alternate screen, modes on, a title and a clipboard write
+    t.enter(r"printf 'A\e[?1049hB\e[?1049lC\e]0;PWNED\a\e]52;c;cHduZWQ=\a\e[?1000h\e[?1006h\e[?1h\e=\e[>4;2m\e[?25l'; "
+            r"echo; echo done-$((3*4))")
+    t.wait_for("done-12")
+    shown = t.transcript[entered:]
+    assert "\x1b]0;PWNED\x07" in shown  # the title may be the shell's while it is shown
+    assert "\x1b[?1049l" not in shown and "\x1b]52;" not in shown and "\x1b[?1049h" not in shown[1:]
+    t.type(LEAVE)
+    said(t, r"left terminal \S+; it keeps running")
+    tail = t.transcript[entered:]
+    left = tail.index("\x1b[?1049l")
+    for mode in ("\x1b[?1000l", "\x1b[?1006l", "\x1b[?1l", "\x1b>", "\x1b[>4m", "\x1b[?25h", "\x1b[0m"):
+        assert tail.rfind(mode, 0, left) > tail.index("done-12"), repr(mode)  # reset before leaving
+    assert tail[:left].endswith("\x1b[23;0t")  # and our title back
+
+
+def test_going_back_to_a_terminal_does_not_answer_its_old_queries_again(jupyter_server, here):
+    t = here(jupyter_server, rows=30, cols=110)
+    t.enter("/terminal q2")
+    t.wait_for(shell_prompt, timeout=30)
+    # a program asks the terminal (DA, CPR) and reads the answers, as vim does on starting
+    t.enter(r"printf '\e[c\e[6n'; read -rs -t 5 -d R junk; echo asked-$((2*3))")
+    t.wait_for("asked-6")
+    t.type(LEAVE)
+    said(t, r"left terminal q2; it keeps running")
+    before = len(t.transcript)
+    t.enter("/terminal q2")
+    t.wait_for(lambda t: t.transcript.count("asked-6", before) >= 1, timeout=30)  # the history, replayed
+    t.enter("echo ok-$((5*5))")
+    t.wait_for("ok-25")
+    again = t.transcript[before:]
+    assert "\x1b[6n" not in again and "\x1b[c" not in again
+    assert "command not found" not in t.text() and "R84" not in t.text()
+    t.enter("exit")
+    said(t, r"terminal q2 ended")
