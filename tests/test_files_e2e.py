@@ -286,3 +286,50 @@ def test_going_back_to_a_terminal_does_not_answer_its_old_queries_again(jupyter_
     assert "command not found" not in t.text() and "R84" not in t.text()
     t.enter("exit")
     said(t, r"terminal q2 ended")
+
+
+def test_what_the_server_refuses_is_said_as_it_is(jupyter_server, here, tmp_path):
+    root = root_of(jupyter_server)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret\n")
+    (root / "link.txt").unlink(missing_ok=True)
+    (root / "link.txt").symlink_to(outside)
+    (root / ".hidden").write_text("h\n")
+    (root / "nl\nname.txt").write_text("z")
+    (here.dir / "a.csv").write_text("a\n")
+    t = here(jupyter_server)
+    t.enter("/download link.txt")
+    said(t, r"the server refuses link\.txt \(HTTP 403: link\.txt is not in root static directory\)")
+    assert "token" not in t.plain()
+    t.enter("/download .hidden")
+    said(t, r"no file \.hidden on the server \(Jupyter Server shows and accepts no hidden files unless started "
+            r"with --ContentsManager\.allow_hidden=True\)")
+    t.enter("/upload a.csv .hid.csv")
+    said(t, r"the server refuses \.hid\.csv: Jupyter Server shows and accepts no hidden files")
+    assert ".repl-part-" not in t.plain() and no_parts(root)
+    t.enter("/download 'nl*'")
+    said(t, r"downloaded nl<U\+000A>name\.txt to nl<U\+000A>name\.txt")
+    t.enter("/download 'nl*'")
+    said(t, r"nl<U\+000A>name\.txt exists on this machine: /download -f … overwrites \(nothing was copied\)")
+    t.enter("/upload 'nl*'")
+    said(t, r"nl<U\+000A>name\.txt exists on the server: /upload -f … overwrites \(nothing was sent\)")
+    t.enter("/upload /dev/zero")
+    said(t, r"/dev/zero is not a regular file")
+    t.enter("/terminal tt")
+    t.wait_for(shell_prompt, timeout=30)
+    t.type(LEAVE)
+    said(t, r"left terminal tt")
+    t.enter("/terminals")
+    said(t, r"\ntt \* +just now")
+
+
+def test_an_upload_through_a_busy_kernel_says_it_waits(gateway, here):
+    (here.dir / "w.txt").write_text("w\n")
+    t = here(gateway)
+    t.enter("import time; print('sle' + 'eping', flush=True); time.sleep(6)")
+    t.wait_for("sleeping")
+    t.ctrl("z")  # to the background: the kernel stays busy
+    t.wait_prompt(2)
+    t.enter("/upload -f w.txt")
+    said(t, r"waiting for \S+: it is busy \(a cell runs\), and files go through it; Ctrl-C cancels")
+    said(t, r"uploaded w\.txt to \S+w\.txt", timeout=60)

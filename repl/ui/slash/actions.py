@@ -211,9 +211,14 @@ class Actions:
         if not listed:
             self.say("no terminals on the server: /terminal starts one")
             return
+        from datetime import datetime
+
+        from repl.protocol.terminal import ago
+
         last = self._terminals_of().last
+        now = datetime.now().astimezone()
         self.say(tables.grid(["name", "last activity"], [[str(t["name"]) + (" *" if t["name"] == last else ""),
-                                                          str(t.get("last_activity", ""))] for t in listed]))
+                                                          ago(str(t.get("last_activity", "")), now)] for t in listed]))
 
     async def do_terminal(self, arg: str) -> None:
         from repl.ui import terminal
