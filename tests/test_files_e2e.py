@@ -323,13 +323,14 @@ def test_what_the_server_refuses_is_said_as_it_is(jupyter_server, here, tmp_path
     said(t, r"\ntt \* +just now")
 
 
-def test_an_upload_through_a_busy_kernel_says_it_waits(gateway, here):
+def test_an_upload_through_a_busy_kernel_says_it_waits(gateway, here, tmp_path):
     (here.dir / "w.txt").write_text("w\n")
     t = here(gateway)
-    t.enter("import time; print('sle' + 'eping', flush=True); time.sleep(6)")
+    t.enter(f"import os, time; os.chdir({str(tmp_path)!r}); print('sle' + 'eping', flush=True); time.sleep(6)")
     t.wait_for("sleeping")
     t.ctrl("z")  # to the background: the kernel stays busy
     t.wait_prompt(2)
     t.enter("/upload -f w.txt")
     said(t, r"waiting for \S+: it is busy \(a cell runs\), and files go through it; Ctrl-C cancels")
     said(t, r"uploaded w\.txt to \S+w\.txt", timeout=60)
+    assert (tmp_path / "w.txt").read_text() == "w\n"
