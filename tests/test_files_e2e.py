@@ -243,3 +243,94 @@ def test_through_the_hub_a_file_both_ways_and_a_terminal(hub, here):
     t.enter("echo \"hub:$((7*6))\"; exit")
     t.wait_for("hub:42")
     said(t, r"terminal \S+ ended")
+
+
+def test_a_shell_cannot_leave_our_screen_nor_write_the_clipboard_and_its_modes_are_reset(jupyter_server, here):
+    t = here(jupyter_server, rows=30, cols=110)
+    t.enter("/terminal")
+    t.wait_for(shell_prompt, timeout=30)
+    entered = t.transcript.rindex("\x1b[?1049h")
+    assert t.transcript.rfind("\x1b[22;0t", 0, entered) >= 0  # our title pushed first
+    # as vim does: its own alternate screen, modes on, a title and a clipboard write
+    t.enter(r"printf 'A\e[?1049hB\e[?1049lC\e]0;PWNED\a\e]52;c;cHduZWQ=\a\e[?1000h\e[?1006h\e[?1h\e=\e[>4;2m\e[?25l'; "
+            r"echo; echo done-$((3*4))")
+    t.wait_for("done-12")
+    shown = t.transcript[entered:]
+    assert "\x1b]0;PWNED\x07" in shown  # the title may be the shell's while it is shown
+    assert "\x1b[?1049l" not in shown and "\x1b]52;" not in shown and "\x1b[?1049h" not in shown[1:]
+    t.type(LEAVE)
+    said(t, r"left terminal \S+; it keeps running")
+    tail = t.transcript[entered:]
+    left = tail.index("\x1b[?1049l")
+    for mode in ("\x1b[?1000l", "\x1b[?1006l", "\x1b[?1l", "\x1b>", "\x1b[>4m", "\x1b[?25h", "\x1b[0m"):
+        assert tail.rfind(mode, 0, left) > tail.index("done-12"), repr(mode)  # reset before leaving
+    assert tail[:left].endswith("\x1b[23;0t")  # and our title back
+
+
+def test_going_back_to_a_terminal_does_not_answer_its_old_queries_again(jupyter_server, here):
+    t = here(jupyter_server, rows=30, cols=110)
+    t.enter("/terminal q2")
+    t.wait_for(shell_prompt, timeout=30)
+    # a program asks the terminal (DA, CPR) and reads the answers, as vim does on starting
+    t.enter(r"printf '\e[c\e[6n'; read -rs -t 5 -d R junk; echo asked-$((2*3))")
+    t.wait_for("asked-6")
+    t.type(LEAVE)
+    said(t, r"left terminal q2; it keeps running")
+    before = len(t.transcript)
+    t.enter("/terminal q2")
+    t.wait_for(lambda t: t.transcript.count("asked-6", before) >= 1, timeout=30)  # the history, replayed
+    t.enter("echo ok-$((5*5))")
+    t.wait_for("ok-25")
+    again = t.transcript[before:]
+    assert "\x1b[6n" not in again and "\x1b[c" not in again
+    assert "command not found" not in t.text() and "R84" not in t.text()
+    t.enter("exit")
+    said(t, r"terminal q2 ended")
+
+
+def test_what_the_server_refuses_is_said_as_it_is(jupyter_server, here, tmp_path):
+    root = root_of(jupyter_server)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret\n")
+    (root / "link.txt").unlink(missing_ok=True)
+    (root / "link.txt").symlink_to(outside)
+    (root / ".hidden").write_text("h\n")
+    (root / "nl\nname.txt").write_text("z")
+    (here.dir / "a.csv").write_text("a\n")
+    t = here(jupyter_server)
+    t.enter("/download link.txt")
+    said(t, r"the server refuses link\.txt \(HTTP 403: link\.txt is not in root static directory\)")
+    assert "token" not in t.plain()
+    t.enter("/download .hidden")
+    said(t, r"no file \.hidden on the server \(Jupyter Server shows and accepts no hidden files unless started "
+            r"with --ContentsManager\.allow_hidden=True\)")
+    t.enter("/upload a.csv .hid.csv")
+    said(t, r"the server refuses \.hid\.csv: Jupyter Server shows and accepts no hidden files")
+    assert ".repl-part-" not in t.plain() and no_parts(root)
+    t.enter("/download 'nl*'")
+    said(t, r"downloaded nl<U\+000A>name\.txt to nl<U\+000A>name\.txt")
+    t.enter("/download 'nl*'")
+    said(t, r"nl<U\+000A>name\.txt exists on this machine: /download -f … overwrites \(nothing was copied\)")
+    t.enter("/upload 'nl*'")
+    said(t, r"nl<U\+000A>name\.txt exists on the server: /upload -f … overwrites \(nothing was sent\)")
+    t.enter("/upload /dev/zero")
+    said(t, r"/dev/zero is not a regular file")
+    t.enter("/terminal tt")
+    t.wait_for(shell_prompt, timeout=30)
+    t.type(LEAVE)
+    said(t, r"left terminal tt")
+    t.enter("/terminals")
+    said(t, r"\ntt \* +just now")
+
+
+def test_an_upload_through_a_busy_kernel_says_it_waits(gateway, here, tmp_path):
+    (here.dir / "w.txt").write_text("w\n")
+    t = here(gateway)
+    t.enter(f"import os, time; os.chdir({str(tmp_path)!r}); print('sle' + 'eping', flush=True); time.sleep(6)")
+    t.wait_for("sleeping")
+    t.ctrl("z")  # to the background: the kernel stays busy
+    t.wait_prompt(2)
+    t.enter("/upload -f w.txt")
+    said(t, r"waiting for \S+: it is busy \(a cell runs\), and files go through it; Ctrl-C cancels")
+    said(t, r"uploaded w\.txt to \S+w\.txt", timeout=60)
+    assert (tmp_path / "w.txt").read_text() == "w\n"

@@ -116,3 +116,29 @@ def test_a_kernels_refusal_is_its_exception_in_one_line():
         kernelfiles.answer(reply)
     with pytest.raises(kernelfiles.KernelFileError, match="user_expressions"):
         kernelfiles.answer({"status": "ok", "user_expressions": {}})
+
+
+def test_names_in_messages_stay_on_one_line_and_hidden_paths_are_known():
+    assert transfer.shown("downloaded nl\nname.txt to a\tb\r") == "downloaded nl<U+000A>name.txt to a<U+0009>b<U+000D>"
+    assert transfer.is_hidden(".hidden") and transfer.is_hidden("a/.git/x") and transfer.is_hidden(".hid.csv")
+    assert not transfer.is_hidden("a/b.txt") and not transfer.is_hidden("../a.txt") and not transfer.is_hidden("./a")
+
+
+def test_the_reason_on_the_servers_error_page():
+    page = ('<html><div class="error"><h1>403 : Forbidden</h1><p>The error was:</p><div class="traceback-wrapper">'
+            '<pre class="traceback">link.txt is not in root static\n directory &amp; more</pre></div></html>')
+    assert transfer.page_reason(page) == "link.txt is not in root static directory & more"
+    assert transfer.page_reason("<h1>404 : Not Found</h1>") == "404 : Not Found"
+    assert transfer.page_reason("{}") == ""
+
+
+def test_a_terminals_last_activity_reads_as_how_long_ago():
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime(2026, 12, 2, 14, 30, tzinfo=timezone.utc)
+    assert terminal.ago("2026-12-02T14:29:40.5Z", now) == "just now"
+    assert terminal.ago("2026-12-02T14:25:00Z", now) == "5 min ago"
+    assert terminal.ago("2026-12-02T11:00:00+00:00", now) == "3 h ago"
+    local = now.astimezone(timezone(timedelta(hours=2)))
+    assert terminal.ago("2026-11-30T10:00:00Z", local) == "2026-11-30 12:00"  # in the local zone
+    assert terminal.ago("", now) == "" and terminal.ago("soon", now) == "soon"

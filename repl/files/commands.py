@@ -49,6 +49,7 @@ class Bar:
 
     def __post_init__(self) -> None:
         self.started = time.monotonic()
+        self.name = transfer.shown(self.name)
 
     def tick(self, n: int) -> None:
         self.done += n
@@ -92,6 +93,8 @@ def local_files(words: list[str]) -> list[Path]:
             found += [Path(p) for p in matches]
         elif os.path.isdir(path):
             raise errors.UsageError(f"{word} is a directory: /upload sends files ({word.rstrip('/')}/* sends its files)")
+        elif os.path.exists(path) and not os.path.isfile(path):
+            raise errors.UsageError(f"{word} is not a regular file: /upload sends files")
         elif not os.path.isfile(path):
             raise errors.UsageError(f"no local file {word}")
         else:
@@ -105,10 +108,13 @@ def summary(verb: str, what: str, size: int, seconds: float) -> str:
 
 
 class Files:
+    """The two commands. What they say names files: each message is one line (a newline in a
+    name shows as ``<U+000A>``), their errors too."""
+
     def __init__(self, ws: Workspace, say: Callable[[str], None], show: Callable[[str | None], None],
                  width: Callable[[], int]) -> None:
         self.ws = ws
-        self.say = say
+        self.say = lambda text: say(transfer.shown(text))
         self.show = show
         self.width = width
         self._contents: Contents | None = None
@@ -135,9 +141,19 @@ class Files:
         if language != "python":
             raise errors.UsageError(f"{server} has no contents API, and files go through the kernel only for Python "
                                     f"kernels ({kernel.label} is {language})")
+        if kernel.session.state == "busy":
+            self.say(f"waiting for {kernel.label}: it is busy (a cell runs), and files go through it; Ctrl-C cancels")
         return KernelRoute(kernel)
 
     async def upload(self, arg: str) -> None:
+        with _one_line():
+            await self._upload(arg)
+
+    async def download(self, arg: str) -> None:
+        with _one_line():
+            await self._download(arg)
+
+    async def _upload(self, arg: str) -> None:
         words, force = split_args(arg, UPLOAD_USAGE)
         sources, dest = sources_and_dest(words)
         files = local_files(sources)
@@ -155,7 +171,7 @@ class Files:
             if folder and folder != "/" and (await route.stat("/" + folder.lstrip("/"))).kind != "dir":
                 raise errors.UsageError(f"no directory {folder} on {route.where}")
             plan.append((local, remote))
-        self._refuse([r.path for _, r in plan if r.kind == "file"], force, route.where, "/upload")
+        self._refuse([r.path for _, r in plan if r.kind == "file"], force, route.where, "/upload", "sent")
         for local, remote in plan:
             size = local.stat().st_size
             bar = Bar(local.name, size, self.show, self.width)
@@ -165,7 +181,7 @@ class Files:
                 seconds = bar.end()
             self.say(summary("uploaded", f"{local} to {remote.path}", size, seconds))
 
-    async def download(self, arg: str) -> None:
+    async def _download(self, arg: str) -> None:
         words, force = split_args(arg, DOWNLOAD_USAGE)
         sources, dest = sources_and_dest(words)
         route = await self.route()
@@ -174,13 +190,13 @@ class Files:
             for path in (await route.glob(word) if transfer.has_magic(word) else [word]):
                 remote = await route.stat(path)
                 if remote.kind == "none":
-                    raise errors.UsageError(f"no file {word} on {route.where}")
+                    raise errors.UsageError(f"no file {word} on {route.where}" + _hidden_hint(route, path))
                 if remote.kind == "dir":
                     raise errors.UsageError(f"{remote.path} is a directory on {route.where}: /download takes files "
                                             f"({word.rstrip('/')}/* takes its files)")
                 remotes.append(remote)
             if not remotes and transfer.has_magic(word):
-                raise errors.UsageError(f"no file on {route.where} matches {word}")
+                raise errors.UsageError(f"no file on {route.where} matches {word}" + _hidden_hint(route, word))
         several = len(remotes) > 1
         where = os.path.expanduser(dest) if dest else None
         dest_is_dir = where is not None and os.path.isdir(where)
@@ -190,7 +206,7 @@ class Files:
         for _, local in plan:
             if not local.parent.is_dir():
                 raise errors.UsageError(f"no local directory {local.parent}")
-        self._refuse([str(p) for _, p in plan if p.exists()], force, "this machine", "/download")
+        self._refuse([str(p) for _, p in plan if p.exists()], force, "this machine", "/download", "copied")
         for remote, local in plan:
             bar = Bar(local.name, remote.size, self.show, self.width)
             try:
@@ -216,8 +232,22 @@ class Files:
                 part.unlink()
 
     @staticmethod
-    def _refuse(existing: list[str], force: bool, where: str, command: str) -> None:
+    def _refuse(existing: list[str], force: bool, where: str, command: str, moved: str) -> None:
         if existing and not force:
             names = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
             verb = "exists" if len(existing) == 1 else "exist"
-            raise errors.UsageError(f"{names} {verb} on {where}: {command} -f … overwrites (nothing was sent)")
+            raise errors.UsageError(f"{names} {verb} on {where}: {command} -f … overwrites (nothing was {moved})")
+
+
+def _hidden_hint(route: Route, path: str) -> str:
+    return f" ({transfer.HIDDEN_HINT})" if isinstance(route, ContentsRoute) and transfer.is_hidden(path) else ""
+
+
+@contextlib.contextmanager
+def _one_line():
+    """An error naming files, on one line as every other (see :func:`transfer.shown`)."""
+    try:
+        yield
+    except errors.ReplError as exc:
+        exc.args = (transfer.shown(str(exc)),)
+        raise

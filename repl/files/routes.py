@@ -100,8 +100,12 @@ class ContentsRoute:
             if force and (await self.contents.stat(target)) is not None:
                 await self.contents.delete(target)
             await self.contents.rename(part, target)
-        except BaseException:
+        except BaseException as exc:
             await _cleanup(lambda: self.contents.delete(part))
+            if isinstance(exc, errors.ServerError):  # (the part file's name is ours, not the user's)
+                if transfer.is_hidden(target) and "HTTP 400" in str(exc):
+                    raise errors.UsageError(f"the server refuses {target}: {transfer.HIDDEN_HINT}") from None
+                raise errors.ServerError(str(exc).replace(part, target)) from None
             raise
 
     async def download(self, remote: Remote, out: BinaryIO, tick: Tick) -> None:

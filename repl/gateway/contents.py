@@ -102,7 +102,11 @@ class Contents:
                 await r.aread()
                 if r.status_code == 404 and size is None:
                     raise errors.UsageError(f"no file {path} on the server")
-                if r.status_code in (401, 403):
+                if r.status_code == 403:  # (not the token: the contents API has just answered with it)
+                    why = self.rest.scrub(transfer.page_reason(r.text))
+                    raise errors.UsageError(f"the server refuses {path} (HTTP 403: {why})" if why else
+                                            f"the server refuses {path} ({self.rest.reason(r)})")
+                if r.status_code == 401:
                     self.rest.check(r, f"reading {path}")
         except httpx.HTTPError as exc:
             raise errors.ServerUnreachable(f"reading {path} from {self.rest.display_url} failed: "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 LEAVE = 0x1D  # Ctrl-]
 
@@ -53,3 +54,22 @@ class Keys:
         at = data.find(bytes([LEAVE]))
         text = self._decoder.decode(data if at < 0 else data[:at], final=at >= 0)
         return text, at >= 0
+
+
+def ago(iso: str, now: datetime) -> str:
+    """A server's UTC ISO time (``2026-12-02T14:03:55.805067Z``) as a person reads it: ``just
+    now``, ``5 min ago``, ``3 h ago``, else the local date and time; what is no time, as it is."""
+    try:
+        when = datetime.fromisoformat(iso.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    seconds = (now - when).total_seconds()
+    if -60 < seconds < 60:
+        return "just now"
+    if 0 < seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if 0 < seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return when.astimezone(now.tzinfo).strftime("%Y-%m-%d %H:%M")

@@ -12,7 +12,9 @@ would append to whatever is there).
 from __future__ import annotations
 
 import fnmatch
+import html
 import posixpath
+import re
 from dataclasses import dataclass
 
 CHUNK = 1024 * 1024  # bytes a chunk (JupyterLab's CHUNK_SIZE)
@@ -120,3 +122,28 @@ def progress_bar(name: str, done: int, total: int, seconds: float, width: int) -
     cells = max(5, room - len(label) - 2)
     filled = cells * pct // 100
     return f"{label}  [{'#' * filled}{'.' * (cells - filled)}]{tail}"[:max(width - 1, 1)]
+
+
+def shown(text: str) -> str:
+    """A message naming files, on one line: a newline, tab or CR in a name shows as ``<U+000A>``
+    (the sanitizer shows the other controls so, but keeps these in text of several lines)."""
+    return text.replace("\n", "<U+000A>").replace("\t", "<U+0009>").replace("\r", "<U+000D>")
+
+
+def is_hidden(path: str) -> bool:
+    """Whether a part of ``path`` starts with a dot (Jupyter Server hides those unless
+    ``ContentsManager.allow_hidden``)."""
+    return any(part.startswith(".") and part not in (".", "..") for part in path.split("/"))
+
+
+HIDDEN_HINT = "Jupyter Server shows and accepts no hidden files unless started with --ContentsManager.allow_hidden=True"
+
+_PAGE_REASONS = (re.compile(r'<pre class="traceback">(.*?)</pre>', re.S), re.compile(r"<h1>(.*?)</h1>", re.S))
+
+
+def page_reason(page: str) -> str:
+    """The reason in the server's HTML error page (Jupyter Server's ``files/`` handler), one line."""
+    for pattern in _PAGE_REASONS:
+        if m := pattern.search(page):
+            return " ".join(html.unescape(m.group(1)).split())[:200]
+    return ""

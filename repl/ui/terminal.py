@@ -4,6 +4,11 @@ output is meant to drive the terminal: vim, htop, colours), in the terminal's al
 so the REPL's scrollback comes back as it was. The size is sent at the start and on every
 SIGWINCH. Ctrl-] leaves (the shell keeps running on the server); the server closing the socket
 (``exit`` in the shell) ends it. Kernel output that comes meanwhile is held and shown after.
+
+What the shell writes goes through :class:`repl.protocol.shellscreen.ShellOutput`: it cannot leave
+the alternate screen nor write the clipboard, and the queries in the history the server replays
+first (on going back to a terminal) are not answered again. On leaving, the modes a program turned
+on are reset and our window title (pushed on entering) comes back.
 """
 
 from __future__ import annotations
@@ -17,13 +22,13 @@ import termios
 import tty
 from typing import TYPE_CHECKING
 
-from repl.protocol import terminal as tp
+from repl.protocol import shellscreen, terminal as tp
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
 
-ENTER = "\x1b[?1049h\x1b[H\x1b[2J"  # the alternate screen, cleared
-LEAVE = "\x1b[?1049l"
+ENTER = shellscreen.PUSH_TITLE + "\x1b[?1049h\x1b[H\x1b[2J"  # our title kept; the alternate screen, cleared
+LEAVE = shellscreen.POP_TITLE + "\x1b[?1049l"  # (after ShellOutput.leave())
 
 
 def _size(fd: int) -> tuple[int, int]:
@@ -37,10 +42,12 @@ def _size(fd: int) -> tuple[int, int]:
 class _Link:
     """The keys and the socket of one visit: keys in, in order; the shell's output out."""
 
-    def __init__(self, ws: ClientConnection, fd_in: int, fd_out: int) -> None:
+    def __init__(self, ws: ClientConnection, fd_in: int, fd_out: int, replays: bool) -> None:
         self.ws = ws
         self.fd_in, self.fd_out = fd_in, fd_out
         self.keys = tp.Keys()
+        self.screen = shellscreen.ShellOutput()
+        self.replayed = not replays  # the first stdout on going back to a terminal is its history
         self.outgoing: asyncio.Queue[str] = asyncio.Queue()
         self.left = asyncio.get_running_loop().create_future()  # set by Ctrl-] (or the end of input)
 
@@ -69,15 +76,19 @@ class _Link:
         with contextlib.suppress(ConnectionClosed):
             async for frame in self.ws:
                 f = tp.parse(frame)
-                if f is not None and f.kind == "stdout" and f.text:
-                    os.write(self.fd_out, f.text.encode("utf-8", "replace"))
+                if f is not None and f.kind == "stdout":
+                    text = self.screen.feed(f.text, replay=not self.replayed)
+                    self.replayed = True
+                    if text:
+                        os.write(self.fd_out, text.encode("utf-8", "replace"))
                 elif f is not None and f.kind == "disconnect":
                     return
 
 
-async def run(ws: ClientConnection) -> bool:
-    """Be the server's terminal until Ctrl-] (False) or the shell ends (True)."""
-    link = _Link(ws, sys.stdin.fileno(), sys.stdout.fileno())
+async def run(ws: ClientConnection, replays: bool = False) -> bool:
+    """Be the server's terminal until Ctrl-] (False) or the shell ends (True). ``replays``: the
+    terminal ran before, so the server first sends what it wrote meanwhile (terminado's history)."""
+    link = _Link(ws, sys.stdin.fileno(), sys.stdout.fileno(), replays)
     loop = asyncio.get_running_loop()
     saved = termios.tcgetattr(link.fd_in)
     os.write(link.fd_out, ENTER.encode())
@@ -99,6 +110,6 @@ async def run(ws: ClientConnection) -> bool:
             task.cancel()
         with contextlib.suppress(termios.error):
             termios.tcsetattr(link.fd_in, termios.TCSANOW, saved)
-        os.write(link.fd_out, LEAVE.encode())
+        os.write(link.fd_out, (link.screen.leave() + LEAVE).encode())
         with contextlib.suppress(Exception):
             await ws.close()

@@ -211,9 +211,14 @@ class Actions:
         if not listed:
             self.say("no terminals on the server: /terminal starts one")
             return
+        from datetime import datetime
+
+        from repl.protocol.terminal import ago
+
         last = self._terminals_of().last
+        now = datetime.now().astimezone()
         self.say(tables.grid(["name", "last activity"], [[str(t["name"]) + (" *" if t["name"] == last else ""),
-                                                          str(t.get("last_activity", ""))] for t in listed]))
+                                                          ago(str(t.get("last_activity", "")), now)] for t in listed]))
 
     async def do_terminal(self, arg: str) -> None:
         from repl.ui import terminal
@@ -229,11 +234,12 @@ class Actions:
                                     "Gateway have none)")
         names = {str(t["name"]) for t in listed}
         name = arg.strip() or (terms.last if terms.last in names else None)
-        if name is None or name not in names:
+        existed = name is not None and name in names
+        if name is None or not existed:
             name = await terms.create(name)
         link = await terms.open(name)
         with self.console.hold():
-            ended = await terminal.run(link)
+            ended = await terminal.run(link, replays=existed)
         terms.last = None if ended else name
         self.say(f"terminal {name} ended" if ended else
                  f"left terminal {name}; it keeps running: /terminal goes back to it, exit in it ends it")
