@@ -59,7 +59,8 @@ class Term:
 
     def plain(self) -> str:
         """Everything the program wrote, without escape sequences (for output scrolled off screen)."""
-        return re.sub(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\r", "", self.transcript)
+        return re.sub(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\r", "",
+                      self.transcript)  # (OSC too: the prompt marks and the title)
 
     def text(self) -> str:
         return "\n".join(line.rstrip() for line in self.screen.display)
