@@ -135,7 +135,7 @@ class Actions:
 
     async def do_pager(self, arg: str) -> None:
         cell = self._cell(arg, "pager")
-        text = outputs.as_text(cell.outputs, terminal_size()[0], self.color)
+        text = outputs.as_text(cell.saved_outputs(), terminal_size()[0], self.color)
         if not text.strip():
             raise errors.UsageError(f"{self._which(cell)} printed nothing")
         if self.page is None:
@@ -146,7 +146,7 @@ class Actions:
 
     async def do_copy(self, arg: str) -> None:
         cell = self._cell(arg, "copy")
-        text = outputs.as_text(cell.outputs, terminal_size()[0], color=False)
+        text = outputs.as_text(cell.saved_outputs(), terminal_size()[0], color=False)
         if not text.strip():
             raise errors.UsageError(f"{self._which(cell)} printed nothing to copy")
         why = self.copy(text) if self.copy is not None else "no clipboard here"

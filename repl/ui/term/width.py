@@ -15,8 +15,9 @@ from repl import errors
 if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is drawn
     from repl.kernel import Kernel
 
-# Run silently in the kernel: the names it makes are gone after it.
-CODE = """\
+# Run silently in the kernel: the names it makes are gone after it. Compiled under a name of its
+# own, so that a debugger (justMyCode) does not take its hook for the user's code and stop in it.
+SOURCE = """\
 def __repl_width():
     import os, sys
     os.environ["COLUMNS"], os.environ["LINES"] = "{columns}", "{lines}"
@@ -42,8 +43,8 @@ def __repl_width():
         sys._repl_width_follows = True
     follow()
 __repl_width()
-del __repl_width
 """
+CODE = 'exec(compile({source!r}, "<repl: the terminal width>", "exec"), {{"get_ipython": get_ipython}})'
 
 
 def wants(kernel: Kernel) -> bool:
@@ -58,7 +59,7 @@ async def tell(kernel: Kernel, columns: int, lines: int) -> None:
         return
     kernel.told_width = columns
     try:
-        await kernel.execute(CODE.format(columns=int(columns), lines=int(lines)), silent=True, store_history=False,
-                             allow_stdin=False, record=False)
+        await kernel.execute(CODE.format(source=SOURCE.format(columns=int(columns), lines=int(lines))), silent=True,
+                             store_history=False, allow_stdin=False, record=False)
     except errors.ReplError:  # (not connected: the cell after it will say so)
         kernel.told_width = None
