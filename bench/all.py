@@ -366,10 +366,8 @@ def echo(rows: list[Row], env: dict, rounds: int) -> None:
         repl.close()
 
 
-def memory(rows: list[Row], env: dict, url: str, token: str) -> None:
-    idle = Row("memory: RSS at an idle prompt, attached", unit="MiB")
-    peak = Row("memory: peak RSS during a 10 s flood, attached", unit="MiB")
-    rows += [idle, peak]
+def each_attached(env: dict, url: str, token: str):
+    """repl --attach, then jupyter console --existing, on one new kernel: (name, client) at its prompt."""
     kid = new_kernel(url, token)
     connection = connection_file(kid)
     base = {k: v for k, v in env.items() if not k.startswith("JUPYTER_GATEWAY")}
@@ -383,49 +381,40 @@ def memory(rows: list[Row], env: dict, url: str, token: str) -> None:
                     client.up()
                 else:
                     client.until("In [", 60)
-                client.quiet(2.0)
-                now, _ = client.rss()
-                client.child.send(FLOOD.format(s=10) + "\r")
-                client.until("xxxxxxxxxx", 60)
-                end = time.perf_counter() + 30
-                while time.perf_counter() < end and "In [" not in ANSI.sub("", client.tail[-400:]):
-                    client.drain(0.1)
-                _, high = client.rss()
+                client.quiet(1.0)
+                yield name, client
             finally:
                 client.close()
-            (idle.ours if name == "repl" else idle.anchor(name)).append(now)
-            (peak.ours if name == "repl" else peak.anchor(name)).append(high)
     finally:
         delete_kernel(url, token, kid)
+
+
+def memory(rows: list[Row], env: dict, url: str, token: str) -> None:
+    idle = Row("memory: RSS at an idle prompt, attached", unit="MiB")
+    peak = Row("memory: peak RSS during a 10 s flood, attached", unit="MiB")
+    rows += [idle, peak]
+    for name, client in each_attached(env, url, token):
+        client.quiet(1.0)
+        now, _ = client.rss()
+        client.child.send(FLOOD.format(s=10) + "\r")
+        client.until("xxxxxxxxxx", 60)
+        end = time.perf_counter() + 30
+        while time.perf_counter() < end and "In [" not in ANSI.sub("", client.tail[-400:]):
+            client.drain(0.1)
+        _, high = client.rss()
+        (idle.ours if name == "repl" else idle.anchor(name)).append(now)
+        (peak.ours if name == "repl" else peak.anchor(name)).append(high)
 
 
 def long_day(rows: list[Row], env: dict, url: str, token: str, cells: int) -> None:
     row = Row(f"memory: RSS after {cells} cells of 1 MB output each", unit="MiB",
               goal=("jupyter console --existing", 1.5))
     rows.append(row)
-    kid = new_kernel(url, token)
-    connection = connection_file(kid)
-    base = {k: v for k, v in env.items() if not k.startswith("JUPYTER_GATEWAY")}
-    try:
-        for name, argv, e in (("repl", [sys.executable, "-m", "repl", "--attach", kid], env),
-                              ("jupyter console --existing",
-                               [sys.executable, "-m", "jupyter_console", "--existing", str(connection)], base)):
-            client = Term(argv, e)
-            try:
-                if name == "repl":
-                    client.up()
-                else:
-                    client.until("In [", 60)
-                    client.quiet(1.0)
-                for i in range(cells):
-                    client.run(f"print(('{i:06d}' + 'x' * 93 + '\\n') * 10_000, end='')", f"{i:06d}" + "x" * 93)
-                client.quiet(1.0)
-                now, _ = client.rss()
-            finally:
-                client.close()
-            (row.ours if name == "repl" else row.anchor(name)).append(now)
-    finally:
-        delete_kernel(url, token, kid)
+    for name, client in each_attached(env, url, token):
+        for i in range(cells):
+            client.run(f"print(('{i:06d}' + 'x' * 93 + '\\n') * 10_000, end='')", f"{i:06d}" + "x" * 93)
+        client.quiet(1.0)
+        (row.ours if name == "repl" else row.anchor(name)).append(client.rss()[0])
 
 
 # ------------------------------------------------------------ plumbing
