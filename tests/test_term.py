@@ -123,6 +123,10 @@ def test_html_tables_are_aligned_with_a_header_rule_and_cut_to_the_width():
                               80, color=False)
     assert simple.splitlines()[1].startswith("─") and simple.splitlines()[2].endswith("x…")
     assert htmltable.render("<table></table>", 80) == ""
+    # a link in a cell keeps its target, as links elsewhere do; a target not fit to show is left out
+    linked = htmltable.render('<table><tr><th>site</th></tr><tr><td><a href="https://e.com/x">e</a></td></tr>'
+                              '<tr><td><a href="javascript:alert(1)">js</a></td></tr></table>', 80, color=False)
+    assert linked.splitlines()[2:] == ["e (https://e.com/x)", "js"]
     # text around a table stays text
     assert mime.html("<p>before</p>" + PANDAS_STYLE + "<p>after</p>", 60, False).split("\n")[0] == "before"
 
@@ -188,6 +192,12 @@ def test_a_long_cell_that_ends_while_the_window_is_away_says_so():
     tmux._started = time.monotonic() - 11
     tmux.ended(0, "In [7] on python3")
     assert written[-1].endswith("\x1bPtmux;\x1b\x1b]9;repl: In [7] on python3 finished after 11 s\x1b\x1b\\\x1b\\")
+    bell = Shell(dataclasses.replace(kitty, tmux=True, notify="bell"), written.append)
+    bell.started()
+    WINDOW.take("\x1b[O")
+    bell._started = time.monotonic() - 11
+    bell.ended(0, "In [7] on python3")
+    assert written[-1].endswith("\x1b\\\a")  # a plain bell: tmux passes it on itself (wrapped, it was lost)
     never = Shell(dataclasses.replace(kitty, notify_after=0), written.append)  # --notify-after 0
     never.started()
     WINDOW.take("\x1b[O")

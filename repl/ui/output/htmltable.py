@@ -10,6 +10,8 @@ from html.parser import HTMLParser
 
 from prompt_toolkit.utils import get_cwidth
 
+from repl.ui.output import links
+
 GAP = 2  # spaces between columns
 CELL = 40  # characters a cell shows at most (a long text is cut with …)
 MAX_ROWS = 500
@@ -28,6 +30,8 @@ class _Cells(HTMLParser):
         self._header = False
         self._span = 1
         self._skip = 0  # inside <style> / <script>
+        self._href: str | None = None  # the target of the link being read, if one is fit to show
+        self._link_at = 0
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in ("style", "script"):
@@ -46,6 +50,9 @@ class _Cells(HTMLParser):
             self._span = min(int(span), 50) if str(span).isdigit() and int(span) > 0 else 1
         elif tag == "br" and self._cell is not None:
             self._cell.append(" ")
+        elif tag == "a" and self._cell is not None:
+            self._href = links.target(str(dict(attrs).get("href") or ""))
+            self._link_at = len(self._cell)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("style", "script"):
@@ -55,6 +62,11 @@ class _Cells(HTMLParser):
             self._in_head = False
         elif tag in ("td", "th", "tr"):
             self._end_cell()
+        elif tag == "a" and self._cell is not None and self._href:
+            text = "".join(self._cell[self._link_at:]).strip()
+            if text != self._href:  # a link keeps its target: the address after its text, as elsewhere
+                self._cell.append(f" ({self._href})")
+            self._href = None
 
     def handle_data(self, data: str) -> None:
         if self._cell is not None and not self._skip:

@@ -95,7 +95,8 @@ class Shell:
         took = time.monotonic() - started
         if what and t.notify_after > 0 and took >= t.notify_after and WINDOW.away():
             how = "finished" if status == 0 else "failed"
-            seq += t.passthrough(osc.notification(t.notify, "repl", f"{what} {how} after {took:.0f} s"))
+            note = osc.notification(t.notify, "repl", f"{what} {how} after {took:.0f} s")
+            seq += note if t.notify == "bell" else t.passthrough(note)  # (tmux passes a plain bell on itself)
         self.write(seq)
 
     # ------------------------------------------------------------ the clipboard
