@@ -85,7 +85,6 @@ class Runner:
         self._turn_wait: asyncio.Future | None = None  # a cell waiting while our background cells run
         self._sending: asyncio.Future | None = None  # the foreground cell on its way to the kernel
         self._early: Early | None = None  # the cell Enter sent before the prompt was done
-        self._before: Callable[[Kernel], Awaitable[None]] | None = None  # what goes to a kernel before a cell
         self.last: Cell | None = None  # the cell the last run_cell ran (None: it was not sent)
 
     def is_foreground(self, req: s.Request | None) -> bool:
@@ -97,45 +96,48 @@ class Runner:
 
     def send_at_enter(self, buffer: Buffer, kernel: Callable[[], Kernel | None],
                       before: Callable[[Kernel], Awaitable[None]]) -> None:
-        """A cell is sent the moment Enter accepts it, before the prompt draws itself a last time,
-        when ``kernel()`` says which it is for (None: the first kernel is not up yet; then, and for
-        /commands, what Enter does waits for the prompt to be done); ``before(kernel)`` first
-        (what a kernel is told before each cell: the terminal's width)."""
-        self._before = before
+        """A cell is sent the moment Enter accepts it, before the prompt draws itself a last time
+        (2-7 ms here, the link's round trip again where the terminal is remote), when ``kernel()``
+        says which it is for (None: the first kernel is not up yet; then, for /commands, and behind
+        our background cells, what Enter does waits for the prompt to be done); ``before(kernel)``
+        first (what a kernel is told before each cell: the terminal's width). run_cell takes it
+        up; its output waits for the prompt to be done (:meth:`prompt_ended`)."""
         accept = buffer.accept_handler
 
         def accept_early(buf: Buffer) -> bool:
             text = buf.text
-            if text.strip() and isinstance(code := commands.parse(text), str):
-                k = kernel()
-                if k is not None:
-                    self.send_early(k, code)
+            k = kernel() if text.strip() else None
+            if k is not None and not k.background and self._early is None \
+                    and isinstance(code := commands.parse(text), str):
+                early = self._early = Early(k, code, asyncio.get_running_loop().create_future())
+
+                async def send() -> Cell:
+                    await before(k)
+                    return await k.execute(code, before_send=self._foreground(k, early.wake, early))
+
+                early.sending = asyncio.ensure_future(send())
             return bool(accept(buf)) if accept is not None else False
 
         buffer.accept_handler = accept_early
 
-    def send_early(self, kernel: Kernel, code: str) -> None:
-        """Enter accepted ``code`` for ``kernel``: send it now, while the prompt draws itself a last
-        time (2-7 ms here, the link's round trip again where the terminal is remote). run_cell
-        takes it up; its output waits for the prompt to be done (:meth:`prompt_ended`)."""
-        if kernel.background or self._early is not None:
-            return  # (it waits its turn behind our background cells: run_cell decides)
-        early = self._early = Early(kernel, code, asyncio.get_running_loop().create_future())
-
+    def _foreground(self, kernel: Kernel, wake: asyncio.Future, early: Early | None = None) -> Callable[[Cell], None]:
+        """What makes a cell the foreground one, just before it is sent (its first event is ours);
+        its output begins now, or (sent at Enter) once the prompt is done."""
         def foreground(cell: Cell) -> None:
-            self.foreground = Running(kernel, cell, Foreground(cell.request), early.wake)
-            if early.prompt_over:
-                self.view.begin_cell()
-                if self._early_sigint:
-                    self._early_sigint = False
-                    self.hooks.ctrl_c()
+            self.foreground = Running(kernel, cell, Foreground(cell.request), wake)
+            if early is None or early.prompt_over:
+                self._output_begins()
+        return foreground
 
-        async def send() -> Cell:
-            if self._before is not None:
-                await self._before(kernel)
-            return await kernel.execute(code, before_send=foreground)
+    def _output_begins(self) -> None:
+        """The foreground cell's output begins here; a Ctrl-C typed with its Enter is for it."""
+        self.view.begin_cell()
+        self._ctrl_c_with_enter()
 
-        early.sending = asyncio.ensure_future(send())
+    def _ctrl_c_with_enter(self) -> None:
+        if self._early_sigint:
+            self._early_sigint = False
+            self.hooks.ctrl_c()
 
     def prompt_ended(self) -> bool:
         """The prompt is done (its rows counted, nothing written after it yet); True if its Enter
@@ -174,25 +176,18 @@ class Runner:
         wake = early.wake if early is not None else loop.create_future()
         self.last = None
 
-        def foreground(cell: Cell) -> None:  # before the request is sent: its first event is ours
-            self.foreground = Running(kernel, cell, Foreground(cell.request), wake)
-            self.view.begin_cell()
-            if self._early_sigint:
-                self._early_sigint = False
-                self.hooks.ctrl_c()
-
         fg = None
         try:
             with keyboard:
                 if early is not None and early.sending is not None:
                     sending = self._sending = early.sending
-                    if self._early_sigint and self.foreground is not None:
-                        self._early_sigint = False  # (a Ctrl-C typed with its Enter: the cell is on its way)
-                        self.hooks.ctrl_c()
+                    if self.foreground is not None:  # (on its way: a Ctrl-C typed with its Enter is for it)
+                        self._ctrl_c_with_enter()
                 else:
                     if kernel.background and not await self._turn(kernel, code):
                         return False
-                    sending = self._sending = asyncio.ensure_future(kernel.execute(code, before_send=foreground))
+                    sending = self._sending = asyncio.ensure_future(
+                        kernel.execute(code, before_send=self._foreground(kernel, wake)))
                 try:
                     await asyncio.wait([sending])
                 finally:
