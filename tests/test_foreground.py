@@ -30,6 +30,20 @@ def test_ctrl_c_before_the_kernel_starts_the_cell_waits_for_it():
     assert fg.event(s.ExecuteInput(req, False, "x", 1)) is Do.NOTHING  # only once
 
 
+def test_ctrl_c_after_busy_waits_for_execute_input():
+    """ipykernel says busy while it still ignores SIGINT: an interrupt then was lost (seen under load)."""
+    fg, req = new()
+    assert fg.event(s.Status(req, False, "busy")) is Do.NOTHING
+    assert fg.ctrl_c(T0, 0.0) is Do.NOTHING and fg.interrupt_on_start
+    assert fg.event(s.ExecuteInput(req, False, "x", 1)) is Do.INTERRUPT
+
+
+def test_a_kernel_that_never_says_execute_input_is_interrupted_by_a_second_press():
+    fg, req = new()
+    fg.event(s.Status(req, False, "busy"))
+    assert [fg.ctrl_c(T0, 0.0) for _ in range(PATIENCE_INTERRUPTS)] == [Do.NOTHING, Do.INTERRUPT, Do.GIVE_UP]
+
+
 def test_ctrl_c_while_running_interrupts_at_once():
     fg, req = new()
     assert fg.event(s.ExecuteInput(req, False, "x", 1)) is Do.NOTHING
@@ -38,7 +52,7 @@ def test_ctrl_c_while_running_interrupts_at_once():
 
 def test_backlog_before_the_press_is_skipped_output_after_it_is_drawn():
     fg, req = new()
-    fg.event(s.Status(req, False, "busy"))
+    fg.event(s.ExecuteInput(req, False, "x", 1))
     # local clock runs 5 s ahead of the kernel's
     assert fg.ctrl_c(T0 + 5, clock_offset=5.0) is Do.INTERRUPT
     assert fg.event(out(req, "flood 1\n", T0 - 1)) is Do.SKIP
@@ -55,14 +69,14 @@ def test_backlog_before_the_press_is_skipped_output_after_it_is_drawn():
 
 def test_without_a_clock_everything_after_the_press_is_backlog():
     fg, req = new()
-    fg.event(s.Status(req, False, "busy"))
+    fg.event(s.ExecuteInput(req, False, "x", 1))
     fg.ctrl_c(T0, None)
     assert fg.event(out(req, "x\n", T0 + 100)) is Do.SKIP
 
 
 def test_third_press_gives_up_and_ctrl_z_detaches():
     fg, req = new()
-    fg.event(s.Status(req, False, "busy"))
+    fg.event(s.ExecuteInput(req, False, "x", 1))
     presses = [fg.ctrl_c(T0, 0.0) for _ in range(PATIENCE_INTERRUPTS)]
     assert presses == [Do.INTERRUPT] * (PATIENCE_INTERRUPTS - 1) + [Do.GIVE_UP]
     assert fg.detached and fg.ctrl_c(T0, 0.0) is Do.NOTHING and fg.ctrl_z() is Do.NOTHING

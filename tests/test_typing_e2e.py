@@ -4,6 +4,7 @@ from pathlib import Path
 import sys
 import os
 import stat
+import time
 
 from tests.term import Term
 
@@ -291,3 +292,20 @@ def test_a_prompt_ended_while_searching_starts_at_its_line(term):
     t.wait_for(lambda t: not _searching(t))
     t.ctrl("d")  # and Ctrl-D still exits
     assert t.wait_exit() == 0
+
+
+def test_ctrl_c_at_any_moment_after_enter_interrupts_the_cell(term):
+    """Ctrl-C typed at any moment after Enter interrupts the cell Enter sent. The prompt leaves raw
+    mode a little before it is done; a Ctrl-C in that gap raised SIGINT into prompt_toolkit's
+    handler, which gave it to the prompt that had ended: it was lost, and the cell ran on (seen in
+    CI: a sleep(60) never interrupted, and at the ipdb prompt an 'Application is not running')."""
+    t = term()
+    t.wait_prompt(1)
+    for step in range(30):
+        t.type("import time; time.sleep(30)\r")
+        time.sleep(step * 0.0005)  # (the moment swept, 0 to 15 ms after Enter: not a wait for anything)
+        t.ctrl("c")
+        # (2 per traceback; the prompt's number may stay: an interrupt can come before the cell counts)
+        want = 2 * (step + 1)
+        t.wait_for(lambda t, want=want: t.plain().count("KeyboardInterrupt") >= want and "│ idle" in t.text(), 15)
+    assert "Exception in callback" not in t.plain()

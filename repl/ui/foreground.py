@@ -2,10 +2,12 @@
 
 Pure: no asyncio, no terminal. The prompt loop feeds it and carries out what it returns.
 
-- Ctrl-C interrupts the cell, but only once the kernel has started it (busy or execute_input
-  seen): a signal to a kernel that has not started the cell would be lost. A press from before
-  the start is sent when execute_input comes (ipykernel still ignores SIGINT just after busy). The third Ctrl-C stops
-  waiting and leaves the cell running in the background. Ctrl-Z detaches it at once.
+- Ctrl-C interrupts the cell, but only once the kernel has started it (execute_input seen): a
+  signal to a kernel that has not started the cell would be lost. ipykernel says busy while it
+  still ignores SIGINT (it listens just before it handles the request, and says execute_input
+  after that), so a press from before execute_input is sent when execute_input comes; for a
+  kernel that says busy and never execute_input, a second press is sent as it is. The third
+  Ctrl-C stops waiting and leaves the cell running in the background. Ctrl-Z detaches it at once.
 - After Ctrl-C, output the kernel produced before the press is the backlog of a flood: it is
   counted and skipped (its last lines kept to show). Output produced after it (an
   ``except KeyboardInterrupt`` handler, ``finally``, the next command of a shell) is drawn. The
@@ -43,7 +45,8 @@ class Do(enum.Enum):
 @dataclass
 class Foreground:
     request: s.Request
-    started: bool = False  # the kernel has started it
+    started: bool = False  # the kernel has started it (execute_input seen)
+    busy: bool = False  # the kernel said busy for it (not yet listening for SIGINT, if ipykernel)
     presses: int = 0
     interrupt_on_start: bool = False
     cutoff: float | None = None  # kernel time of the first Ctrl-C
@@ -63,7 +66,7 @@ class Foreground:
         if self.presses >= PATIENCE_INTERRUPTS:
             self.detached = True
             return Do.GIVE_UP
-        if self.started:
+        if self.started or (self.busy and self.presses > 1):  # (the second press: a kernel without execute_input)
             return Do.INTERRUPT
         self.interrupt_on_start = True
         return Do.NOTHING
@@ -78,10 +81,10 @@ class Foreground:
         """What to do with one event of this cell."""
         if isinstance(ev, s.RequestDone):
             return Do.FINISH
-        if isinstance(ev, s.Status) and ev.state == "busy" and not self.started:
-            self.started = True
+        if isinstance(ev, s.Status) and ev.state == "busy":
+            self.busy = True
             return Do.NOTHING
-        if isinstance(ev, s.ExecuteInput) and self.interrupt_on_start:
+        if isinstance(ev, s.ExecuteInput) and self.interrupt_on_start and not self.started:
             # not at busy: ipykernel says busy before it stops ignoring SIGINT for the cell, and a
             # signal in between is lost (seen under load); execute_input comes once it listens
             self.started, self.interrupt_on_start = True, False

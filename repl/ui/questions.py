@@ -133,7 +133,8 @@ class Questions:
         try:
             self.console.app = session.app
             self.before_prompt()
-            return await session.prompt_async(question, is_password=password, key_bindings=self._keys)
+            return await session.prompt_async(question, is_password=password, key_bindings=self._keys,
+                                              handle_sigint=False)  # (the app's own handler: App._on_sigint)
         finally:
             self.console.app = None
             self.after_prompt()
