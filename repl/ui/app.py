@@ -213,7 +213,7 @@ class App:
             default, self._next_input = self._next_input, ""
             self._prompting()
             return await self.prompt.prompt_async(lambda: self.shell.prompt(parts.message()), default=default,
-                                                  handle_sigint=False)  # (ours: see _on_sigint)
+                                                  handle_sigint=False)  # (ours: _on_sigint)
         except (KeyboardInterrupt, _StepAside):
             return None
         finally:
@@ -266,17 +266,10 @@ class App:
         loop.add_signal_handler(signal.SIGTSTP, self.runner.on_sigtstp)
 
     def _on_sigint(self) -> None:
-        """Ctrl-C while no prompt is showing (the prompt handles its own as a key): for whatever
-        waits, first the (dbg) prompt's wait, then input waiting for the first kernel, the cell.
-        It is ours at prompts too (they run without prompt_toolkit's SIGINT handler): a prompt
-        that was answered leaves raw mode before it is done, and prompt_toolkit's handler then
-        sent the Ctrl-C to a prompt no longer running, where it was lost."""
-        if pager.showing() or self.router.stop_waiting():  # (in the pager, Ctrl-C is the pager's)
-            return
-        app = self.console.app  # a prompt or a question; in raw mode Ctrl-C is a key, so this came from kill
-        if app is not None and app.is_running and app.future is not None and not app.future.done():
-            app.exit(exception=KeyboardInterrupt(), style="class:aborting")
-            return
+        """Ctrl-C while no prompt is showing (prompts take theirs as a key, and leave SIGINT to us): for
+        whatever waits, first the (dbg) prompt's wait, then input waiting for the first kernel, the cell."""
+        if pager.showing() or self.router.stop_waiting() or self.console.interrupt_prompt():
+            return  # (in the pager, Ctrl-C is the pager's)
         if self.runner.foreground is None and self.first.early.waiting:  # a cell waiting for the first kernel
             self.console.write("out", "\n")
             self.first.early.drop()

@@ -278,6 +278,15 @@ class Console:
             self.held = False
             self.flush_pending()
 
+    def interrupt_prompt(self) -> bool:
+        """SIGINT while a prompt or question runs (there Ctrl-C is a key: this came from kill): it
+        ends as for the key; True if one was running (prompts leave SIGINT to us: App._on_sigint)."""
+        app = self._app
+        if app is None or not app.is_running or app.future is None or app.future.done():
+            return False
+        app.exit(exception=KeyboardInterrupt(), style="class:aborting")
+        return True
+
     def flush_pending(self) -> None:
         if self.held:
             return
