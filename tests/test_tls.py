@@ -58,3 +58,20 @@ def test_token_file(tls_gateway, tmp_path):
     f.write_text(gw.token + "\n")
     r = run(["--ca-cert", str(cert), "--token-file", str(f), "-c", "print('by file')"], env)
     assert r.returncode == 0 and r.stdout == "by file\n", r.stderr
+
+
+def test_a_client_of_a_plain_http_server_loads_no_ca_bundle_and_could_never_pass_tls_unchecked(monkeypatch):
+    """httpx loads its CA bundle for each client (~30 ms of CPU at every start); a client of an
+    http:// server is given a context without CAs: TLS through it would fail, never go unchecked."""
+    from repl.gateway import tls
+
+    for var in [k for k in __import__("os").environ if k.lower().endswith("_proxy")]:
+        monkeypatch.delenv(var)
+    ctx = tls.for_client_of("http://127.0.0.1:8888/", True)
+    assert isinstance(ctx, ssl.SSLContext)
+    assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname and ctx.cert_store_stats()["x509_ca"] == 0
+    assert tls.for_client_of("https://hub.example.org/", True) is True  # (httpx's own default, verified)
+    given = ssl.create_default_context()
+    assert tls.for_client_of("http://127.0.0.1:8888/", given) is given  # --ca-cert, --insecure: as given
+    monkeypatch.setenv("HTTPS_PROXY", "https://proxy.example.org:3128")
+    assert tls.for_client_of("http://gw.example.org/", True) is True  # TLS to the proxy: verified

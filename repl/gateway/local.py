@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 
 from repl.errors import LocalGatewayError
+from repl.gateway import tls
 from repl.gateway.launch import DETACH_FD, DETACH_SIGNAL, set_parent_death_signal
 from repl.procs import alive, cmdline, descendants
 from repl.scrub import scrub
@@ -193,7 +194,8 @@ class LocalGateway:
 
         deadline = time.monotonic() + timeout
         headers = {"Authorization": f"token {self.token}"}
-        async with httpx.AsyncClient(headers=headers, timeout=2.0, trust_env=False) as http:
+        async with httpx.AsyncClient(headers=headers, timeout=2.0, trust_env=False,
+                                     verify=tls.for_client_of(self.url, True)) as http:
             while True:
                 if not self._running():
                     raise LocalGatewayError(f"the embedded gateway failed to start: {self._gone()}")

@@ -138,7 +138,7 @@ class RestClient:
                 base_url=self.base_url,
                 headers=self.auth_headers,
                 timeout=httpx.Timeout(args["timeout"], connect=min(args["timeout"], 10.0)),
-                verify=args["verify"],
+                verify=tls.for_client_of(self.base_url, args["verify"]),
                 trust_env=not urls.is_loopback(self.base_url),  # HTTP(S)_PROXY, except for loopback
                 transport=args["transport"],
             )
