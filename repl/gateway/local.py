@@ -103,6 +103,8 @@ class LocalGateway:
         token = secrets.token_urlsafe(24)
         fd, log_path = tempfile.mkstemp(prefix="repl-gateway-", suffix=".log")
         answers, answer_fd = os.pipe()
+        import ctypes  # noqa: F401  (the child calls set_parent_death_signal between fork and exec: no imports there)
+
         env = dict(os.environ)
         env["KG_AUTH_TOKEN"] = token  # in the environment, not argv: argv is visible in ps
         env[DETACH_FD] = str(answer_fd)

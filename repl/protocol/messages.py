@@ -7,7 +7,7 @@ Every builder returns a complete message dict (see :mod:`repl.protocol.wire`), w
 from __future__ import annotations
 
 import getpass
-import uuid
+import os
 from datetime import datetime, timezone
 from typing import Any, Callable, Literal
 
@@ -15,7 +15,9 @@ PROTOCOL_VERSION = "5.3"
 
 
 def new_id() -> str:
-    return uuid.uuid4().hex
+    """A message id: 128 random bits in hex, as a uuid4's hex (without the uuid module, which
+    imports platform: ~5 ms at every start)."""
+    return os.urandom(16).hex()
 
 
 def _username() -> str:

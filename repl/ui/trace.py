@@ -16,10 +16,6 @@ from collections import OrderedDict, deque
 from datetime import datetime, timezone
 from typing import Callable
 
-from pygments import highlight
-from pygments.formatters import TerminalFormatter
-from pygments.lexers import JsonLexer
-
 from repl.scrub import scrub
 
 COLORS = {"shell": "34", "iopub": "32", "stdin": "35", "control": "33", "http": "36", "ws": "2"}
@@ -203,6 +199,10 @@ class Tracer:
         head = self.format_line(record)
         body = json.dumps(shorten(record["msg"]), indent=2, ensure_ascii=False, default=str)
         if self.color:
+            from pygments import highlight  # (with the first message shown in full: ~20 ms at start otherwise)
+            from pygments.formatters import TerminalFormatter
+            from pygments.lexers import JsonLexer
+
             body = highlight(body, JsonLexer(), TerminalFormatter()).rstrip("\n")
         return f"{head}\n{body}"
 

@@ -14,7 +14,7 @@ import io
 import json
 import re
 
-from repl.ui.output import htmltable, images, links
+from repl.ui.output import images, links
 from repl.ui.output.sanitize import clean
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"  # drawn by repl.ui.widgets.view
@@ -47,6 +47,8 @@ def markdown(text: str, width: int, color: bool, hyperlinks: bool = False) -> st
 def html(text: str, width: int, color: bool = True, hyperlinks: bool = False) -> str:
     """HTML as Markdown (html2text) rendered as :func:`markdown` is, its tables drawn aligned."""
     import html2text
+
+    from repl.ui.output import htmltable  # (and html.parser: with the first HTML)
 
     parts = _TABLE.split(text)
     out = []
