@@ -39,21 +39,40 @@ def free_port() -> int:
 class PtyClient:
     """A terminal program in a pty; answers cursor-position queries like a real terminal."""
 
-    def __init__(self, argv: list[str], env: dict) -> None:
+    def __init__(self, argv: list[str], env: dict, screen: bool = False) -> None:
         env = {**env, "TERM": "xterm"}
         self.child = pexpect.spawn(argv[0], argv[1:], env=env, dimensions=(40, 120), encoding="utf-8",
                                    codec_errors="replace")
         self.child.delaybeforesend = None  # pexpect sleeps 50 ms before every send by default
         self.buf = ""
+        self.screen = None  # (``screen``: the terminal's screen, for what a redraw of a few cells shows)
+        if screen:
+            import pyte
+
+            self.screen = pyte.Screen(120, 40)
+            self.stream = pyte.Stream(self.screen)
 
     def _read(self, timeout: float) -> None:
         try:
             data = self.child.read_nonblocking(65536, timeout=timeout)
         except pexpect.TIMEOUT:
             return
+        if self.screen is not None:
+            self.stream.feed(data)
         if "\x1b[6n" in data:
-            self.child.send("\x1b[1;1R")
+            row, col = (self.screen.cursor.y + 1, self.screen.cursor.x + 1) if self.screen is not None else (1, 1)
+            self.child.send(f"\x1b[{row};{col}R")
         self.buf += data
+
+    def wait_screen(self, pattern: re.Pattern, timeout: float = 60.0) -> float:
+        """perf_counter() when ``pattern`` is on the screen (made with ``screen=True``)."""
+        assert self.screen is not None
+        deadline = time.perf_counter() + timeout
+        while not pattern.search("\n".join(self.screen.display)):
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"{pattern!r} not on screen: {chr(10).join(self.screen.display).rstrip()[-300:]!r}")
+            self._read(0.2)
+        return time.perf_counter()
 
     def wait_for(self, pattern: str | re.Pattern, timeout: float = 60.0, keep: bool = False) -> float:
         """perf_counter() when ``pattern`` (a string or a regex) appears in the ANSI-stripped

@@ -36,13 +36,13 @@ def launch(argv: list[str], env: dict, result: bool = False) -> tuple[float, flo
     or numbers its prompt, once the kernel answered), and (``result``) to the answer of ``1+1`` typed as soon as a prompt shows (repl
     keeps what is typed before its kernel is up; then the moment of readiness is not taken)."""
     t0 = time.perf_counter()
-    client = PtyClient(argv, env)
+    client = PtyClient(argv, env, screen=True)
     try:
         prompt = client.wait_for("In [", 120, keep=True) - t0
         if result:
             client.child.send("1+1\r")
             return prompt, float("nan"), client.wait_for("Out[", 60) - t0
-        return prompt, client.wait_for(READY, 120) - t0, None
+        return prompt, client.wait_screen(READY, 120) - t0, None  # (on the screen: a redraw may write one digit)
     finally:
         client.close()
 

@@ -208,6 +208,7 @@ def test_input_is_highlighted_and_stderr_is_red(term):
     t.wait_prompt(1)
     t.type("import sys")
     t.wait_for("import sys")
+    t.wait_for(lambda t: t.cells_of("import")[0].fg != "default", 10)  # (the lexer is built just after the prompt)
     keyword = t.cells_of("import")
     name = t.cells_of("sys")
     assert keyword[0].fg != "default" and keyword[0].fg != name[0].fg  # the lexer coloured the keyword

@@ -38,7 +38,7 @@ def test_switching_keeps_state_and_bash_highlights(term):
     t.wait_prompt(1)
     t.type("echo $((6*7))")
     t.wait_for("echo $((6*7))")
-    assert t.cells_of("echo $")[0].fg != "default"  # a builtin in bash: the lexer followed the kernel
+    t.wait_for(lambda t: t.cells_of("echo $")[0].fg != "default", 10)  # a builtin in bash: the lexer followed the kernel
     t.child.send("\r")
     t.wait_for(lambda t: "\n42" in t.text())
     t.enter("/name sh")

@@ -3,6 +3,7 @@ and the arguments /commands complete with. Each reads the workspace; none change
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from typing import Callable, TYPE_CHECKING
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is dra
 
 
 HUGE = 64 * 1024  # characters in the prompt beyond which it is not highlighted
+LEXER_AFTER = 0.05  # s: a kernel's lexer is built this long after the prompt first wants it
 VI_MODES = {InputMode.INSERT: "[ins] ", InputMode.INSERT_MULTIPLE: "[ins] ", InputMode.NAVIGATION: "[nav] ",
             InputMode.REPLACE: "[rep] ", InputMode.REPLACE_SINGLE: "[rep] "}
 
@@ -51,6 +53,7 @@ class PromptParts:
         self.specs: list[str] = []  # kernelspec names, for /new completion
         self._lexers: dict[str, Lexer] = {}
         self.app: Application | None = None  # the prompt's application, once made
+        self._session: PromptSession | None = None  # the prompt, once made
         self.notice = ""  # said in the toolbar until the next input (e.g. why a cell was not sent)
         self.focus: Focus | None = None  # the keyboard on a widget (F2), once there are widgets
         self.vi = False  # vi editing mode: its mode is shown before the prompt
@@ -73,6 +76,8 @@ class PromptParts:
             if opening is not None and opening.pending:  # a new kernel's first cell is 1
                 return self._in("", "1" if opening.fresh else " ")
             return "[no kernel] > "
+        if k.language_info and k.id not in self._lexers:
+            self.lexer()  # (its lexer is built: the line typed before the kernel came is coloured then)
         n = k.next_count  # (None: an attached kernel has not told us its count yet)
         return self._in(f"{k.label} " if len(self.ws.kernels) > 1 else "", " " if n is None else str(n))
 
@@ -99,7 +104,7 @@ class PromptParts:
             vi_mode=vi, style=pt_style, enable_suspend=True, include_default_pygments_style=pt_style is None,
             color_depth=None if self.style.color else ColorDepth.MONOCHROME,
         )
-        self.app = session.app
+        self.app, self._session = session.app, session
         return start_at_the_line(session)
 
     async def edit(self, buffer: Buffer) -> None:
@@ -154,8 +159,27 @@ class PromptParts:
             return SimpleLexer()  # highlighting a huge paste would cost seconds per redraw
         lexer = self._lexers.get(k.id)
         if lexer is None:
-            lexer = self._lexers[k.id] = PygmentsLexer(pygments_lexer_for(k.language_info))
+            lexer = self._lexers[k.id] = SimpleLexer()  # plain until it is built
+            self._build_lexer(k.id, k.language_info)
         return lexer
+
+    def _build_lexer(self, kid: str, info: dict) -> None:
+        """Build a kernel's lexer in a thread, a moment after the prompt that wants it is drawn:
+        finding pygments' Python lexer and compiling its rules takes ~75 ms, which stood between
+        a kernel's coming and its prompt. What is typed meanwhile is drawn plain, then coloured."""
+        loop = asyncio.get_running_loop()
+
+        def built(made: asyncio.Future) -> None:
+            if not made.cancelled() and made.exception() is None:
+                self._lexers[kid] = made.result()
+                if self._session is not None:  # (a new lexer object: the prompt keeps the lines lexed by the old one)
+                    self._session.lexer = DynamicLexer(self.lexer)
+                    self._session.app.invalidate()
+
+        def build() -> None:
+            loop.run_in_executor(None, lambda: PygmentsLexer(pygments_lexer_for(info))).add_done_callback(built)
+
+        loop.call_later(LEXER_AFTER, build)
 
     def _huge(self) -> bool:
         app = self.app
