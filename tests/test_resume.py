@@ -217,7 +217,7 @@ def test_another_client_while_away_means_the_output_may_be_incomplete(term, gate
     assert a.wait_exit() == 0
     kid = records(tmp_path / "data")[0]["kernels"][0]["id"]
     other = term("--attach", kid)  # its connection takes the buffer that was kept for us
-    other.wait_for("tick")
+    other.wait_for("tick 29", timeout=60)  # (and all the cell prints: see the note on a client that leaves mid-cell)
     other.ctrl("d")
     assert other.wait_exit() == 0
     b = term("--resume")

@@ -49,6 +49,7 @@ class _Link:
         self.screen = shellscreen.ShellOutput()
         self.replayed = not replays  # the first stdout on going back to a terminal is its history
         self.outgoing: asyncio.Queue[str] = asyncio.Queue()
+        self.size: tuple[int, int] | None = None  # the size last sent
         self.left = asyncio.get_running_loop().create_future()  # set by Ctrl-] (or the end of input)
 
     def on_keys(self) -> None:
@@ -58,12 +59,17 @@ class _Link:
             data = b""
         text, leave = self.keys.feed(data)
         if text:
+            self.on_winch()  # (a resize whose SIGWINCH is not handled yet goes before keys typed after it)
             self.outgoing.put_nowait(tp.stdin(text))
         if (leave or not data) and not self.left.done():
             self.left.set_result(None)
 
     def on_winch(self) -> None:
-        self.outgoing.put_nowait(tp.set_size(*_size(self.fd_out)))
+        """Send the terminal's size if it is not the one last sent."""
+        size = _size(self.fd_out)
+        if size != self.size:
+            self.size = size
+            self.outgoing.put_nowait(tp.set_size(*size))
 
     async def send(self) -> None:
         while True:
