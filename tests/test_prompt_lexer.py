@@ -15,7 +15,7 @@ def test_the_first_prompt_of_a_kernel_is_drawn_plain_and_coloured_once_its_lexer
     invalidated = []
     app = types.SimpleNamespace(invalidate=lambda: invalidated.append(1), current_buffer=types.SimpleNamespace(text=""))
     session = types.SimpleNamespace(app=app, lexer=None)
-    parts.app, parts._session = app, session
+    parts._session = session
 
     async def go():
         first = parts.lexer()

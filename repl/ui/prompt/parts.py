@@ -52,11 +52,15 @@ class PromptParts:
         self.shell = shell  # the terminal's marks around prompt lines
         self.specs: list[str] = []  # kernelspec names, for /new completion
         self._lexers: dict[str, Lexer] = {}
-        self.app: Application | None = None  # the prompt's application, once made
         self._session: PromptSession | None = None  # the prompt, once made
         self.notice = ""  # said in the toolbar until the next input (e.g. why a cell was not sent)
         self.focus: Focus | None = None  # the keyboard on a widget (F2), once there are widgets
         self.vi = False  # vi editing mode: its mode is shown before the prompt
+
+    @property
+    def app(self) -> Application | None:
+        """The prompt's application, once made."""
+        return self._session.app if self._session is not None else None
 
     def message(self):
         focus = self.focus
@@ -104,7 +108,7 @@ class PromptParts:
             vi_mode=vi, style=pt_style, enable_suspend=True, include_default_pygments_style=pt_style is None,
             color_depth=None if self.style.color else ColorDepth.MONOCHROME,
         )
-        self.app, self._session = session.app, session
+        self._session = session
         return start_at_the_line(session)
 
     async def edit(self, buffer: Buffer) -> None:
