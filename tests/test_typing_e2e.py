@@ -309,3 +309,19 @@ def test_ctrl_c_at_any_moment_after_enter_interrupts_the_cell(term):
         want = 2 * (step + 1)
         t.wait_for(lambda t, want=want: t.plain().count("KeyboardInterrupt") >= want and "│ idle" in t.text(), 15)
     assert "Exception in callback" not in t.plain()
+
+
+def test_ctrl_z_at_any_moment_after_enter_sends_the_cell_to_the_background(term):
+    """Ctrl-Z typed at any moment after Enter sends the cell Enter sent to the background. Between
+    the prompt leaving raw mode and our SIGTSTP handler coming back, the terminal turned a Ctrl-Z
+    into a SIGTSTP that nobody handled: repl was stopped (a job of the shell), the cell ran on."""
+    t = term()
+    t.wait_prompt(1)
+    for step in range(12):
+        t.type("import time; time.sleep(0.6)\r")
+        time.sleep(step * 0.0012)  # (the moment swept, 0 to 13 ms after Enter: not a wait for anything)
+        t.ctrl("z")
+        want = step + 1
+        t.wait_for(lambda t, want=want: t.plain().count("cell sent to the background") >= want, 15)
+        t.wait_for(lambda t, want=want: t.plain().count("finished") >= want, 15)
+    assert "Exception in callback" not in t.plain()

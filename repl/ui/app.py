@@ -116,7 +116,8 @@ class App:
         self.prompt.app.after_render += lambda _app: self.first.drawn(opening)
         self.runner.send_at_enter(self.prompt.default_buffer, lambda: ws.current if self.first.up(ws) else None,
                                   lambda kernel: width.tell(kernel, *terminal_size(fresh=True)))
-        self.prompt.app.after_render += lambda _app: self._title(ws)
+        # (the prompt's last drawing, still in raw mode: a Ctrl-Z from then on is for the cell, never a stop)
+        self.prompt.app.after_render += lambda app: self._own_signals(loop) if app.is_done else self._title(ws)
         self.shell.open()
         if opening is not None and is_dumb_terminal():  # its prompt is another application: no hook
             opening.start()
