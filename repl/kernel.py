@@ -167,7 +167,8 @@ class Kernel:
                            c.asking, list(c.open_line() or ()) if closed else None)
                  for c in self._live.values() if not c.request.silent]
         return KernelEntry(self.id, self.model.name, self.session.session_id, self.alias, self.started_here,
-                           self.session.kernel_session, self.session.clock_offset, cells)
+                           self.session.kernel_session, self.session.clock_offset,
+                           self.session.last_number if closed else None, cells)
 
     def adopt(self, entry: KernelEntry, left: float) -> None:
         """Take back the cells an earlier process of this session left running (before connecting:
@@ -175,6 +176,7 @@ class Kernel:
         self.session.kernel_session = entry.kernel_session  # a message signed by another process: restarted
         self.session.count_known = False  # (even one started here has run cells: its count comes with the probe)
         self.session.clock_offset = entry.clock_offset
+        self.session.last_number = entry.last_number
         loop = asyncio.get_running_loop()
         now, since = time.time(), time.perf_counter()
         for c in entry.cells:
@@ -187,7 +189,7 @@ class Kernel:
         last = s.kernel_time(self.model.last_activity)
         offset = entry.clock_offset or 0.0
         self.away = Away(back_at=now - offset, unfinished=len(entry.cells), shared=bool(self.model.connections),
-                         active=last is not None and last + offset > left + 1.0)
+                         active=last is not None and last + offset > left + 1.0, last_number=entry.last_number)
 
     def judge_away_soon(self) -> None:
         """(Connected.) An input() the earlier process had on screen is asked again: the kernel
@@ -475,7 +477,8 @@ class Kernel:
             return  # an input() already asked (again, on resume)
         if self.away is not None:
             date = msg.get("header", {}).get("date")
-            self.away.saw(s.kernel_time(date) if isinstance(date, str) else None)
+            mine = msg.get("header", {}).get("session") == self.session.kernel_session
+            self.away.saw(s.kernel_time(date) if isinstance(date, str) else None, m.message_number(msg) if mine else None)
         process = self.session.kernel_session
         self._dispatch(self.session.receive(msg, now))
         if self.session.kernel_session != process and self.session.kernel_session is not None:

@@ -24,6 +24,9 @@ def test_a_record_survives_json_whole():
     assert again.kernels[0].cells[0].count == 3 and again.kernels[0].label == "train"
     assert again.kernels[0].cells[0].open_line == ["stdout", "beat"]
     assert Record.from_json(rec.to_json().replace(',"open_line":["stdout","beat"]', "")).kernels[0].cells[0].open_line is None
+    rec.kernels[0].last_number = 41
+    assert Record.from_json(rec.to_json()).kernels[0].last_number == 41
+    assert Record.from_json(rec.to_json().replace(',"last_number":41', "")).kernels[0].last_number is None  # older
 
 
 def _cell(**kw):
@@ -91,6 +94,17 @@ def test_summary_and_matching_name_the_server_kernels_and_when():
     (Away(100.0, unfinished=1, shared=True, active=True, replayed=2), "another client is connected to it"),
     (Away(100.0, unfinished=2, shared=False, active=True, replayed=2, lost_ends=2), "the end of 2 cells never came"),
     (Away(100.0, unfinished=0, shared=False, active=False, restarted=True), "the kernel was restarted since"),
+    # the kernel's own counts: the replay follows the last message we had
+    (Away(100.0, unfinished=1, shared=False, active=True, replayed=9, last_number=31, first_number=32), None),
+    # something came back dated before the return, but messages 32..48 went to another connection
+    (Away(100.0, unfinished=1, shared=False, active=True, replayed=1, last_number=31, first_number=49),
+     "17 of its messages went to another connection"),
+    # a burst another client took, within a second of leaving (the server's activity cannot tell)
+    (Away(100.0, unfinished=1, shared=False, active=False, last_number=31, first_number=40),
+     "8 of its messages went to another connection"),
+    # silent while away: the gap is the server's greeting of our connection
+    (Away(100.0, unfinished=1, shared=False, active=False, last_number=31, first_number=35), None),
+    (Away(100.0, unfinished=1, shared=False, active=False, last_number=None, first_number=90), None),  # killed
 ])
 def test_what_tells_whether_the_output_while_away_is_complete(away, why):
     assert away.verdict() == why
@@ -103,6 +117,10 @@ def test_a_message_dated_before_we_came_back_was_replayed():
     assert away.replayed == 0
     away.saw(99.5)
     assert away.replayed == 1
+    away.saw(None, 12)
+    away.saw(99.0, 11)
+    away.saw(102.0, 14)
+    assert away.first_number == 11 and away.replayed == 2
 
 
 def test_the_journal_writes_0600_and_goes_when_no_kernel_is_left(tmp_path):

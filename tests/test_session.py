@@ -3,6 +3,7 @@
 import itertools
 
 from repl.protocol import session as s
+from repl.protocol import messages as m
 
 _ids = itertools.count()
 
@@ -261,3 +262,21 @@ def test_a_comm_message_is_done_when_the_kernel_is_idle_after_it_and_its_output_
     assert out.request is req and not out.other and not req.done
     ev = ks.receive(incoming("iopub", "status", {"execution_state": "idle"}, req))
     assert kinds(ev) == ["Status", "RequestDone"] and req.done and req.msg_id not in ks.pending
+
+
+def test_the_kernel_processes_message_counts_are_followed_and_reset_with_the_process():
+    assert m.message_number({"header": {"msg_id": "kA_1832_47", "session": "kA"}}) == 47
+    assert m.message_number({"header": {"msg_id": "48a22665efc881f9", "session": "kA"}}) is None  # a uuid: no count
+    assert m.message_number({"header": {"msg_id": "kB_1832_47", "session": "kA"}}) is None  # not its own
+    assert m.message_number({"header": {"msg_id": "kA_x_", "session": "kA"}}) is None
+    ks = s.KernelSession("me")
+    _, req = ks.execute("x")
+    ks.receive(signed("iopub", "status", {"execution_state": "busy"}, req, msg_id="kA_9_5"))
+    assert ks.last_number is None  # the process is not known yet (its first reply tells it)
+    ks.receive(signed("shell", "execute_reply", {"status": "ok", "execution_count": 1}, req, msg_id="kA_9_7"))
+    ks.receive(signed("iopub", "status", {"execution_state": "idle"}, req, msg_id="kA_9_6"))  # (iopub's own thread)
+    assert ks.last_number == 7
+    _, req2 = ks.execute("y")
+    ks.receive(signed("shell", "execute_reply", {"status": "ok", "execution_count": 1}, req2, kernel_session="kB",
+                      msg_id="kB_10_3"))
+    assert ks.last_number is None  # a new process (a restart) counts from its own start

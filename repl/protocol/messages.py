@@ -150,6 +150,18 @@ def msg_id(msg: dict) -> str:
     return value if isinstance(value, str) else ""
 
 
+def message_number(msg: dict) -> int | None:
+    """The sender's count of the message, when its id carries one: jupyter_client (7 and later, so
+    ipykernel and the kernels built on it) numbers what a kernel process sends on every channel,
+    ``{session}_{pid}_{n}``. A gap tells a message that went elsewhere, or was lost."""
+    header = msg.get("header", {})
+    mid, ses = header.get("msg_id"), header.get("session")
+    if not isinstance(mid, str) or not isinstance(ses, str) or not ses or not mid.startswith(ses + "_"):
+        return None
+    tail = mid.rpartition("_")[2]
+    return int(tail) if tail.isdigit() and len(tail) < 19 else None
+
+
 def parent_id(msg: dict) -> str:
     value = msg.get("parent_header", {}).get("msg_id")
     return value if isinstance(value, str) else ""

@@ -35,6 +35,7 @@ class KernelEntry:
     started_here: bool = False
     kernel_session: str | None = None  # the kernel process's own session id, when last heard
     clock_offset: float | None = None  # this machine's clock minus the kernel's, as estimated
+    last_number: int | None = None  # after /detach: the count of the last message of it we had (see Away)
     cells: list[CellEntry] = field(default_factory=list)
 
     @property
@@ -120,12 +121,16 @@ def matches(rec: Record, server: str) -> bool:
     return want in rec.url.rstrip("/") or (rec.gateway is not None and want in str(rec.gateway.get("url", "")))
 
 
+GREETING = 3  # counts a kernel spends on the server's greeting of a new connection (see Away.missed)
+
 
 @dataclass
 class Away:
     """Coming back to a kernel: what tells whether its output while no REPL was attached is all
     here. The server replays what it buffered for our session id, all or nothing: it buffers only
     once the last connection closes, and drops the buffer when a connection with another id comes.
+    A kernel that numbers its messages (``messages.message_number``) tells more: after /detach the
+    first message that comes back must follow the last one we had; a gap is what someone else took.
     Silence (no reason) means nothing was lost."""
 
     back_at: float  # when we came back, by the kernel's clock: a message dated before was buffered
@@ -135,11 +140,27 @@ class Away:
     replayed: int = 0
     restarted: bool = False
     lost_ends: int = 0  # cells whose end never came: it was in a buffer that was dropped
+    last_number: int | None = None  # the count of the last message we had before leaving (after /detach)
+    first_number: int | None = None  # the lowest count among the messages that came since
 
-    def saw(self, when: float | None) -> None:
-        """A message came, dated ``when`` (kernel clock, POSIX seconds)."""
+    def saw(self, when: float | None, number: int | None = None) -> None:
+        """A message came, dated ``when`` (kernel clock, POSIX seconds), with the kernel process's
+        count ``number`` (None: the kernel does not count, or it is another process)."""
         if when is not None and when < self.back_at:
             self.replayed += 1
+        if number is not None and (self.first_number is None or number < self.first_number):
+            self.first_number = number
+
+    @property
+    def missed(self) -> int:
+        """Messages the kernel sent between the last we had and the first that came back. The
+        server greets a new connection of ours with a kernel_info request on shell and control,
+        whose reply and busy/idle can take up to GREETING counts we never see: a gap that small is
+        taken for that unless the kernel is known to have sent something while we were away."""
+        if self.last_number is None or self.first_number is None:
+            return 0
+        gap = self.first_number - self.last_number - 1
+        return gap if gap > (0 if self.replayed or self.active else GREETING) else 0
 
     def verdict(self) -> str | None:
         if self.restarted:
@@ -150,6 +171,8 @@ class Away:
             return f"the end of {self.lost_ends} cell{'s' if self.lost_ends > 1 else ''} never came"
         if self.shared:
             return "another client is connected to it"
+        if self.missed:
+            return f"{self.missed} of its messages went to another connection"
         if self.active and not self.replayed:
             return "it printed while away and the server replayed nothing"
         return None

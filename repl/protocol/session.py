@@ -191,6 +191,7 @@ class KernelSession:
         self.pending: dict[str, Request] = {}
         self.clock_offset: float | None = None  # min(local − kernel time): skew plus the least latency
         self.kernel_session: str | None = None  # the kernel process's own session id
+        self.last_number: int | None = None  # the highest message count of that process seen (m.message_number)
         self._retired: set[str] = set()  # kernel sessions of processes that are gone
         self._recent: OrderedDict[str, Request] = OrderedDict()
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -273,6 +274,7 @@ class KernelSession:
             self._seen[mid] = None
             if len(self._seen) > SEEN_IDS:
                 self._seen.popitem(last=False)
+        self._count(msg)
         pid = m.parent_id(msg)
         req = self.pending.get(pid) or self._recent.get(pid)
         parent_session = msg.get("parent_header", {}).get("session")
@@ -303,12 +305,19 @@ class KernelSession:
             offset = now - when
             self.clock_offset = offset if self.clock_offset is None else min(self.clock_offset, offset)
 
+    def _count(self, msg: dict) -> None:
+        if self.kernel_session is not None and msg.get("header", {}).get("session") == self.kernel_session:
+            n = m.message_number(msg)
+            if n is not None and (self.last_number is None or n > self.last_number):
+                self.last_number = n
+
     def _identity(self, msg: dict, keep: Request | None = None) -> list[Event]:
         """A message signed by a kernel process never seen before means the kernel was replaced."""
         ses = msg.get("header", {}).get("session")
         if not isinstance(ses, str) or not ses or ses == self.kernel_session or ses in self._retired:
             return []
         previous, self.kernel_session = self.kernel_session, ses
+        self.last_number = None
         if previous is None:
             return []  # the first one we see, or the successor of one already reported lost
         return self.lose("restarted", keep)
@@ -424,6 +433,7 @@ class KernelSession:
         if self.kernel_session is not None:
             self._retired.add(self.kernel_session)
         self.kernel_session = None
+        self.last_number = None
         if reason in ("restarting", "restarted"):
             self.next_count = 1
             self.last_count = 0
