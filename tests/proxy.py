@@ -1,5 +1,5 @@
 """A TCP proxy on loopback whose connections a test can cut, freeze, or slow down (``delay``
-seconds each way, as a server across the country), or that breaks websockets the way the PyPI
+seconds each way, as a server across the country; ``rate`` bytes/s at most each way, a slow link), or that breaks websockets the way the PyPI
 port of configurable-http-proxy does (``break_websocket``: the subprotocol answer dropped from
 the 101, binary frames passed on as text)."""
 
@@ -15,8 +15,9 @@ import contextlib
 
 class CutProxy:
     def __init__(self, upstream_port: int, delay: float = 0.0, break_websocket: bool = False,
-                 buffer_event_streams: bool = False) -> None:
+                 buffer_event_streams: bool = False, rate: float = 0.0) -> None:
         self.delay = delay
+        self.rate = rate
         self.break_websocket = break_websocket
         self.buffer_event_streams = buffer_event_streams  # as a proxy with response buffering on (nginx's default)
         self.upstream = ("127.0.0.1", upstream_port)
@@ -86,6 +87,8 @@ class CutProxy:
                             send[sock].put((time.monotonic() + self.delay, data))
                         else:
                             peers[sock].sendall(data)
+                        if self.rate:
+                            time.sleep(len(data) / self.rate)
         except OSError:
             pass
         finally:

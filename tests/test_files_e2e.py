@@ -10,9 +10,12 @@ import re
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 
+from tests.proxy import CutProxy
 from tests.term import Term
 
 LEAVE = "\x1d"  # Ctrl-]
@@ -143,23 +146,31 @@ BAR_SHOWN_AFTER = 1.5
 
 
 def test_ctrl_c_mid_upload_and_mid_download_leaves_no_half_written_file(jupyter_server, here):
+    """Through a 40 MB/s link, so that a transfer is still under way when its progress bar shows
+    (after 1 s): on loopback the 400 MB download was done in 1.0 s, and Ctrl-C had nothing to stop."""
     root = root_of(jupyter_server)
     with open(here.dir / "huge.bin", "wb") as f:
         f.truncate(400 * 2**20)
-    t = here(jupyter_server)
-    t.enter("/upload huge.bin")
-    t.wait_for(lambda t: re.search(r"huge\.bin  \[#*\.*\] +\d+%", t.text()), timeout=60)
-    t.ctrl("c")
-    said(t, r"/upload cancelled")
-    t.wait_for(lambda t: no_parts(root) and not (root / "huge.bin").exists(), timeout=30)
-    with open(root / "remote-huge.bin", "wb") as f:
-        f.truncate(400 * 2**20)
-    t.enter("/download remote-huge.bin")
-    t.wait_for(lambda t: re.search(r"remote-huge\.bin  \[#*\.*\] +\d+%", t.text()), timeout=60)
-    t.ctrl("c")
-    said(t, r"/download cancelled")
-    assert no_parts(here.dir) and not (here.dir / "remote-huge.bin").exists()
-    (root / "remote-huge.bin").unlink()
+    where = urlsplit(jupyter_server.url)
+    slow = CutProxy(where.port or 80, rate=40e6)
+    try:
+        t = here(SimpleNamespace(url=slow.url + where.path, args=jupyter_server.args, env=jupyter_server.env))
+        t.enter("/upload huge.bin")
+        t.wait_for(lambda t: re.search(r"huge\.bin  \[#*\.*\] +\d+%", t.text()), timeout=60)
+        t.ctrl("c")
+        said(t, r"/upload cancelled")
+        t.wait_for(lambda t: no_parts(root) and not (root / "huge.bin").exists(), timeout=30)
+        with open(root / "remote-huge.bin", "wb") as f:
+            f.truncate(400 * 2**20)
+        t.enter("/download remote-huge.bin")
+        t.wait_for(lambda t: re.search(r"remote-huge\.bin  \[#*\.*\] +\d+%", t.text()), timeout=60)
+        t.ctrl("c")
+        said(t, r"/download cancelled")
+        assert no_parts(here.dir) and not (here.dir / "remote-huge.bin").exists()
+        assert slow.accepted  # (it went through the slow link)
+    finally:
+        slow.close()
+        (root / "remote-huge.bin").unlink(missing_ok=True)
 
 
 def test_files_through_the_kernel_on_kernel_gateway(gateway, here, tmp_path):
