@@ -75,14 +75,8 @@ class CutProxy:
                     continue
                 with self._moving:  # a cut falls between chunks: what the proxy read, it passes on
                     for sock in ready:
-                        data = sock.recv(65536)
-                        if not data:
-                            raise OSError("closed")
-                        if sock is client and first:
-                            first = False
-                            self.requests.append(data[:4096])
-                        if sock is server and rewrite is not None:
-                            data = rewrite.feed(data)
+                        data = self._chunk(sock, sock is client and first, rewrite if sock is server else None)
+                        first = first and sock is not client
                         if send is not None:
                             send[sock].put((time.monotonic() + self.delay, data))
                         else:
@@ -95,6 +89,15 @@ class CutProxy:
             for sock in (client, server):
                 with contextlib.suppress(OSError):
                     sock.close()
+
+    def _chunk(self, sock: socket.socket, request: bool, rewrite) -> bytes:
+        """What ``sock`` has for its peer (``request``: the client's first bytes, kept)."""
+        data = sock.recv(65536)
+        if not data:
+            raise OSError("closed")
+        if request:
+            self.requests.append(data[:4096])
+        return rewrite.feed(data) if rewrite is not None else data
 
     def _sender(self, sock: socket.socket) -> queue.Queue:
         """A queue whose chunks reach ``sock`` ``delay`` seconds after they were read, in order."""
