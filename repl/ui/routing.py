@@ -32,6 +32,17 @@ if TYPE_CHECKING:  # imported when a kernel comes, after the first prompt is dra
     from repl.ui.widgets.view import WidgetView
 
 
+QUESTIONS = frozenset({"complete_request", "inspect_request", "is_complete_request"})
+
+
+def _unseen(ev: s.Event) -> bool:
+    """An event that changes nothing on the screen: the busy, idle and reply around a question the
+    prompt asked (its answer goes to whoever waits for it). A redraw for it costs 3-5 ms, and the
+    answer that comes during one waits for it: Tab's menu came that much later."""
+    return isinstance(ev, (s.Status, s.Reply, s.RequestDone)) and ev.request is not None \
+        and ev.request.msg_type in QUESTIONS
+
+
 class Router:
     def __init__(self, view: OutputView, console: Console, style: render.Style,
                  foreground: Callable[[], Running | None], interrupt: Callable[[Kernel], Awaitable[None]],
@@ -87,7 +98,8 @@ class Router:
             self._debugging.check(kernel)
         if self.focus.active:
             self.focus.check()  # (a widget closed, disabled, or its kernel gone gives the keyboard back)
-        self.refresh()
+        if not all(map(_unseen, events)):
+            self.refresh()
 
     def kernel_state(self, kernel: Kernel, state: ChannelState, before: ChannelState) -> None:
         self.kernel_notice(kernel, render.connection_change(kernel.label, state.label, before.label))
