@@ -219,7 +219,7 @@ async def _amain(settings: Settings, interactive: bool, profile: StartupProfile,
                 records.forget(back[0])
                 raise errors.LocalGatewayError("the local gateway of that session is gone, and its kernels with it")
         else:
-            gateway = LocalGateway.spawn() if not settings.url else None
+            gateway = LocalGateway.spawn(kernel=None if settings.attach else settings.kernel or "") if not settings.url else None
         if gateway is not None:
             stack.push_async_callback(gateway.stop)
             profile.mark("embedded gateway spawned")

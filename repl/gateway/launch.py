@@ -6,6 +6,9 @@ jsonschema (through nbformat) imports ``rfc3987_syntax`` when it is installed, f
 format checker; that package builds a Lark grammar at import: ~0.9 s of the gateway's ~1.3 s of
 imports here. The gateway validates no IRIs, so the import is skipped and the checker left out.
 
+The first kernel: with ``$REPL_GATEWAY_PRESTART`` set, it is started before the gateway's
+imports, and the gateway takes it for the first one asked (:mod:`repl.gateway.prestart`).
+
 Detach: repl starts the gateway with PR_SET_PDEATHSIG (it dies with repl), which only the
 gateway itself can clear. On :data:`DETACH_SIGNAL` it clears it and answers ``ok`` (or why not)
 on the pipe whose fd repl passed in :data:`DETACH_FD`. repl blocks the signal in the child
@@ -55,6 +58,11 @@ def _answer_detach() -> None:
 
 if __name__ == "__main__":
     _answer_detach()
+    from repl.gateway import prestart  # the first kernel starts now, while the gateway imports
+
+    prestart.start_from_env()
+    if prestart._waiting is not None:
+        sys.argv.append("--SeedingMappingKernelManager.kernel_manager_class=repl.gateway.adopting.AdoptingKernelManager")
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None: "import it" fails fast
     from kernel_gateway.gatewayapp import launch_instance  # type: ignore[import-untyped]
 

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from repl.errors import LocalGatewayError
 from repl.gateway import tls
 from repl.gateway.launch import DETACH_FD, DETACH_SIGNAL, set_parent_death_signal
+from repl.gateway.prestart import PRESTART
 from repl.procs import alive, cmdline, descendants
 from repl.scrub import scrub
 
@@ -91,8 +92,9 @@ class LocalGateway:
         return gw
 
     @classmethod
-    def spawn(cls, extra_args: list[str] | None = None) -> "LocalGateway":
-        """Start the gateway process now (it takes a while to answer: see :meth:`ready`)."""
+    def spawn(cls, extra_args: list[str] | None = None, kernel: str | None = None) -> "LocalGateway":
+        """Start the gateway process now (it takes a while to answer: see :meth:`ready`); with
+        ``kernel`` (a spec name, "" for the default), that kernel starts with it, to be asked for."""
         if not cls.available():
             raise LocalGatewayError(
                 f"no gateway URL given and the embedded gateway is not installed: run {INSTALL_HINT}, "
@@ -109,6 +111,8 @@ class LocalGateway:
         env["KG_AUTH_TOKEN"] = token  # in the environment, not argv: argv is visible in ps
         env[DETACH_FD] = str(answer_fd)
         env.pop("JUPYTER_GATEWAY_AUTH_TOKEN", None)
+        if kernel is not None:
+            env[PRESTART] = kernel
         argv = [
             sys.executable,
             "-m",

@@ -1,0 +1,84 @@
+"""The embedded gateway's first kernel starts with the gateway, before its imports, and the
+gateway takes it for the first kernel of that name it is asked for (repl.gateway.prestart): a
+real gateway, real kernels, and the processes they leave."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from jupyter_core.paths import jupyter_runtime_dir
+
+from repl.gateway.local import LocalGateway, descendants
+from tests.conftest import wait_until
+from tests.test_local_gateway import _alive, _cmdline
+
+
+def _kernels(gw: LocalGateway) -> dict[int, str]:
+    """The kernel processes under the gateway: pid → command line."""
+    return {p: _cmdline(p) for p in descendants(gw.pid) if "kernel" in _cmdline(p)}
+
+
+def _log(gw: LocalGateway) -> str:
+    return Path(gw.log_path).read_text(errors="replace")
+
+
+async def _post(gw: LocalGateway, path: str, body: dict | None = None) -> httpx.Response:
+    async with httpx.AsyncClient(headers={"Authorization": f"token {gw.token}"}, timeout=60) as client:
+        return await client.post(f"{gw.url}api/kernels{path}", json=body or {})
+
+
+async def test_the_first_kernel_is_the_one_started_with_the_gateway_and_behaves_as_any():
+    gw = LocalGateway.spawn(kernel="")
+    try:
+        early = wait_until(lambda: [p for p, cmd in _kernels(gw).items() if "repl-prestart" in cmd], 30, 0.01,
+                           "the kernel to start with the gateway")
+        await gw.ready()
+        r = await _post(gw, "")
+        assert r.status_code == 201, r.text
+        kid = r.json()["id"]
+        assert f"took the python3 kernel started with the gateway (pid {early[0]})" in _log(gw)
+        assert not (Path(jupyter_runtime_dir()) / f"kernel-repl-prestart-{gw.pid}.json").exists()
+        assert (await _post(gw, f"/{kid}/interrupt")).status_code == 204
+        assert (await _post(gw, f"/{kid}/restart")).status_code == 200  # a kernel of its own, on the same ports
+        wait_until(lambda: not _alive(early[0]), 30, 0.05, "the first kernel process to be replaced")
+        assert len(_kernels(gw)) == 1
+        second = await _post(gw, "")  # the next one is started as always
+        assert second.status_code == 201 and _log(gw).count("took the python3 kernel") == 1
+        wait_until(lambda: len(_kernels(gw)) == 2, 30, 0.05, "two kernels")
+    finally:
+        tree = [gw.pid, *descendants(gw.pid)]
+        await gw.stop()
+    assert not [p for p in tree if _alive(p)]
+
+
+async def test_a_kernel_started_with_the_gateway_and_not_what_is_asked_is_stopped():
+    gw = LocalGateway.spawn(kernel="")
+    try:
+        early = wait_until(lambda: list(_kernels(gw)), 30, 0.01, "the kernel to start with the gateway")
+        await gw.ready()
+        r = await _post(gw, "", {"env": {"KERNEL_SOMETHING": "else"}})  # the gateway would start another
+        assert r.status_code == 201, r.text
+        assert "the kernel started with the gateway is not taken: its environment differs in" in _log(gw)
+        assert "else" not in _log(gw)  # (names only: a value can be a secret)
+        wait_until(lambda: not _alive(early[0]), 30, 0.05, "the kernel not taken to be stopped")
+        assert len(_kernels(gw)) == 1
+    finally:
+        await gw.stop()
+    gw = LocalGateway.spawn(kernel="")  # never asked for: it goes with the gateway
+    try:
+        early = wait_until(lambda: list(_kernels(gw)), 30, 0.01, "the kernel to start with the gateway")
+        await gw.ready()
+    finally:
+        await gw.stop()
+    assert not _alive(early[0]) and not _alive(gw.pid)
+
+
+def test_the_embedded_repl_runs_its_first_cell_in_the_kernel_started_with_the_gateway(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_GATEWAY")}
+    env["REPL_DATA_DIR"] = str(tmp_path / "data")
+    out = subprocess.run([sys.executable, "-m", "repl", "-c", "import sys; print(sys.argv[-1])"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "kernel-repl-prestart-" in out.stdout  # its connection file: the one written before the gateway's imports
