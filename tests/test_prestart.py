@@ -2,6 +2,8 @@
 gateway takes it for the first kernel of that name it is asked for (repl.gateway.prestart): a
 real gateway, real kernels, and the processes they leave."""
 
+import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -18,6 +20,22 @@ from tests.test_local_gateway import _alive, _cmdline
 def _kernels(gw: LocalGateway) -> dict[int, str]:
     """The kernel processes under the gateway: pid → command line."""
     return {p: _cmdline(p) for p in descendants(gw.pid) if "kernel" in _cmdline(p)}
+
+
+async def _kernel_info(gw: LocalGateway, kid: str, timeout: float = 60) -> dict:
+    """The kernel's answer to kernel_info_request, through the gateway's websocket."""
+    from websockets.asyncio.client import connect
+
+    url = f"{gw.url.replace('http', 'ws', 1)}api/kernels/{kid}/channels"
+    async with connect(url, additional_headers={"Authorization": f"token {gw.token}"}) as ws:
+        await ws.send(json.dumps({"header": {"msg_id": "ki", "msg_type": "kernel_info_request", "session": "t",
+                                             "username": "", "version": "5.3", "date": ""},
+                                  "parent_header": {}, "metadata": {}, "content": {}, "channel": "shell"}))
+        async with asyncio.timeout(timeout):
+            while True:
+                msg = json.loads(await ws.recv())
+                if msg.get("msg_type") == "kernel_info_reply":
+                    return msg["content"]
 
 
 def _log(gw: LocalGateway) -> str:
@@ -82,3 +100,26 @@ def test_the_embedded_repl_runs_its_first_cell_in_the_kernel_started_with_the_ga
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "kernel-repl-prestart-" in out.stdout  # its connection file: the one written before the gateway's imports
+
+
+async def test_a_kernel_taken_before_it_has_read_its_connection_file_comes_up(tmp_path, monkeypatch):
+    """Under load the gateway can take the kernel before the kernel has read its connection file
+    (ipykernel reads it late in its start); a kernel that finds none makes up other ports, and
+    the gateway waited for it forever. A kernel that waits 2 s before starting ipykernel plays it."""
+    spec = tmp_path / "kernels" / "slowpy"
+    spec.mkdir(parents=True)
+    later = "import os, sys, time; time.sleep(2); os.execv(sys.executable, [sys.executable, '-m', 'ipykernel_launcher', '-f', sys.argv[1]])"
+    (spec / "kernel.json").write_text(json.dumps({"argv": [sys.executable, "-c", later, "{connection_file}"],
+                                                  "display_name": "slow", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    gw = LocalGateway.spawn(kernel="slowpy")
+    try:
+        await gw.ready()
+        r = await _post(gw, "", {"name": "slowpy"})
+        assert r.status_code == 201, r.text
+        assert "took the slowpy kernel started with the gateway" in _log(gw)
+        assert await _kernel_info(gw, r.json()["id"]), _log(gw)[-2000:]
+        wait_until(lambda: not list(Path(jupyter_runtime_dir()).glob(f"kernel-repl-prestart-{gw.pid}.json")), 30, 0.05,
+                   "its connection file to go once read")
+    finally:
+        await gw.stop()

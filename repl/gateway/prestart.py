@@ -25,6 +25,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 
 PRESTART = "REPL_GATEWAY_PRESTART"  # env: the name of the kernel to start ("" for the default)
@@ -78,6 +80,7 @@ def start_from_env() -> None:
         return
     _waiting = Prestarted(name, proc, argv, env, cwd, info, path)
     atexit.register(_drop)
+    atexit.register(_forget, path)  # (taken: once read, or at the latest when the gateway exits)
     signal.signal(signal.SIGTERM, _terminated)  # until the gateway has its own (then atexit does it)
 
 
@@ -95,18 +98,34 @@ def take(name: str, argv: list[str], env: dict[str, str], cwd: str | None) -> tu
            if got.env != env else
            "its directory differs" if os.path.realpath(cwd or os.getcwd()) != os.path.realpath(got.cwd) else
            "it exited" if got.proc.poll() is not None else "")
-    with contextlib.suppress(OSError):
-        os.unlink(got.path)  # (the kernel read it at its start; the gateway writes its own)
     if why:
         _stop(got.proc)
+        _forget(got.path)
         return None, why
+    threading.Thread(target=_forget_once_read, args=(got,), daemon=True).start()
     return got, ""
+
+
+def _forget_once_read(got: Prestarted, timeout: float = 120.0) -> None:
+    """Remove its connection file once the kernel has read it (it listens on its ports: under
+    load that can be after the gateway took it; a kernel that finds no file makes up other ports)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and got.proc.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", got.info["hb_port"]), 0.5):
+            break
+        time.sleep(0.02)
+    _forget(got.path)
+
+
+def _forget(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def _terminated(signum: int, frame: object) -> None:
     """SIGTERM while the gateway still imports (repl gone, or stopping it): no kernel, no file left."""
     _drop()
-    signal.signal(signum, signal.SIG_DFL)
+    signal.signal(signum, signal.SIG_DFL)  # (a kernel taken meanwhile is the gateway's own to stop)
     os.kill(os.getpid(), signum)
 
 
@@ -114,8 +133,7 @@ def _drop() -> None:
     global _waiting
     if _waiting is not None:
         _stop(_waiting.proc)
-        with contextlib.suppress(OSError):
-            os.unlink(_waiting.path)
+        _forget(_waiting.path)
         _waiting = None
 
 
