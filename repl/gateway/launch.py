@@ -60,7 +60,8 @@ if __name__ == "__main__":
     _answer_detach()
     from repl.gateway import prestart  # the first kernel starts now, while the gateway imports
 
-    prestart.start_from_env()
+    with contextlib.suppress(Exception):  # (never in the way of the gateway: it starts its kernel as always)
+        prestart.start_from_env()
     if prestart._waiting is not None:
         sys.argv.append("--SeedingMappingKernelManager.kernel_manager_class=repl.gateway.adopting.AdoptingKernelManager")
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None: "import it" fails fast
