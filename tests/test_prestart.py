@@ -96,10 +96,12 @@ async def test_a_kernel_started_with_the_gateway_and_not_what_is_asked_is_stoppe
 def test_the_embedded_repl_runs_its_first_cell_in_the_kernel_started_with_the_gateway(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_GATEWAY")}
     env["REPL_DATA_DIR"] = str(tmp_path / "data")
-    out = subprocess.run([sys.executable, "-m", "repl", "-c", "import sys; print(sys.argv[-1])"], env=env,
-                         capture_output=True, text=True, timeout=120)
+    code = "import os, sys; print(sys.argv[-1], os.environ.get('KERNEL_GATEWAY'), 'KG_AUTH_TOKEN' in os.environ)"
+    out = subprocess.run([sys.executable, "-m", "repl", "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "kernel-repl-prestart-" in out.stdout  # its connection file: the one written before the gateway's imports
+    path, gateway, token = out.stdout.split()
+    assert "kernel-repl-prestart-" in path  # its connection file: the one written before the gateway's imports
+    assert gateway == "1" and token == "False"  # as the gateway starts a kernel: told, and never given the token
 
 
 async def test_a_kernel_taken_before_it_has_read_its_connection_file_comes_up(tmp_path, monkeypatch):

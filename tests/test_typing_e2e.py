@@ -294,34 +294,33 @@ def test_a_prompt_ended_while_searching_starts_at_its_line(term):
     assert t.wait_exit() == 0
 
 
+def _key_swept_after_enter(term, code: str, key: str, steps: int, spread: float, done) -> None:
+    """``code`` Enter, then ``key`` at a moment swept over 0..``spread`` s after Enter, ``steps``
+    times; ``done(t, step)`` says when the key did what it must."""
+    t = term()
+    t.wait_prompt(1)
+    for step in range(steps):
+        t.type(code + "\r")
+        time.sleep(step * spread / steps)  # (the moment swept: not a wait for anything)
+        t.ctrl(key)
+        t.wait_for(lambda t, step=step: done(t, step), 15)
+    assert "Exception in callback" not in t.plain()
+
+
 def test_ctrl_c_at_any_moment_after_enter_interrupts_the_cell(term):
     """Ctrl-C typed at any moment after Enter interrupts the cell Enter sent. The prompt leaves raw
     mode a little before it is done; a Ctrl-C in that gap raised SIGINT into prompt_toolkit's
     handler, which gave it to the prompt that had ended: it was lost, and the cell ran on (seen in
     CI: a sleep(60) never interrupted, and at the ipdb prompt an 'Application is not running')."""
-    t = term()
-    t.wait_prompt(1)
-    for step in range(30):
-        t.type("import time; time.sleep(30)\r")
-        time.sleep(step * 0.0005)  # (the moment swept, 0 to 15 ms after Enter: not a wait for anything)
-        t.ctrl("c")
-        # (2 per traceback; the prompt's number may stay: an interrupt can come before the cell counts)
-        want = 2 * (step + 1)
-        t.wait_for(lambda t, want=want: t.plain().count("KeyboardInterrupt") >= want and "│ idle" in t.text(), 15)
-    assert "Exception in callback" not in t.plain()
+    # (2 per traceback; the prompt's number may stay: an interrupt can come before the cell counts)
+    _key_swept_after_enter(term, "import time; time.sleep(30)", "c", 30, 0.015,
+                           lambda t, step: t.plain().count("KeyboardInterrupt") >= 2 * (step + 1) and "│ idle" in t.text())
 
 
 def test_ctrl_z_at_any_moment_after_enter_sends_the_cell_to_the_background(term):
     """Ctrl-Z typed at any moment after Enter sends the cell Enter sent to the background. Between
     the prompt leaving raw mode and our SIGTSTP handler coming back, the terminal turned a Ctrl-Z
     into a SIGTSTP that nobody handled: repl was stopped (a job of the shell), the cell ran on."""
-    t = term()
-    t.wait_prompt(1)
-    for step in range(12):
-        t.type("import time; time.sleep(0.6)\r")
-        time.sleep(step * 0.0012)  # (the moment swept, 0 to 13 ms after Enter: not a wait for anything)
-        t.ctrl("z")
-        want = step + 1
-        t.wait_for(lambda t, want=want: t.plain().count("cell sent to the background") >= want, 15)
-        t.wait_for(lambda t, want=want: t.plain().count("finished") >= want, 15)
-    assert "Exception in callback" not in t.plain()
+    _key_swept_after_enter(term, "import time; time.sleep(0.6)", "z", 12, 0.013,
+                           lambda t, step: t.plain().count("cell sent to the background") > step
+                           and t.plain().count("finished") > step)
