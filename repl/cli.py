@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         back = _coming_back(settings, interactive)
         return asyncio.run(_amain(settings, interactive, StartupProfile(args.profile_startup), back))
     except errors.ReplError as exc:
-        kept = back is not None and "repl --resume" not in str(exc) and not isinstance(exc, errors.NoSuchKernel)
+        kept = back is not None and back[0].exists() and "repl --resume" not in str(exc) \
+            and not isinstance(exc, errors.NoSuchKernel)
         _say(f"repl: {exc}" + ("; the session is kept: repl --resume tries again" if kept else ""))
         return 2
     except KeyboardInterrupt:

@@ -207,7 +207,11 @@ class Opening:
         # typed meanwhile) and the kernel, asked with /api; of our own gateway, once it answers
         api: asyncio.Future[dict] = asyncio.ensure_future(gateway.ready() if gateway is not None else rest.api_info())
         if gateway is not None:
-            await asyncio.wait([api])
+            try:
+                await asyncio.wait([api])
+            except BaseException:  # (Ctrl-D while it starts: the gateway is stopped, its start fails unheard)
+                _drop(api)
+                raise
         api, specs, lookup = self._ask(api)
         if gateway is None and self._hub is not None:  # (asked meanwhile: a hub's URL is the exception)
             api, specs, lookup = await self._through_hub((api, specs, lookup), *self._hub)

@@ -208,4 +208,17 @@ def resumable(here: Path | None = None) -> list[tuple[Path, Record]]:
     """Records of sessions one can come back to (detached, or their process is gone), newest first.
     A record of a running REPL is not one; damaged files are left alone."""
     found = [(path, rec) for path, rec in _all(here) if not _held(path, rec)]
+    for path, rec in [pr for pr in found if _gateway_gone(pr[1])]:
+        forget(path)  # (its kernels went with the embedded gateway: a repl killed with SIGKILL takes it)
+        forget(path.with_suffix(".lock"))
+        found.remove((path, rec))
     return sorted(found, key=lambda pr: pr[1].since, reverse=True)
+
+
+def _gateway_gone(rec: Record) -> bool:
+    """Whether the record's embedded gateway process is gone (a pid reused by another program too)."""
+    pid = (rec.gateway or {}).get("pid")
+    if not isinstance(pid, int):
+        return False
+    args = procs.cmdline(pid)
+    return not procs.alive(pid) or (args is not None and b"repl.gateway.launch" not in args)

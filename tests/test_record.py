@@ -184,3 +184,20 @@ def test_a_record_that_cannot_be_written_is_said_once(tmp_path):
         assert j.failed is None  # (said once)
     finally:
         folder.chmod(0o700)
+
+
+def test_a_record_whose_embedded_gateway_is_gone_is_removed_not_offered(tmp_path):
+    """A repl killed with SIGKILL takes its embedded gateway and kernels with it: nothing to come back to."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    for name, gateway_pid in (("gone", dead.pid), ("reused", os.getpid())):  # (a pid another program has now)
+        rec = sample(gateway={"url": "http://127.0.0.1:9/", "pid": gateway_pid, "token": "t", "log_path": "/nowhere"})
+        rec.pid = dead.pid
+        (folder / f"{name}.jsonl").write_text(rec.to_json() + "\n")
+    kept = sample()
+    kept.pid = dead.pid
+    (folder / "kept.jsonl").write_text(kept.to_json() + "\n")  # (not embedded: its server may still hold its kernels)
+    assert [p.name for p, _ in records.resumable(folder)] == ["kept.jsonl"]
+    assert sorted(p.name for p in folder.iterdir()) == ["kept.jsonl"]
