@@ -114,3 +114,11 @@ def test_a_line_printed_in_pieces_gets_its_tag_once():
     v.show("k2", s.Stream(None, False, "stdout", "other\n"), "[sh] ")  # another's line: a new line first
     v.show("k1", s.Stream(None, False, "stdout", " 15\n"), "[py] ")
     assert out.getvalue() == "[py] tick 14\n[py] tick\n[sh] other\n[py]  15\n"
+
+
+def test_a_background_cells_end_line_says_how_long_it_ran_only_when_that_is_known():
+    assert render.background_done("py", 3, "ok", 15.06) == "[py] background cell In [3] finished after 15.1 s"
+    assert render.background_done("py", None, "error", 2.0) == "[py] background cell In [?] failed after 2.0 s"
+    # its end was lost while away: the time is since it was sent, not how long it ran
+    assert render.background_done("py", 3, "unknown", 57.4, "cell") == \
+        "[py] cell In [3] ended (its end was lost with the connection); sent 57.4 s ago"

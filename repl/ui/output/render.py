@@ -106,7 +106,8 @@ def render(ev: s.Event, style: Style) -> list[Piece]:
 def background_done(label: str, count: int | None, status: str | None, secs: float, what: str = "background cell") -> str:
     how = {"ok": "finished", "lost": "was lost with the kernel",
            "unknown": "ended (its end was lost with the connection)"}.get(status or "", "failed")
-    return f"[{label}] {what} In [{count if count is not None else '?'}] {how} after {secs:.1f} s"
+    when = f"; sent {secs:.1f} s ago" if status == "unknown" else f" after {secs:.1f} s"  # (how long it ran is not known)
+    return f"[{label}] {what} In [{count if count is not None else '?'}] {how}{when}"
 
 
 def connection_change(label: str, state: str, before: str) -> str | None:
