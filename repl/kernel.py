@@ -477,8 +477,7 @@ class Kernel:
             return  # an input() already asked (again, on resume)
         if self.away is not None:
             date = msg.get("header", {}).get("date")
-            mine = msg.get("header", {}).get("session") == self.session.kernel_session
-            self.away.saw(s.kernel_time(date) if isinstance(date, str) else None, m.message_number(msg) if mine else None)
+            self.away.saw(s.kernel_time(date) if isinstance(date, str) else None, self.session.number(msg))
         process = self.session.kernel_session
         self._dispatch(self.session.receive(msg, now))
         if self.session.kernel_session != process and self.session.kernel_session is not None:

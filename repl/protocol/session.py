@@ -305,11 +305,15 @@ class KernelSession:
             offset = now - when
             self.clock_offset = offset if self.clock_offset is None else min(self.clock_offset, offset)
 
+    def number(self, msg: dict) -> int | None:
+        """The message's count (m.message_number) if the kernel process we know sent it."""
+        mine = self.kernel_session is not None and msg.get("header", {}).get("session") == self.kernel_session
+        return m.message_number(msg) if mine else None
+
     def _count(self, msg: dict) -> None:
-        if self.kernel_session is not None and msg.get("header", {}).get("session") == self.kernel_session:
-            n = m.message_number(msg)
-            if n is not None and (self.last_number is None or n > self.last_number):
-                self.last_number = n
+        n = self.number(msg)
+        if n is not None and (self.last_number is None or n > self.last_number):
+            self.last_number = n
 
     def _identity(self, msg: dict, keep: Request | None = None) -> list[Event]:
         """A message signed by a kernel process never seen before means the kernel was replaced."""
