@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from repl import errors
 from repl.scrub import scrub
-from repl.gateway import tls, urls
+from repl.gateway import quick, tls, urls
 
-if TYPE_CHECKING:  # httpx is imported at the first request: after the first prompt is drawn
+if TYPE_CHECKING:  # httpx is imported at the first request it makes (after the first prompt is drawn)
     import httpx
+
+    Answer = httpx.Response | quick.Answer  # (what the start-up's GETs answer)
 
 TraceHook = Callable[[dict], None]
 
@@ -121,12 +123,18 @@ class RestClient:
         self.trace = trace
         self._client: httpx.AsyncClient | None = None
         self._client_args = {"timeout": timeout, "verify": verify, "transport": transport}
+        # until httpx's client is made, the start-up's GETs go without it (repl.gateway.quick)
+        self._quick = self._quick_usable()
+        self._cookies: dict[str, str] = {}  # set in the answers of those GETs
         self._extra_headers = dict(headers or {})
         self._specs: dict | None = None
         self._no_sessions = False  # the server has no /api/sessions (asked once)
         self.launch_timeout = launch_timeout
         self.behind_hub = False  # a JupyterHub's single-user server: the hub answers when it is not running
         self.kind = "the gateway"  # what it is, in errors ("the hub" for a JupyterHub's API)
+
+    def _quick_usable(self) -> bool:
+        return self._client_args["transport"] is None and quick.usable(self.base_url, urls.is_loopback(self.base_url))
 
     @property
     def _http(self) -> httpx.AsyncClient:
@@ -141,6 +149,7 @@ class RestClient:
                 verify=tls.for_client_of(self.base_url, args["verify"]),
                 trust_env=not urls.is_loopback(self.base_url),  # HTTP(S)_PROXY, except for loopback
                 transport=args["transport"],
+                cookies=self._cookies,
             )
         return self._client
 
@@ -157,6 +166,7 @@ class RestClient:
         self.display_url = urls.display(self.base_url)
         self._specs = None
         self._no_sessions = False
+        self._quick = self._quick_usable()
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
@@ -164,7 +174,8 @@ class RestClient:
     def ws_headers(self) -> dict[str, str]:
         """Headers for a websocket handshake: ours, and the cookies the server set (sticky load
         balancers)."""
-        pairs = [f"{c.name}={c.value}" for c in self._http.cookies.jar]
+        pairs = [f"{c.name}={c.value}" for c in self._client.cookies.jar] if self._client is not None \
+            else [f"{k}={v}" for k, v in self._cookies.items()]
         return {**self.auth_headers, **({"Cookie": "; ".join(pairs)} if pairs else {})}
 
     async def aclose(self) -> None:
@@ -181,6 +192,37 @@ class RestClient:
 
     def scrub(self, text: str) -> str:
         return scrub(text, self._token)
+
+    async def _get(self, path: str) -> Answer:
+        """``GET path``: before httpx's client is made (the start-up), without it where that is
+        the same (plain HTTP, no proxy); else, or if that could not ask, through httpx."""
+        if self._quick and self._client is None:
+            started = time.perf_counter()
+            status: int | None = None
+            timeout = self._client_args["timeout"]
+            headers = {**self.auth_headers}
+            if self._cookies:
+                headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self._cookies.items())
+            try:
+                answer = await quick.get(self.base_url, path, headers, timeout, min(timeout, 10.0))
+            except TimeoutError:
+                raise errors.ServerTimeout(f"{self.display_url} did not answer GET /{path} in time") from None
+            except quick.Failed:
+                self._quick = False  # (httpx asks again, and its error is the one told)
+            else:
+                status = answer.status_code
+                for cookie in answer.cookies:
+                    name, _, value = cookie.partition("=")
+                    self._cookies[name] = value
+                stopped = self.stopped(answer)
+                if stopped is not None:
+                    raise stopped
+                return answer
+            finally:
+                if self.trace is not None and status is not None:
+                    ms = (time.perf_counter() - started) * 1000
+                    self.trace({"event": "http", "method": "GET", "path": "/" + path, "status": status, "ms": ms})
+        return await self._call("GET", path)
 
     async def _call(self, method: str, path: str, *, json: Any = None, timeout: float | None = None) -> httpx.Response:
         import httpx
@@ -214,7 +256,7 @@ class RestClient:
                 ms = (time.perf_counter() - started) * 1000
                 self.trace({"event": "http", "method": method, "path": "/" + path, "status": status, "ms": ms})
 
-    def _reason(self, response: httpx.Response) -> str:
+    def _reason(self, response: Answer) -> str:
         try:
             data = response.json()
             text = data.get("message") or data.get("reason") or ""
@@ -223,7 +265,7 @@ class RestClient:
         text = self.scrub(str(text).strip().splitlines()[0] if str(text).strip() else "")
         return f"HTTP {response.status_code}" + (f" ({text})" if text else "")
 
-    def _auth_error(self, response: httpx.Response) -> errors.AuthError:
+    def _auth_error(self, response: Answer) -> errors.AuthError:
         if self.behind_hub:
             return errors.ScopeError(f"the server at {self.display_url} refused the token (HTTP {response.status_code}): "
                                      "on a JupyterHub the token needs the scope access:servers (the hub's Token page makes one)")
@@ -234,7 +276,7 @@ class RestClient:
             f"the gateway at {self.display_url} rejected the token (HTTP {response.status_code}): {how}"
         )
 
-    def stopped(self, response: httpx.Response) -> errors.ServerStopped | None:
+    def stopped(self, response: Answer) -> errors.ServerStopped | None:
         """A JupyterHub's answer for a single-user server that is not running (a redirect to the
         hub's pages, the hub's 424), or None. Behind a hub, a 404 page that is not the Jupyter
         API's JSON is another server's answer (the user's default server answers for a stopped
@@ -266,6 +308,11 @@ class RestClient:
         its answer not checked."""
         return await self._call(method, path, json=json)
 
+    async def get(self, path: str) -> Answer:
+        """``GET path`` of another API on this client's server, as :meth:`request` (without httpx
+        while it is not loaded: the start-up's probe of a JupyterHub)."""
+        return await self._get(path)
+
     def stream(self, path: str, read_timeout: float | None = None):
         """``GET path`` as a stream (an event stream): an async context manager of the response."""
         import httpx
@@ -273,16 +320,16 @@ class RestClient:
         timeout = httpx.Timeout(self._client_args["timeout"], read=read_timeout)
         return self._http.stream("GET", path, timeout=timeout)
 
-    def check(self, response: httpx.Response, what: str) -> Any:
+    def check(self, response: Answer, what: str) -> Any:
         """The JSON of an answer of this client's server; an error for a refusal (401/403: the
         token; other 4xx/5xx: ``what`` failed, with the server's reason)."""
         return self._check(response, what)
 
-    def reason(self, response: httpx.Response) -> str:
+    def reason(self, response: Answer) -> str:
         """``HTTP 409 (the server's message)``, the token scrubbed."""
         return self._reason(response)
 
-    def _check(self, response: httpx.Response, what: str) -> Any:
+    def _check(self, response: Answer, what: str) -> Any:
         code = response.status_code
         if code in (401, 403):
             raise self._auth_error(response)
@@ -302,7 +349,7 @@ class RestClient:
     async def api_info(self) -> dict:
         """The server's version; the first request, so it also finds a URL that says https to a
         server that only speaks HTTP (which would otherwise hang until the connect timeout)."""
-        request = asyncio.ensure_future(self._call("GET", "api"))
+        request = asyncio.ensure_future(self._get("api"))
         if self.base_url.startswith("https:") and not os.environ.get("HTTPS_PROXY", os.environ.get("https_proxy")):
             probe = asyncio.ensure_future(speaks_plain_http(self.base_url))
             await asyncio.wait([request, probe], return_when=asyncio.FIRST_COMPLETED)
@@ -322,14 +369,14 @@ class RestClient:
 
     async def kernelspecs(self, refresh: bool = False) -> dict:
         if self._specs is None or refresh:
-            data = self._check(await self._call("GET", "api/kernelspecs"), "listing kernelspecs")
+            data = self._check(await self._get("api/kernelspecs"), "listing kernelspecs")
             if not isinstance(data, dict) or not isinstance(data.get("kernelspecs"), dict):
                 raise errors.ServerError("the server sent a malformed kernelspec list")
             self._specs = data
         return self._specs
 
     async def kernels(self) -> list[KernelModel]:
-        r = await self._call("GET", "api/kernels")
+        r = await self._get("api/kernels")
         if r.status_code == 403:
             # Kernel Gateway answers 403 when listing is off; Jupyter Server when the token is bad.
             await self.kernelspecs(refresh=True)  # raises AuthError if the token is the problem
@@ -346,7 +393,7 @@ class RestClient:
         """The server's sessions, or None where there are none (Kernel Gateway, Enterprise Gateway)."""
         if self._no_sessions:
             return None
-        r = await self._call("GET", "api/sessions")
+        r = await self._get("api/sessions")
         if r.status_code in (404, 405, 403):
             self._no_sessions = r.status_code != 403
             return None
@@ -374,7 +421,7 @@ class RestClient:
         return KernelModel.from_json(data.get("kernel"))
 
     async def kernel(self, kernel_id: str) -> KernelModel:
-        r = await self._call("GET", f"api/kernels/{kernel_id}")
+        r = await self._get(f"api/kernels/{kernel_id}")
         if r.status_code == 404:
             raise errors.NoSuchKernel(f"no kernel {kernel_id} on {self.display_url}")
         return KernelModel.from_json(self._check(r, "reading the kernel"))

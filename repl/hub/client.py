@@ -40,7 +40,7 @@ class HubClient:
     async def version(self) -> str | None:
         """The hub's version if this is a JupyterHub (``hub/api/`` answers without auth), else None."""
         try:
-            r = await self.http.request("GET", "hub/api/")
+            r = await self.http.get("hub/api/")
         except errors.ReplError:
             return None
         if r.status_code != 200:
