@@ -7,6 +7,7 @@ kernel is up" is a state the test holds, not a race it hopes to win.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
 
@@ -332,3 +333,32 @@ def test_a_kernelspec_whose_command_fails_is_said_within_seconds(gateway):
     assert "died while starting" in r.stderr and "failing" in r.stderr and "HTTP 500" not in r.stderr, r.stderr
     assert took < 45, took  # the server gives up after its restarts (~18 s), not the websocket's 60 s
     assert {k["id"] for k in _kernels(gateway)} <= before
+
+
+def test_once_start_up_is_over_its_objects_are_left_out_of_full_collections(monkeypatch):
+    from unittest import mock
+
+    from repl.ui import first_kernel
+
+    monkeypatch.setattr(first_kernel, "SETTLE_AFTER", 0.0)
+    ws = mock.Mock(opening=None)
+    ws.rest.kernelspecs = mock.AsyncMock(return_value={"kernelspecs": {"python3": {}}})
+    parts = mock.Mock(specs=[])
+    first = first_kernel.FirstKernel(mock.Mock(), StartupProfile(False), lambda: None, lambda: None, mock.Mock())
+
+    async def main() -> None:
+        first.follow(ws, parts)  # no first kernel to wait for: start-up is over now
+        await asyncio.wait_for(wait_for(lambda: gc.get_freeze_count() > 0), 5)
+
+    gc.unfreeze()
+    try:
+        asyncio.run(main())
+        assert gc.get_freeze_count() > 1000  # (the test process's modules, at least)
+        assert parts.specs == ["python3"]
+    finally:
+        gc.unfreeze()
+
+
+async def wait_for(condition) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)
