@@ -1,5 +1,6 @@
 """The first kernel's events and lines before the UI is made (repl.deferred), and output above
-the prompt that waits for a key and for the rest of its line (repl.ui.output.console)."""
+the prompt that waits for a key, for the prompt's drawing and for the rest of its line
+(repl.ui.output.console)."""
 
 import asyncio
 import io
@@ -64,12 +65,13 @@ class FakeApp:
         self.is_running, self.is_done, self._running_in_terminal = True, False, False
         self.renderer, self.input = FakeRenderer(), FakeInput(fd)
         self.after_render = []
+        self.invalidated = False  # a drawing is on its way (prompt_toolkit's Application.invalidated)
 
     def __iadd__(self, other):
         return self
 
     def invalidate(self):
-        pass
+        self.invalidated = True
 
 
 def _console(fd):
@@ -120,6 +122,84 @@ def test_an_unfinished_line_above_the_prompt_waits_for_its_end_then_for_no_longe
         c.write("out", "half")
         await asyncio.sleep(console_module.HOLD + 0.2)
         assert out.getvalue() == "beat 7\nhalf\n"  # a line that never ends is shown after the hold, ended
+
+    try:
+        asyncio.run(go())
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+async def _until(condition, timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.002)
+
+
+def test_a_drawing_on_its_way_goes_before_output_above_the_prompt(monkeypatch):
+    monkeypatch.setattr(console_module, "DRAW_WAIT", 30.0)  # (the drawing is what it waits for, not time)
+    r, w = os.pipe()
+
+    async def go():
+        c, out, app = _console(r)
+        app.invalidated = True  # a key was read: its echo is to be drawn
+        c.write("out", "flood\n")
+        await asyncio.sleep(0.05)
+        assert out.getvalue() == "" and app.renderer.erased == 0
+        app.invalidated = False
+        c._rendered(app)  # the echo is on screen
+        await _until(lambda: out.getvalue() == "flood\n")
+
+    try:
+        asyncio.run(go())
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_a_flood_above_the_prompt_goes_a_burst_between_two_drawings(monkeypatch):
+    monkeypatch.setattr(console_module, "DRAW_WAIT", 30.0)
+    monkeypatch.setattr(console_module, "BURST", 0.0)  # a burst of one piece
+    r, w = os.pipe()
+    line = "x" * 99 + "\n"
+    flood = line * (3 * console_module.PIECE // len(line) + 5)  # four pieces
+
+    async def go():
+        c, out, app = _console(r)
+        c.write("out", flood)
+        await _until(lambda: out.getvalue())
+        await asyncio.sleep(0.05)
+        drawn = 0
+        while len(out.getvalue()) < len(flood):
+            assert len(out.getvalue()) <= (drawn + 1) * console_module.PIECE  # no more until it is drawn
+            assert app.invalidated  # (it asked for the drawing)
+            app.invalidated = False
+            c._rendered(app)
+            drawn += 1
+            shown = min(drawn * console_module.PIECE, len(flood) - 1)
+            await _until(lambda shown=shown: len(out.getvalue()) > shown)
+        assert out.getvalue() == flood and drawn == 3 and app.renderer.erased == 4
+
+    try:
+        asyncio.run(go())
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_output_above_a_prompt_that_is_not_drawn_goes_anyway(monkeypatch):
+    monkeypatch.setattr(console_module, "DRAW_WAIT", 0.02)
+    monkeypatch.setattr(console_module, "BURST", 0.0)
+    r, w = os.pipe()
+    flood = ("y" * 63 + "\n") * (2 * console_module.PIECE // 64 + 1)
+
+    async def go():
+        c, out, app = _console(r)
+        app.invalidated = True  # and it never draws
+        c.write("out", flood)
+        await _until(lambda: out.getvalue() == flood)
 
     try:
         asyncio.run(go())

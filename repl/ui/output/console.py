@@ -22,8 +22,10 @@ from repl.ui.output.sanitize import label
 
 
 NOT_READY_TRIES = 20  # × batch_delay: how long output waits for a prompt that just started
-PIECE = 64 * 1024  # output written above the prompt at a time, between reads of the keyboard
+PIECE = 16 * 1024  # output written above the prompt at a time, between looks at the keyboard
+BURST = 0.008  # s of writing above the prompt between two drawings of it
 KEYS_FIRST = 0.002  # s: output above the prompt waits this long when a key is waiting to be read
+DRAW_WAIT = 0.05  # s the next piece waits for the prompt to be drawn (if no drawing comes, it goes then)
 HOLD = 0.3  # s an unfinished line waits above the prompt for its end: a print comes in pieces
 # ("beat", " 7\n"), and a line written above the prompt is ended there (the prompt is drawn below)
 
@@ -80,6 +82,7 @@ class Console:
         self._scheduled = False
         self._open_since: float | None = None  # when the pending output's unfinished last line began
         self._holding: asyncio.TimerHandle | None = None  # the flush after an unfinished line's wait
+        self._after_draw: asyncio.TimerHandle | None = None  # the next piece: at the prompt's drawing, or then
         self._not_ready = 0  # tries while the prompt's renderer could not place output above it
         self.rows = 0  # rows moved down by direct writes: lets us erase recent output
         self.redrawable = True  # False once something uncounted reached the screen (positions unknown)
@@ -105,11 +108,18 @@ class Console:
         self._app = app
 
     def _rendered(self, sender: Any) -> None:
-        """After each drawing of a prompt: once it is done, the rows it leaves on screen (its
-        message and input, wrapped, continuation lines; the toolbar is gone, as prompt_toolkit
-        draws a done prompt at its layout's preferred height), or none when it erased itself."""
+        """After each drawing of a prompt: the next piece of output above it, if one waits for
+        the drawing; once it is done, the rows it leaves on screen (its message and input,
+        wrapped, continuation lines; the toolbar is gone, as prompt_toolkit draws a done prompt at
+        its layout's preferred height), or none when it erased itself."""
         app: Any = sender
-        if sender is not self._app or not app.is_done:
+        if sender is not self._app:
+            return
+        if self._after_draw is not None:
+            self._after_draw.cancel()
+            self._after_draw = None
+            asyncio.get_running_loop().call_soon(self._flush_above_prompt)
+        if not app.is_done:
             return
         if app.erase_when_done:
             self._left = 0
@@ -350,8 +360,10 @@ class Console:
             self._pending.appendleft((stream, text[cut:]))
         return held
 
-    def _flush_above_prompt(self) -> None:
-        self._scheduled, self._holding = False, None
+    def _flush_above_prompt(self, late: bool = False) -> None:
+        """Write what waits above the prompt, when it can go now (``late``: the drawing it waited
+        for did not come in time; it goes anyway)."""
+        self._scheduled, self._holding, self._after_draw = False, None, None
         if not self._pending or self.held:
             return
         if self.app is None or not self.app.is_running:
@@ -361,6 +373,8 @@ class Console:
         elif _keys_waiting(self.app):  # the key and its echo first, then the output (a flood must
             self._scheduled = True  # not stand between a keystroke and its echo)
             asyncio.get_running_loop().call_later(KEYS_FIRST, self._flush_above_prompt)
+        elif self.app.invalidated and not late:  # a drawing is on its way (a key read, say): it first
+            self._after_drawing()
         elif self._print_above(self.app):
             self._not_ready = 0
         elif self._not_ready < NOT_READY_TRIES:  # a prompt just started (its renderer does not know
@@ -370,6 +384,12 @@ class Console:
         else:
             self._not_ready = 0
             run_in_terminal(self.flush_pending, in_executor=False)
+
+    def _after_drawing(self) -> None:
+        """The next write above the prompt at its next drawing (:meth:`_rendered`), or in
+        DRAW_WAIT if none comes."""
+        self._scheduled = True
+        self._after_draw = asyncio.get_running_loop().call_later(DRAW_WAIT, self._flush_above_prompt, True)
 
     def settle(self) -> bool:
         """Write what waits to be shown above the prompt now (a redraw in place counts rows from
@@ -385,10 +405,17 @@ class Console:
         return not self._pending
 
     def _print_above(self, app: Application, hold: bool = True) -> bool:
-        """Write pending output above the running prompt, a piece at a time: erase the prompt,
-        write, draw it again (telling its renderer how far down the output pushed it), and the
-        next piece after the keyboard has been read and the prompt drawn. False when that cannot
-        be done here (the renderer does not know where the prompt is, or is suspended).
+        """Write pending output above the running prompt, in pieces: erase the prompt, write for
+        up to BURST (or until a key is waiting to be read), draw the prompt again (telling its
+        renderer how far down the output pushed it), and the next burst once the prompt has been
+        drawn. False when that cannot be done here (the renderer does not know where the prompt
+        is, or is suspended).
+
+        A key read meanwhile is drawn before more output: prompt_toolkit puts a drawing off while
+        other callbacks are ready, up to 10 ms (``max_render_postpone_time``), and bursts written
+        one after another held the echo of a key already read for that long. Pieces are small, as
+        writing one blocks until the terminal takes it: 64 KB took up to 13 ms here with the
+        machine's two cores busy with the flood (bench/all.py: echo, its 90th percentile).
 
         run_in_terminal does more each time: it waits for the answer to its last cursor-position
         question, detaches the keyboard, switches the terminal to cooked mode and back, and asks
@@ -398,20 +425,31 @@ class Console:
         below = getattr(renderer, "_min_available_height", None)  # rows from the prompt's top to the bottom
         if not isinstance(below, int) or below <= 0 or getattr(app, "_running_in_terminal", True):
             return False
-        piece = self._take(PIECE)
-        held = self._hold_tail(piece) if hold else 0.0
-        if piece:
-            renderer.erase(leave_alternate_screen=False)
+        began, rows, held, wrote = time.monotonic(), 0, 0.0, False
+        while self._pending and not held:
+            piece = self._take(PIECE)
+            held = self._hold_tail(piece) if hold else 0.0
+            if not piece:
+                break
+            if not wrote:
+                renderer.erase(leave_alternate_screen=False)
+                wrote = True
             before = self.rows
             self._write_out(piece)  # (counts the rows it writes, the line it ends too)
-            rows = self.rows - before
+            rows += self.rows - before
+            if time.monotonic() - began >= BURST or _keys_waiting(app):
+                break
+        if wrote:
             renderer._min_available_height = max(below - rows, 1)  # (at the bottom: the terminal scrolls)
             app.invalidate()
         if self._pending and not self._scheduled:  # the rest after the prompt is drawn again
-            self._scheduled = True
             loop = asyncio.get_running_loop()
             if held:
+                self._scheduled = True
                 self._holding = loop.call_later(held, self._flush_above_prompt)
+            elif wrote:
+                self._after_drawing()
             else:
+                self._scheduled = True
                 loop.call_soon(self._flush_above_prompt)
         return True
