@@ -136,12 +136,23 @@ def main(argv: list[str] | None = None) -> int:
     except errors.ReplError as exc:
         kept = back is not None and back[0].exists() and "repl --resume" not in str(exc) \
             and not isinstance(exc, errors.NoSuchKernel)
-        _say(f"repl: {exc}" + ("; the session is kept: repl --resume tries again" if kept else ""))
+        _say(f"repl: {exc}" + ("; the session is kept: repl --resume tries again" if kept else "")
+             + _held_elsewhere(settings, exc))
         return 2
     except KeyboardInterrupt:
         return 130
     except asyncio.CancelledError:
         return 128 + _last_signal[0] if _last_signal else 1
+
+
+def _held_elsewhere(settings: Settings, exc: errors.ReplError) -> str:
+    """'; it is in a detached session …' when the kernel --attach did not find is one of those."""
+    if not isinstance(exc, errors.NoSuchKernel) or settings.attach is None or settings.resume is not None:
+        return ""
+    from repl import resume
+
+    where = resume.holding(settings.attach)
+    return f"; {where}" if where else ""
 
 
 def _coming_back(settings: Settings, interactive: bool) -> tuple[Path, Record] | None:

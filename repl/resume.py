@@ -51,3 +51,14 @@ def _table(found: list[tuple[Path, Record]]) -> str:
 
     now = time.time()
     return "\n".join(f"  {i}  {label(summary(rec, now))}" for i, (_, rec) in enumerate(found, 1))
+
+
+def holding(kernel: str) -> str | None:
+    """How to come back to the session that holds ``kernel`` (an id, id prefix or alias, as
+    ``--attach`` takes it), if one can be come back to: a kernel of a detached session is not
+    on the server ``--attach`` looked on when that session had an embedded gateway."""
+    found = records.resumable()
+    for n, (_, rec) in enumerate(found, 1):
+        if any(k.id.startswith(kernel) or k.alias == kernel for k in rec.kernels):
+            return f"it is in a detached session on {rec.url}: repl --resume {n}"
+    return None

@@ -153,6 +153,24 @@ def test_attach_leaves_the_kernel_running(gateway):
         httpx.delete(f"{gateway.url}/api/kernels/{kid}", headers=h)
 
 
+def test_attach_to_a_kernel_of_a_detached_session_says_how_to_come_back_to_it(gateway, tmp_path):
+    from repl.protocol.record import KernelEntry, Record
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / "sessions").mkdir()
+    rec = Record(id="r1", pid=dead.pid, url="http://127.0.0.1:9", detached=True, left=1000.0,
+                 kernels=[KernelEntry("feedface" + "0" * 28, "python3", "s1")])
+    (tmp_path / "sessions" / "r1.jsonl").write_text(rec.to_json() + "\n")
+    env = dict(gateway.env(), REPL_DATA_DIR=str(tmp_path))
+    r = run(["--attach", "feedface", "-c", "1"], env)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "no running kernel matches 'feedface'" in r.stderr
+    assert "it is in a detached session on http://127.0.0.1:9: repl --resume 1" in r.stderr
+    r = run(["--attach", "0badcafe", "-c", "1"], env)  # (in no session: the error alone)
+    assert r.returncode == 2 and "detached" not in r.stderr
+
+
 def test_started_kernel_is_shut_down_on_exit(gateway):
     import httpx
 

@@ -201,3 +201,19 @@ def test_a_record_whose_embedded_gateway_is_gone_is_removed_not_offered(tmp_path
     (folder / "kept.jsonl").write_text(kept.to_json() + "\n")  # (not embedded: its server may still hold its kernels)
     assert [p.name for p, _ in records.resumable(folder)] == ["kept.jsonl"]
     assert sorted(p.name for p in folder.iterdir()) == ["kept.jsonl"]
+
+
+def test_a_kernel_of_a_detached_session_is_found_by_id_prefix_or_alias(tmp_path, monkeypatch):
+    from repl import resume
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    rec = sample(detached=True, left=1000.0)
+    rec.pid = dead.pid
+    (folder / "r1.jsonl").write_text(rec.to_json() + "\n")
+    monkeypatch.setattr(records, "folder", lambda: folder)
+    assert resume.holding("k1k1k1") == "it is in a detached session on http://gw:8888: repl --resume 1"
+    assert resume.holding("train") == resume.holding("k1k1k1")
+    assert resume.holding("k2") is None and resume.holding("tra") is None  # (an alias is whole)
