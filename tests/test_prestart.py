@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 from jupyter_core.paths import jupyter_runtime_dir
 
+from repl.gateway import prestart
 from repl.gateway.local import LocalGateway, descendants
 from tests.conftest import wait_until
 from tests.test_local_gateway import _alive, _cmdline
@@ -125,3 +126,16 @@ async def test_a_kernel_taken_before_it_has_read_its_connection_file_comes_up(tm
                    "its connection file to go once read")
     finally:
         await gw.stop()
+
+
+def test_a_spec_is_found_by_the_name_the_server_lists_it_under_only(tmp_path, monkeypatch):
+    """jupyter_client lists a kernel's folder in lower case and finds no other: ``--kernel Python3``
+    is refused by the server, so no kernel is started for it with the gateway."""
+    folder = tmp_path / "kernels" / "MyKernel"
+    folder.mkdir(parents=True)
+    (folder / "kernel.json").write_text('{"argv": ["x", "{connection_file}"], "language": "python"}')
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    spec, where = prestart._find_spec("mykernel")
+    assert spec is not None and spec["argv"][0] == "x" and where == str(folder)
+    assert prestart._find_spec("MyKernel") == (None, "")
+    assert prestart._find_spec("Python3") == (None, "")

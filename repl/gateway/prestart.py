@@ -152,7 +152,7 @@ def _find_spec(name: str) -> tuple[dict | None, str]:
     for folder in jupyter_path("kernels"):
         with contextlib.suppress(OSError):
             for entry in os.listdir(folder):
-                if entry.lower() == name.lower():
+                if entry.lower() == name:  # (as jupyter_client names it: a name not lower-case is no spec)
                     with contextlib.suppress(OSError, ValueError):
                         with open(os.path.join(folder, entry, "kernel.json"), encoding="utf-8") as f:
                             spec = json.load(f)
