@@ -164,14 +164,16 @@ async def test_a_detached_gateway_outlives_its_process_and_is_stopped_by_the_one
         assert LocalGateway.adopt(**info) is None
 
 
-def test_without_detach_a_killed_process_takes_its_gateway_and_kernel_with_it():
+def test_without_detach_a_killed_process_takes_its_gateway_its_kernel_and_its_log_with_it():
     with holder("never") as (proc, record):
         gw_pid = record["pid"]
         tree = [gw_pid, *descendants(gw_pid)]
         assert _kernel_pid(gw_pid) in tree and all(_alive(p) for p in tree)
+        assert Path(record["log_path"]).exists()
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         wait_until(lambda: not any(_alive(p) for p in tree), 30, 0.05, f"processes {tree} to exit")
+        assert not Path(record["log_path"]).exists()  # (nobody is left to read it)
 
 
 def test_adopt_refuses_a_dead_pid_and_a_process_that_is_not_a_gateway():

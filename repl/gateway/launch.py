@@ -24,6 +24,7 @@ import sys
 
 DETACH_SIGNAL = signal.SIGUSR1
 DETACH_FD = "REPL_GATEWAY_DETACH_FD"  # env: the pipe the answer to DETACH_SIGNAL goes to
+LOG = "REPL_GATEWAY_LOG"  # env: the gateway's log file, which repl made and reads if the start fails
 _PR_SET_PDEATHSIG = 1
 
 
@@ -56,8 +57,24 @@ def _answer_detach() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {DETACH_SIGNAL})
 
 
+def _log_goes_with_repl() -> None:
+    """The log is repl's to read and remove; if repl is gone when the gateway ends (killed with
+    SIGKILL: the gateway dies with it), nobody will, and it is removed here."""
+    path, parent = os.environ.pop(LOG, None), os.getppid()
+
+    def remove() -> None:
+        if path and os.getppid() != parent:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+    import atexit
+
+    atexit.register(remove)
+
+
 if __name__ == "__main__":
     _answer_detach()
+    _log_goes_with_repl()
     from repl.gateway import prestart  # the first kernel starts now, while the gateway imports
 
     with contextlib.suppress(Exception):  # (never in the way of the gateway: it starts its kernel as always)

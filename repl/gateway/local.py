@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 from repl.errors import LocalGatewayError
 from repl.gateway import tls
-from repl.gateway.launch import DETACH_FD, DETACH_SIGNAL, set_parent_death_signal
+from repl.gateway.launch import DETACH_FD, DETACH_SIGNAL, LOG, set_parent_death_signal
 from repl.gateway.prestart import PRESTART
 from repl.procs import alive, cmdline, descendants
 from repl.scrub import scrub
@@ -110,6 +110,7 @@ class LocalGateway:
         env = dict(os.environ)
         env["KG_AUTH_TOKEN"] = token  # in the environment, not argv: argv is visible in ps
         env[DETACH_FD] = str(answer_fd)
+        env[LOG] = log_path
         env.pop("JUPYTER_GATEWAY_AUTH_TOKEN", None)
         if kernel is not None:
             env[PRESTART] = kernel
