@@ -251,13 +251,13 @@ class Opening:
 
 
     async def _come_back(self, rec: Record) -> Kernel:
-        from repl.protocol.record import ago
+        from repl.protocol.record import ago, label_of
 
         n = len(rec.kernels)
         self.what = f"coming back to {n} kernel{'s' if n != 1 else ''}"
         left = "detached" if rec.detached else "whose repl was killed"
         self._say(f"repl: coming back to the session {left} {ago(time.time() - rec.since)}: "
-                  + ", ".join(k.label for k in rec.kernels))
+                  + ", ".join(label_of(k, rec) for k in rec.kernels))
         kernel, gone = await self.ws.resume(rec)
         for line in gone:
             self._warn(f"repl: {line}")

@@ -216,14 +216,18 @@ class Workspace:
 
         All or nothing: a kernel that cannot be read or reached (not: is gone) ends the resume with
         its error, and nothing is shut down on the way out; the record stays for another try."""
+        from repl.protocol.record import label_of
+
         self.resuming = True
         self.changed()  # (the record is ours now, locked: no other repl takes it)
         gone = []
+        names = [e.name for e in rec.kernels]  # (labelled as they will be once all are back, from the first line)
         for entry in sorted(rec.kernels, key=lambda e: e.id != rec.current):
             kernel: Kernel | None = None
             try:
                 model = await self.rest.kernel(entry.id)
                 kernel = self._kernel(model, entry.started_here, entry.session_id)
+                kernel.same_spec_attached = names.count(model.name) > 1
                 if entry.alias and not kernel.alias:
                     kernel.alias = entry.alias
                 kernel.adopt(entry, rec.since)
@@ -234,11 +238,11 @@ class Workspace:
                 if kernel is not None:
                     await kernel.close()
                 running = f"; what its {len(entry.cells)} running cell(s) printed is lost" if entry.cells else ""
-                gone.append(f"kernel {entry.label} ({entry.id[:8]}) is gone from {self.rest.display_url}{running}")
+                gone.append(f"kernel {label_of(entry, rec)} ({entry.id[:8]}) is gone from {self.rest.display_url}{running}")
                 self.aliases.forget([entry.id])
                 continue
             except errors.ReplError as exc:
-                raise errors.ReplError(f"could not come back to kernel {entry.label} ({entry.id[:8]}): {exc}; "
+                raise errors.ReplError(f"could not come back to kernel {label_of(entry, rec)} ({entry.id[:8]}): {exc}; "
                                        "nothing was changed: repl --resume tries again") from None
             kernel.learn_widgets()
             kernel.judge_away_soon()

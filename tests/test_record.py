@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from repl import errors, records
-from repl.protocol.record import Away, CellEntry, KernelEntry, Record, matches, summary
+from repl.protocol.record import Away, CellEntry, KernelEntry, Record, label_of, matches, summary
 
 
 def sample(**kw) -> Record:
@@ -21,7 +21,7 @@ def test_a_record_survives_json_whole():
     rec = sample(detached=True, left=1500.0, written=1500.5)
     again = Record.from_json(rec.to_json())
     assert again == rec
-    assert again.kernels[0].cells[0].count == 3 and again.kernels[0].label == "train"
+    assert again.kernels[0].cells[0].count == 3 and label_of(again.kernels[0], again) == "train"
     assert again.kernels[0].cells[0].open_line == ["stdout", "beat"]
     assert Record.from_json(rec.to_json().replace(',"open_line":["stdout","beat"]', "")).kernels[0].cells[0].open_line is None
     rec.kernels[0].last_number = 41
@@ -217,3 +217,11 @@ def test_a_kernel_of_a_detached_session_is_found_by_id_prefix_or_alias(tmp_path,
     assert resume.holding("k1k1k1") == "it is in a detached session on http://gw:8888: repl --resume 1"
     assert resume.holding("train") == resume.holding("k1k1k1")
     assert resume.holding("k2") is None and resume.holding("tra") is None  # (an alias is whole)
+
+
+def test_two_kernels_of_one_spec_are_named_as_the_prompt_names_them():
+    rec = sample()
+    rec.kernels += [KernelEntry("abcd" + "0" * 32, "python3", "s2"), KernelEntry("beef" + "0" * 32, "python3", "s3"),
+                    KernelEntry("cafe" + "0" * 32, "bash", "s4")]
+    assert [label_of(k, rec) for k in rec.kernels] == ["train", "python3-abcd", "python3-beef", "bash"]
+    assert summary(rec, now=rec.since + 5).split(": ", 1)[1].startswith("train (1 running), python3-abcd, python3-beef, bash;")

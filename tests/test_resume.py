@@ -192,6 +192,28 @@ def test_two_kernels_with_aliases_come_back_with_the_current_one(term, gateway, 
     assert records(tmp_path / "data") == []
 
 
+def test_two_kernels_of_one_spec_are_told_apart_from_the_first_line_back(term, gateway, tmp_path):
+    a = term()
+    a.wait_prompt(1)
+    a.enter("/new")
+    a.wait_for("it is now current")
+    background_ticks(a, 40)
+    a.enter("/detach")
+    a.wait_for("2 kernels go on running")
+    assert a.wait_exit() == 0
+    b = term("--resume")
+    b.wait_for("back to python3 kernel")
+    b.wait_for("tick 3")
+    back = re.search(r"coming back to the session detached .*?: (\S+), (\S+)\n", b.plain())
+    assert back and all(re.fullmatch(r"python3-[0-9a-f]{4}", t) for t in back.groups()), b.plain()
+    tags = set(re.findall(r"\[(python3\S*) In \[\d+\]\] tick", b.plain()))
+    assert tags and all(re.fullmatch(r"python3-[0-9a-f]{4}", t) for t in tags), tags  # as the prompt names them
+    b.enter("/interrupt")
+    b.wait_for("failed after")
+    b.ctrl("d")
+    assert b.wait_exit() == 0
+
+
 def test_a_kernel_deleted_while_away_is_one_line(term, gateway, tmp_path):
     a = term()
     a.wait_prompt(1)

@@ -38,9 +38,14 @@ class KernelEntry:
     last_number: int | None = None  # after /detach: the count of the last message of it we had (see Away)
     cells: list[CellEntry] = field(default_factory=list)
 
-    @property
-    def label(self) -> str:
-        return self.alias or self.name or "kernel"
+
+def label_of(kernel: KernelEntry, rec: Record) -> str:
+    """The kernel's name as the prompt shows it (repl.kernel.Kernel.label): its alias, else its
+    spec, with the id's start when another kernel of the session has the same spec."""
+    if kernel.alias:
+        return kernel.alias
+    name = kernel.name or "kernel"
+    return f"{name}-{kernel.id[:4]}" if [k.name for k in rec.kernels].count(kernel.name) > 1 else name
 
 
 @dataclass
@@ -106,7 +111,7 @@ def ago(seconds: float) -> str:
 def summary(rec: Record, now: float | None = None) -> str:
     """One line for a list of sessions to choose from: server, kernels, when left."""
     now = time.time() if now is None else now
-    kernels = ", ".join(k.label + (f" ({len(k.cells)} running)" if k.cells else "") for k in rec.kernels)
+    kernels = ", ".join(label_of(k, rec) + (f" ({len(k.cells)} running)" if k.cells else "") for k in rec.kernels)
     how = "detached" if rec.detached else "killed"
     return f"{rec.where()}: {kernels or 'no kernels'}; {how} {ago(now - rec.since)}"
 
