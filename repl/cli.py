@@ -132,7 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     back = None
     try:
         back = _coming_back(settings, interactive)
-        return asyncio.run(_amain(settings, interactive, StartupProfile(args.profile_startup), back))
+        from repl.ui import keymode  # (light: termios) keys typed during start-up wait for the first prompt
+
+        with keymode.held() if interactive else contextlib.nullcontext():
+            return asyncio.run(_amain(settings, interactive, StartupProfile(args.profile_startup), back))
     except errors.ReplError as exc:
         kept = back is not None and back[0].exists() and "repl --resume" not in str(exc) \
             and not isinstance(exc, errors.NoSuchKernel)

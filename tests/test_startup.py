@@ -10,6 +10,7 @@ import asyncio
 import gc
 import os
 import re
+import sys
 
 import httpx
 import pytest
@@ -362,3 +363,43 @@ def test_once_start_up_is_over_its_objects_are_left_out_of_full_collections(monk
 async def wait_for(condition) -> None:
     while not condition():
         await asyncio.sleep(0.01)
+
+
+DRIVER = """
+import asyncio, sys, termios
+from repl import cli
+
+def run(coro):  # instead of the session: how the terminal is while it runs
+    coro.close()
+    print("canonical" if termios.tcgetattr(0)[3] & termios.ICANON else "held", flush=True)
+    return 0
+
+asyncio.run = run
+sys.exit(cli.main(["--url", "http://127.0.0.1:9"]))
+"""
+
+
+def test_keys_typed_during_start_up_are_held_for_the_first_prompt():
+    """From before the session starts (the first prompt comes ~0.3 s later), canonical mode is
+    off: a Ctrl-D typed then is a key for the prompt, not an end-of-file mark the line
+    discipline drops when the prompt switches to raw mode."""
+    import pexpect
+
+    child = pexpect.spawn(sys.executable, ["-c", DRIVER], encoding="utf-8", timeout=30,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_GATEWAY")})
+    try:
+        child.expect(["held", "canonical"])
+        assert child.after == "held"
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+
+
+def test_ctrl_d_typed_before_the_first_prompt_leaves(term, gate):
+    import termios
+
+    t = term("--kernel", "gated")
+    wait_until(lambda: not termios.tcgetattr(t.child.child_fd)[3] & termios.ICANON, 30, 0.001, "start-up to hold keys")
+    t.ctrl("d")
+    assert t.wait_exit(timeout=60) == 0

@@ -3,8 +3,9 @@
 In canonical mode a Ctrl-D typed while nobody reads is taken by the line discipline as an
 end-of-file mark, and it is gone when the next prompt switches to raw mode (so a Ctrl-D typed
 the instant a /command printed its answer did nothing); other keys are echoed over the output.
-For the whole session, outside prompt_toolkit's raw mode and a cell's keyboard (both put back
-what they found), canonical mode and echo are off; Ctrl-C and Ctrl-Z still raise their signals.
+For the whole session, from start-up on (a Ctrl-D typed while the first prompt was not drawn yet
+was lost too), outside prompt_toolkit's raw mode and a cell's keyboard (both put back what they
+found), canonical mode and echo are off; Ctrl-C and Ctrl-Z still raise their signals.
 A program given the terminal (the editor) gets it as it was when repl started.
 """
 
@@ -25,8 +26,12 @@ def _fd() -> int:
 
 @contextlib.contextmanager
 def held() -> Iterator[None]:
-    """For the session: keys typed between prompts are kept for the next one."""
+    """For the session: keys typed between prompts are kept for the next one (and those typed
+    during start-up, before the first prompt: held from the process's start; nested, as is)."""
     global _started
+    if _started is not None:
+        yield
+        return
     try:
         fd = _fd()
         saved = termios.tcgetattr(fd) if os.isatty(fd) else None
