@@ -82,54 +82,6 @@ def _console(fd):
     return c, out, app
 
 
-def test_output_above_the_prompt_waits_while_a_key_is_waiting_to_be_read():
-    r, w = os.pipe()
-
-    async def go():
-        c, out, app = _console(r)
-        os.write(w, b"x")  # a keystroke the prompt has not read yet
-        c.write("out", "flood\n")
-        await asyncio.sleep(0.05)
-        assert out.getvalue() == "" and app.renderer.erased == 0  # the key is read (and echoed) first
-        os.read(r, 1)
-        for _ in range(200):
-            if out.getvalue():
-                break
-            await asyncio.sleep(0.005)
-        assert out.getvalue() == "flood\n" and app.renderer.erased == 1
-
-    try:
-        asyncio.run(go())
-    finally:
-        os.close(r)
-        os.close(w)
-
-
-def test_an_unfinished_line_above_the_prompt_waits_for_its_end_then_for_no_longer_than_hold():
-    r, w = os.pipe()
-
-    async def go():
-        c, out, app = _console(r)
-        c.write("out", "beat")
-        await asyncio.sleep(0.05)
-        assert out.getvalue() == ""  # waits for the rest of its line
-        c.write("out", " 7\n")
-        for _ in range(100):
-            if out.getvalue():
-                break
-            await asyncio.sleep(0.005)
-        assert out.getvalue() == "beat 7\n"  # one line, at once (not after the hold)
-        c.write("out", "half")
-        await asyncio.sleep(console_module.HOLD + 0.2)
-        assert out.getvalue() == "beat 7\nhalf\n"  # a line that never ends is shown after the hold, ended
-
-    try:
-        asyncio.run(go())
-    finally:
-        os.close(r)
-        os.close(w)
-
-
 async def _until(condition, timeout: float = 5.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -138,12 +90,47 @@ async def _until(condition, timeout: float = 5.0) -> None:
         await asyncio.sleep(0.002)
 
 
+def with_console(go) -> None:
+    """Run ``go(console, what it wrote, its prompt, the keyboard's write end)``: the keyboard is a pipe."""
+    r, w = os.pipe()
+    try:
+        asyncio.run(go(*_console(r), w))
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_output_above_the_prompt_waits_while_a_key_is_waiting_to_be_read():
+    async def go(c, out, app, w):
+        os.write(w, b"x")  # a keystroke the prompt has not read yet
+        c.write("out", "flood\n")
+        await asyncio.sleep(0.05)
+        assert out.getvalue() == "" and app.renderer.erased == 0  # the key is read (and echoed) first
+        os.read(app.input.fd, 1)
+        await _until(lambda: out.getvalue())
+        assert out.getvalue() == "flood\n" and app.renderer.erased == 1
+
+    with_console(go)
+
+
+def test_an_unfinished_line_above_the_prompt_waits_for_its_end_then_for_no_longer_than_hold():
+    async def go(c, out, app, w):
+        c.write("out", "beat")
+        await asyncio.sleep(0.05)
+        assert out.getvalue() == ""  # waits for the rest of its line
+        c.write("out", " 7\n")
+        await _until(lambda: out.getvalue(), timeout=0.5)
+        assert out.getvalue() == "beat 7\n"  # one line, at once (not after the hold)
+        c.write("out", "half")
+        await asyncio.sleep(console_module.HOLD + 0.2)
+        assert out.getvalue() == "beat 7\nhalf\n"  # a line that never ends is shown after the hold, ended
+
+    with_console(go)
+
+
 def test_a_drawing_on_its_way_goes_before_output_above_the_prompt(monkeypatch):
     monkeypatch.setattr(console_module, "DRAW_WAIT", 30.0)  # (the drawing is what it waits for, not time)
-    r, w = os.pipe()
-
-    async def go():
-        c, out, app = _console(r)
+    async def go(c, out, app, w):
         app.invalidated = True  # a key was read: its echo is to be drawn
         c.write("out", "flood\n")
         await asyncio.sleep(0.05)
@@ -152,22 +139,16 @@ def test_a_drawing_on_its_way_goes_before_output_above_the_prompt(monkeypatch):
         c._rendered(app)  # the echo is on screen
         await _until(lambda: out.getvalue() == "flood\n")
 
-    try:
-        asyncio.run(go())
-    finally:
-        os.close(r)
-        os.close(w)
+    with_console(go)
 
 
 def test_a_flood_above_the_prompt_goes_a_burst_between_two_drawings(monkeypatch):
     monkeypatch.setattr(console_module, "DRAW_WAIT", 30.0)
     monkeypatch.setattr(console_module, "BURST", 0.0)  # a burst of one piece
-    r, w = os.pipe()
     line = "x" * 99 + "\n"
     flood = line * (3 * console_module.PIECE // len(line) + 5)  # four pieces
 
-    async def go():
-        c, out, app = _console(r)
+    async def go(c, out, app, w):
         c.write("out", flood)
         await _until(lambda: out.getvalue())
         await asyncio.sleep(0.05)
@@ -182,27 +163,17 @@ def test_a_flood_above_the_prompt_goes_a_burst_between_two_drawings(monkeypatch)
             await _until(lambda shown=shown: len(out.getvalue()) > shown)
         assert out.getvalue() == flood and drawn == 3 and app.renderer.erased == 4
 
-    try:
-        asyncio.run(go())
-    finally:
-        os.close(r)
-        os.close(w)
+    with_console(go)
 
 
 def test_output_above_a_prompt_that_is_not_drawn_goes_anyway(monkeypatch):
     monkeypatch.setattr(console_module, "DRAW_WAIT", 0.02)
     monkeypatch.setattr(console_module, "BURST", 0.0)
-    r, w = os.pipe()
     flood = ("y" * 63 + "\n") * (2 * console_module.PIECE // 64 + 1)
 
-    async def go():
-        c, out, app = _console(r)
+    async def go(c, out, app, w):
         app.invalidated = True  # and it never draws
         c.write("out", flood)
         await _until(lambda: out.getvalue() == flood)
 
-    try:
-        asyncio.run(go())
-    finally:
-        os.close(r)
-        os.close(w)
+    with_console(go)
