@@ -34,6 +34,31 @@ def test_def_block_over_two_lines(term):
     t.wait_for("Out[2]: 42")
 
 
+def test_a_block_typed_while_a_background_cell_runs_stays_open(term):
+    """The kernel answers is_complete between cells only: while one runs in the background, the
+    block's verdict is ours (IPython's rule), not "run it" after the question's timeout."""
+    t = term()
+    t.wait_prompt(1)
+    t.enter("import time; time.sleep(4)")
+    t.ctrl("z")
+    t.wait_for("cell sent to the background")
+    t.wait_prompt(2)
+    t.type("def f(a):\r")
+    t.wait_for("...:")
+    t.type("b = a * 2\r")
+    t.wait_for("...:     b = a * 2")
+    t.type("return b + 1\r")
+    t.wait_for("...:     return b + 1")
+    t.wait_for(lambda t: t.text().count("...:") >= 3)
+    assert "queued behind" not in t.text()  # (the block was not sent half-typed)
+    t.type("\r")
+    t.wait_for("queued behind In [1]")
+    t.wait_for("background cell In [1] finished", timeout=30)
+    t.wait_prompt(3)  # (the block ran once the kernel was free)
+    t.enter("f(20)")
+    t.wait_for("Out[3]: 41")
+
+
 def test_alt_enter_inserts_a_newline(term):
     t = term()
     t.wait_prompt(1)

@@ -67,12 +67,18 @@ class Asking:
             return verdict, python_indent(code) if verdict == "incomplete" else ""
         if kernel is None:
             return "complete", ""
+        python = kernel.language_info.get("name") == "python"
+        if python and kernel.session.state == "busy":  # it answers between cells only: a block stays open
+            return _offline(code)
         # keys wait meanwhile, so a far kernel gets time: a few of its round trips, within bounds
         timeout = max(IS_COMPLETE_TIMEOUT, min(5.0, 4 * (kernel.link_rtt or 0)))
         try:
-            return verdict_of(await kernel.ask("is_complete", timeout, code=code))
+            reply = await kernel.ask("is_complete", timeout, code=code)
         except errors.ReplError:
-            return "complete", ""
+            reply = None
+        if reply is None and python:  # no answer in time: our own verdict, not "run it"
+            return _offline(code)
+        return verdict_of(reply)
 
     async def complete(self, code: str, cursor: int) -> dict | None:
         kernel = self.current()
@@ -101,3 +107,9 @@ class Asking:
             self.console.write("out", text.rstrip("\n") + "\n")
         else:
             self.console.line("no documentation for the name at the cursor")
+
+
+def _offline(code: str) -> tuple[str, str]:
+    """Python's verdict without the kernel (IPython's rule: a block goes on until a blank line)."""
+    verdict = offline_python_verdict(code)
+    return verdict, python_indent(code) if verdict == "incomplete" else ""
