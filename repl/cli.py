@@ -108,8 +108,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def whole_writes() -> None:
+    """sys.stdout and sys.stderr through a buffered writer when they write straight to their file
+    (PYTHONUNBUFFERED, common in containers): a write a signal cuts short (SIGWINCH, as the window
+    is resized while the terminal is behind a flood) returns the count written, and TextIOWrapper
+    dropped the rest; a buffered writer writes until all of it is out. Flushed as a terminal's
+    stream is (at each line), as without PYTHONUNBUFFERED."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        raw = getattr(stream, "buffer", None)
+        if isinstance(raw, io.FileIO) and not raw.closed:
+            stream.flush()
+            writer = io.BufferedWriter(io.FileIO(raw.fileno(), "wb", closefd=False))
+            setattr(sys, name, io.TextIOWrapper(writer, encoding=stream.encoding, errors=stream.errors,
+                                                line_buffering=raw.isatty()))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    whole_writes()
     for stream in (sys.stdout, sys.stderr):  # what the terminal's encoding cannot show is replaced, not lost
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors="replace")  # type: ignore[union-attr]

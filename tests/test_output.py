@@ -1,6 +1,8 @@
 """The output view, rendered into a string console and compared."""
 
 import io
+import os
+import sys
 
 from repl.protocol import session as s
 from repl.ui.output import render
@@ -122,3 +124,42 @@ def test_a_background_cells_end_line_says_how_long_it_ran_only_when_that_is_know
     # its end was lost while away: the time is since it was sent, not how long it ran
     assert render.background_done("py", 3, "unknown", 57.4, "cell") == \
         "[py] cell In [3] ended (its end was lost with the connection); sent 57.4 s ago"
+
+
+SHORT_WRITES = """
+import signal, sys
+from repl.cli import whole_writes
+whole_writes()
+signal.signal(signal.SIGWINCH, lambda *a: None)  # (prompt_toolkit's, while a prompt is up)
+for i in range(0, 40000, 200):
+    sys.stdout.write("".join("x" * 70 + " %d\\n" % n for n in range(i, i + 200)))
+    sys.stdout.flush()
+print("END", flush=True)
+"""
+
+
+def test_no_output_is_lost_to_writes_a_resize_cuts_short_with_pythonunbuffered():
+    """PYTHONUNBUFFERED makes sys.stdout write straight to the terminal; a SIGWINCH that cuts a
+    write short lost the rest of it (28940 of these 40000 lines here, before)."""
+    import re
+    import time
+
+    import pexpect
+
+    child = pexpect.spawn(sys.executable, ["-c", SHORT_WRITES], env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                          encoding="utf-8", timeout=60)
+    got, resizes = [], 0
+    try:
+        while True:
+            resizes += 1
+            child.setwinsize(24 + resizes % 2, 80)  # a resize: SIGWINCH while the terminal is behind
+            time.sleep(0.001)
+            try:
+                got.append(child.read_nonblocking(4096, timeout=30))
+            except pexpect.EOF:
+                break
+    finally:
+        child.close()
+    text = "".join(got)
+    assert text.rstrip().endswith("END") and resizes > 100
+    assert [int(n) for n in re.findall(r"x (\d+)\r?\n", text)] == list(range(40000))
