@@ -1,6 +1,7 @@
 """Typing and reading like a Jupyter client, in a pty against a real gateway."""
 
 from pathlib import Path
+import re
 import sys
 import os
 import stat
@@ -57,6 +58,24 @@ def test_a_block_typed_while_a_background_cell_runs_stays_open(term):
     t.wait_prompt(3)  # (the block ran once the kernel was free)
     t.enter("f(20)")
     t.wait_for("Out[3]: 41")
+
+
+def test_a_progress_bar_in_the_background_is_a_line_of_its_latest_state(term):
+    """Above the prompt a line cannot be redrawn: a \\r-drawn bar is shown as its latest state,
+    a line each time the unfinished line is written (at most every 0.3 s), not its states run
+    together ("progress  10% ##progress  11% ##...")."""
+    t = term()
+    t.wait_prompt(1)
+    t.enter("import time")
+    t.wait_prompt(2)
+    t.enter("for i in range(61): print(f'\\rprogress {i:3d}% ' + '#' * (i // 5), end='', flush=True); time.sleep(0.05)")
+    t.wait_for("progress")
+    t.ctrl("z")
+    t.wait_for("background cell In [2] finished", timeout=30)
+    bars = [line for line in t.text().splitlines() if line.startswith("[python3] progress")]
+    assert len(bars) >= 3, t.text()
+    assert all(re.fullmatch(r"\[python3\] progress +\d+%( #*)?", line) for line in bars), bars  # (rstripped)
+    assert bars[-1] == "[python3] progress  60% ############"
 
 
 def test_alt_enter_inserts_a_newline(term):

@@ -89,6 +89,7 @@ class Console:
         self._left: int | None = None  # rows the prompt showing leaves on screen when it ends
         self._hooked: weakref.WeakSet = weakref.WeakSet()  # prompts whose last drawing we count
         self.held = False  # another program has the screen (/terminal): output waits, shown after
+        self._pending_at_line_start = True  # the first text waiting begins a line (nothing of its line is out)
 
     @property
     def app(self) -> Application | None:
@@ -137,6 +138,8 @@ class Console:
     def write(self, stream: str, text: str) -> None:
         if not text:
             return
+        if not self._pending:
+            self._pending_at_line_start = self.at_line_start
         if self.held:
             self._pending.append((stream, text))
         elif self.app is not None and self.app.is_running:
@@ -266,6 +269,28 @@ class Console:
         kernel's or the server's words (names, messages): only its colours reach the terminal."""
         self.ensure_newline()
         self.write(stream, label(text) + "\n")
+
+    def take_open_line(self, stream: str) -> bool:
+        """Take back the unfinished last line of what waits to be written, to be written again as
+        edited (a progress bar's \\r); False when part of it is out already, or another stream's
+        text is in it."""
+        taken: list[tuple[str, str]] = []
+        while self._pending:
+            st, text = self._pending[-1]
+            cut = text.rfind("\n") + 1
+            if st != stream and cut < len(text):
+                break
+            if cut:
+                if cut < len(text):
+                    self._pending[-1] = (st, text[:cut])
+                self.at_line_start = True
+                return True
+            taken.append(self._pending.pop())
+        if not self._pending and taken and self._pending_at_line_start:
+            self.at_line_start = True
+            return True
+        self._pending.extend(reversed(taken))
+        return False
 
     def ensure_newline(self) -> None:
         if not self.at_line_start:

@@ -25,6 +25,12 @@ from repl.ui.output.sanitize import Sanitizer, clean, label
 RATE_LIMITED = re.compile(r"IOPub (data|message) rate exceeded")
 
 
+def _edits_its_line(text: str) -> bool:
+    """Whether ``text`` goes back over the line it continues (\\r, \\b before its first line end)."""
+    head = text.replace("\r\n", "\n").split("\n", 1)[0]
+    return "\r" in head or "\b" in head
+
+
 def tag_lines(text: str, tag: str, first: bool = True) -> str:
     """Put ``tag`` at the start of every line of ``text`` (a kernel's name: made a label); not
     before the first when it goes on a line the same tag began."""
@@ -43,6 +49,7 @@ class OutputView:
         self._cell_mark: tuple[int, bool] = (0, True)
         self._gap = -1  # console.rows just after the blank line between cells
         self._open: tuple[str, str, str] | None = None  # (source, stream, tag) of a tagged line not ended yet
+        self._open_text = ""  # that line's text so far, as the kernel sent it (its \r and \b too)
 
     def begin_cell(self) -> None:
         """A foreground cell starts: its output may be erased back to here."""
@@ -98,8 +105,12 @@ class OutputView:
             opened, self._open = self._open, None
             if tag:  # (a kernel's print may come in pieces: "tick", " 14\n")
                 going_on = opened == (source, stream, tag) and not self.console.at_line_start
+                if going_on and _edits_its_line(text) and self.console.take_open_line(stream):
+                    text, going_on = self._open_text + text, False  # (a progress bar: its line again, edited)
                 if not going_on:
                     self.console.ensure_newline()
+                line = (self._open_text if going_on else "") + text
+                self._open_text = line[line.rfind("\n") + 1:]
                 text = tag_lines(resolve_line_edits(text), painted, first=not going_on)
                 if not text.endswith("\n"):
                     self._open = (source, stream, tag)
