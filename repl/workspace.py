@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from typing import TYPE_CHECKING
 
 from repl import errors
@@ -392,6 +393,7 @@ class Workspace:
         kernel = self.kernels.pop(model.id, None)
         if kernel is not None:
             await kernel.close()
+            gc.unfreeze()  # (it may be among what start-up froze, repl.ui.first_kernel.settle_heap: collected again)
         try:
             await self.rest.shutdown(model.id)
         finally:

@@ -346,3 +346,24 @@ def test_a_background_line_printed_in_pieces_is_shown_whole(term, tmp_path):
     t.wait_for(lambda t: re.search(r"cell In \[1\] finished", t.text()))
     lines = [line.rstrip() for line in re.findall(r"\[python3\] ([^\n]*)", t.plain()) if "background" not in line]
     assert lines == [f"beat {i}" for i in range(4)], lines
+
+
+async def test_a_kernel_shut_down_lets_what_start_up_froze_be_collected_again(gateway):
+    """settle_heap froze start-up's objects, the first kernel's among them: once a kernel goes,
+    its reference cycles must be collectable, so nothing stays frozen."""
+    import gc
+
+    from repl.workspace import Workspace
+    from tests.kernels import Recorder
+
+    rest = RestClient(gateway.url, gateway.token)
+    ws = Workspace(rest, Recorder())
+    kernel = await ws.start("python3")
+    gc.freeze()
+    try:
+        assert gc.get_freeze_count() > 0
+        await ws.shutdown(kernel.model)
+        assert gc.get_freeze_count() == 0 and kernel.model.id not in ws.kernels
+    finally:
+        gc.unfreeze()
+        await rest.aclose()
