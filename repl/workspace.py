@@ -222,13 +222,11 @@ class Workspace:
         self.resuming = True
         self.changed()  # (the record is ours now, locked: no other repl takes it)
         gone = []
-        names = [e.name for e in rec.kernels]  # (labelled as they will be once all are back, from the first line)
         for entry in sorted(rec.kernels, key=lambda e: e.id != rec.current):
             kernel: Kernel | None = None
             try:
                 model = await self.rest.kernel(entry.id)
                 kernel = self._kernel(model, entry.started_here, entry.session_id)
-                kernel.same_spec_attached = names.count(model.name) > 1
                 if entry.alias and not kernel.alias:
                     kernel.alias = entry.alias
                 kernel.adopt(entry, rec.since)

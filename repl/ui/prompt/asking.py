@@ -63,13 +63,12 @@ class Asking:
         kernel = self.current()
         opening = self.coming()
         if kernel is None and opening is not None and opening.pending:
-            verdict = self._early(code, await opening.language_soon(LANGUAGE_WAIT))
-            return verdict, python_indent(code) if verdict == "incomplete" else ""
+            return _indented(self._early(code, await opening.language_soon(LANGUAGE_WAIT)), code)
         if kernel is None:
             return "complete", ""
         python = kernel.language_info.get("name") == "python"
         if python and kernel.session.state == "busy":  # it answers between cells only: a block stays open
-            return _offline(code)
+            return _indented(offline_python_verdict(code), code)
         # keys wait meanwhile, so a far kernel gets time: a few of its round trips, within bounds
         timeout = max(IS_COMPLETE_TIMEOUT, min(5.0, 4 * (kernel.link_rtt or 0)))
         try:
@@ -77,7 +76,7 @@ class Asking:
         except errors.ReplError:
             reply = None
         if reply is None and python:  # no answer in time: our own verdict, not "run it"
-            return _offline(code)
+            return _indented(offline_python_verdict(code), code)
         return verdict_of(reply)
 
     async def complete(self, code: str, cursor: int) -> dict | None:
@@ -109,7 +108,6 @@ class Asking:
             self.console.line("no documentation for the name at the cursor")
 
 
-def _offline(code: str) -> tuple[str, str]:
-    """Python's verdict without the kernel (IPython's rule: a block goes on until a blank line)."""
-    verdict = offline_python_verdict(code)
+def _indented(verdict: str, code: str) -> tuple[str, str]:
+    """A verdict of our own (no kernel's), with the indent the next line gets when it is open."""
     return verdict, python_indent(code) if verdict == "incomplete" else ""
