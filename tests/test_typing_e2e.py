@@ -78,6 +78,24 @@ def test_a_progress_bar_in_the_background_is_a_line_of_its_latest_state(term):
     assert bars[-1] == "[python3] progress  60% ############"
 
 
+def test_a_progress_bar_in_the_background_goes_on_in_place_while_no_prompt_is_up(term):
+    """A cell queued behind the background one takes the prompt away: the tagged bar is then
+    redrawn in place on its row, not run together."""
+    t = term()
+    t.wait_prompt(1)
+    t.enter("import time")
+    t.wait_prompt(2)
+    t.enter("for i in range(61): print(f'\\rprogress {i:3d}% ' + '#' * (i // 5), end='', flush=True); time.sleep(0.05)")
+    t.wait_for("progress")
+    t.ctrl("z")
+    t.wait_for("cell sent to the background")
+    t.enter("'after'")
+    t.wait_for("queued behind In [2]")
+    t.wait_for("Out[3]: 'after'", timeout=30)
+    assert not re.search(r"% #*progress", t.text()), t.text()
+    assert "[python3] progress  60% ############" in t.text().splitlines()
+
+
 def test_alt_enter_inserts_a_newline(term):
     t = term()
     t.wait_prompt(1)

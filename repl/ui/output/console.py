@@ -270,10 +270,20 @@ class Console:
         self.ensure_newline()
         self.write(stream, label(text) + "\n")
 
-    def take_open_line(self, stream: str) -> bool:
-        """Take back the unfinished last line of what waits to be written, to be written again as
-        edited (a progress bar's \\r); False when part of it is out already, or another stream's
-        text is in it."""
+    def take_open_line(self, stream: str, shown: str) -> bool:
+        """Take back the unfinished last line, ``shown`` so far, to be written again as edited (a
+        progress bar's \\r): from what waits to be written, or, written and with no prompt below
+        it, from the screen (erased, when it fits on one row). False when neither can be done
+        (part of it is out above a prompt, another stream's text is in it, it wrapped)."""
+        if not self._pending and not self.held and not (self.app is not None and self.app.is_running):
+            line = strip_ansi(shown)
+            if self.at_line_start or not 0 < (len(line) if line.isascii() else get_cwidth(line)) < terminal_size()[0]:
+                return False
+            f = self._file(stream)
+            f.write("\r\x1b[K")
+            f.flush()
+            self.at_line_start = True
+            return True
         taken: list[tuple[str, str]] = []
         while self._pending:
             st, text = self._pending[-1]

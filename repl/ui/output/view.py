@@ -105,7 +105,8 @@ class OutputView:
             opened, self._open = self._open, None
             if tag:  # (a kernel's print may come in pieces: "tick", " 14\n")
                 going_on = opened == (source, stream, tag) and not self.console.at_line_start
-                if going_on and _edits_its_line(text) and self.console.take_open_line(stream):
+                if going_on and _edits_its_line(text) and self.style.escapes \
+                        and self.console.take_open_line(stream, label(tag) + resolve_line_edits(self._open_text)):
                     text, going_on = self._open_text + text, False  # (a progress bar: its line again, edited)
                 if not going_on:
                     self.console.ensure_newline()
