@@ -60,10 +60,8 @@ def test_a_block_typed_while_a_background_cell_runs_stays_open(term):
     t.wait_for("Out[3]: 41")
 
 
-def test_a_progress_bar_in_the_background_is_a_line_of_its_latest_state(term):
-    """Above the prompt a line cannot be redrawn: a \\r-drawn bar is shown as its latest state,
-    a line each time the unfinished line is written (at most every 0.3 s), not its states run
-    together ("progress  10% ##progress  11% ##...")."""
+def background_progress_bar(term):
+    """A repl whose In [2] draws a \\r progress bar to 60%, sent to the background (Ctrl-Z) once it shows."""
     t = term()
     t.wait_prompt(1)
     t.enter("import time")
@@ -71,6 +69,14 @@ def test_a_progress_bar_in_the_background_is_a_line_of_its_latest_state(term):
     t.enter("for i in range(61): print(f'\\rprogress {i:3d}% ' + '#' * (i // 5), end='', flush=True); time.sleep(0.05)")
     t.wait_for("progress")
     t.ctrl("z")
+    return t
+
+
+def test_a_progress_bar_in_the_background_is_a_line_of_its_latest_state(term):
+    """Above the prompt a line cannot be redrawn: a \\r-drawn bar is shown as its latest state,
+    a line each time the unfinished line is written (at most every 0.3 s), not its states run
+    together ("progress  10% ##progress  11% ##...")."""
+    t = background_progress_bar(term)
     t.wait_for("background cell In [2] finished", timeout=30)
     bars = [line for line in t.text().splitlines() if line.startswith("[python3] progress")]
     assert len(bars) >= 3, t.text()
@@ -81,13 +87,7 @@ def test_a_progress_bar_in_the_background_is_a_line_of_its_latest_state(term):
 def test_a_progress_bar_in_the_background_goes_on_in_place_while_no_prompt_is_up(term):
     """A cell queued behind the background one takes the prompt away: the tagged bar is then
     redrawn in place on its row, not run together."""
-    t = term()
-    t.wait_prompt(1)
-    t.enter("import time")
-    t.wait_prompt(2)
-    t.enter("for i in range(61): print(f'\\rprogress {i:3d}% ' + '#' * (i // 5), end='', flush=True); time.sleep(0.05)")
-    t.wait_for("progress")
-    t.ctrl("z")
+    t = background_progress_bar(term)
     t.wait_for("cell sent to the background")
     t.enter("'after'")
     t.wait_for("queued behind In [2]")
