@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from repl.kernel import Kernel
 
 Tick = Callable[[int], None]
+PUT_SETTLES = 30.0  # seconds a stopped upload waits for its chunk on the way before the delete
 
 
 @dataclass(frozen=True)
@@ -91,22 +92,33 @@ class ContentsRoute:
 
     async def upload(self, local: Path, target: str, force: bool, tick: Tick) -> None:
         part = transfer.part_name(target, _tag())
+        put: asyncio.Future[None] | None = None
         try:
             with local.open("rb") as f:
                 for chunk in transfer.chunk_plan(local.stat().st_size):
                     data = f.read(chunk.length)
-                    await self.contents.put(part, data, chunk.number)
+                    put = asyncio.ensure_future(self.contents.put(part, data, chunk.number))
+                    await asyncio.shield(put)
                     tick(len(data))
             if force and (await self.contents.stat(target)) is not None:
                 await self.contents.delete(target)
             await self.contents.rename(part, target)
         except BaseException as exc:
-            await _cleanup(lambda: self.contents.delete(part))
+            await _cleanup(lambda: self._delete_after(put, part))
             if isinstance(exc, errors.ServerError):  # (the part file's name is ours, not the user's)
                 if transfer.is_hidden(target) and "HTTP 400" in str(exc):
                     raise errors.UsageError(f"the server refuses {target}: {transfer.HIDDEN_HINT}") from None
                 raise errors.ServerError(str(exc).replace(part, target)) from None
             raise
+
+    async def _delete_after(self, put: asyncio.Future[None] | None, part: str) -> None:
+        """The part file deleted once the chunk on its way has been answered: a chunk cut off
+        by Ctrl-C may already sit whole in a proxy's buffers (or the kernel's), and would land
+        after the delete, writing the part file again."""
+        if put is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(put), PUT_SETTLES)
+        await self.contents.delete(part)
 
     async def download(self, remote: Remote, out: BinaryIO, tick: Tick) -> None:
         got = 0
