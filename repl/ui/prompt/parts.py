@@ -20,7 +20,7 @@ from prompt_toolkit.lexers import DynamicLexer, Lexer, PygmentsLexer, SimpleLexe
 from prompt_toolkit.output import ColorDepth
 
 from repl.ui.prompt import history as hist
-from repl.ui.prompt import editor, quickdraw
+from repl.ui.prompt import editor, quickdraw, quickkeys
 from repl.ui.output import render
 from repl.ui.output.console import terminal_size
 from repl.ui.prompt.asking import Asking
@@ -96,6 +96,7 @@ class PromptParts:
         """The prompt, wired to these parts and to the kernel questions of ``asking``."""
         self.vi = vi
         quickdraw.install()
+        quickkeys.install()
         session: PromptSession = PromptSession(
             input=FastInput(sys.stdin), input_processors=[ElideLongLines()],
             lexer=DynamicLexer(self.lexer), bottom_toolbar=self.toolbar,
