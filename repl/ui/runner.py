@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable
 from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
 from prompt_toolkit.keys import Keys
 
-from repl import errors
+from repl import eager, errors
 from repl.ui import turn
 from repl.ui.slash import commands
 from repl.ui.prompt import editor
@@ -115,7 +115,7 @@ class Runner:
                     await before(k)
                     return await k.execute(code, before_send=self._foreground(k, early.wake, early))
 
-                early.sending = asyncio.ensure_future(send())
+                early.sending = eager.start(send())  # (on the wire before prompt_toolkit is done with the key)
             return bool(accept(buf)) if accept is not None else False
 
         buffer.accept_handler = accept_early
