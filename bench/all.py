@@ -103,6 +103,14 @@ class Term(PtyClient):
             self.until(last_line, timeout)
         return self.until("In [", timeout) - t0
 
+    def round(self, code: str, shown: str) -> float:
+        """Seconds from Enter (``code`` typed, then 0.2 s idle, as a person pauses) to ``shown``."""
+        self.child.send(code)
+        self.quiet(0.2)
+        t0 = time.perf_counter()
+        self.child.send("\r")
+        return self.until(shown) - t0
+
     def rss(self) -> tuple[int, int]:
         """(RSS, peak RSS) in MiB."""
         status = Path(f"/proc/{self.child.pid}/status").read_text()
@@ -234,11 +242,7 @@ def round_trips(rows: list[Row], env: dict, url: str, token: str, rounds: int) -
         for i in range(rounds):
             expect = str(12345 * 6789 + i)
             for name, client in (("repl", repl), ("jupyter console", console)):
-                client.child.send(f"a*b+{i}")
-                client.quiet(0.2)
-                t0 = time.perf_counter()
-                client.child.send("\r")
-                took = client.until(f"Out[{i + 2}]: {expect}") - t0
+                took = client.round(f"a*b+{i}", f"Out[{i + 2}]: {expect}")
                 (row.ours if name == "repl" else row.anchor("jupyter console")).append(took)
             row.anchor("bare websockets + QUICKACK").append(bare.run(f"12345*6789+{i}", expect))
     finally:

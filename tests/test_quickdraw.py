@@ -10,7 +10,7 @@ from prompt_toolkit.layout import containers
 from prompt_toolkit.layout.dimension import Dimension
 from prompt_toolkit.layout.mouse_handlers import MouseHandlers
 
-from repl.ui.prompt import quickdraw
+from repl.ui.prompt.speedups import quickdraw
 
 
 class Child:

@@ -16,7 +16,7 @@ from prompt_toolkit.layout.controls import FormattedTextControl
 from prompt_toolkit.output import DummyOutput
 from prompt_toolkit.shortcuts import CompleteStyle
 
-from repl.ui.prompt import quickkeys
+from repl.ui.prompt.speedups import quickkeys
 
 
 def tree(rng: random.Random, depth: int):

@@ -20,7 +20,8 @@ from prompt_toolkit.lexers import DynamicLexer, Lexer, PygmentsLexer, SimpleLexe
 from prompt_toolkit.output import ColorDepth
 
 from repl.ui.prompt import history as hist
-from repl.ui.prompt import editor, quickdraw, quickkeys
+from repl.ui.prompt import editor
+from repl.ui.prompt.speedups import quickdraw, quickkeys
 from repl.ui.output import render
 from repl.ui.output.console import terminal_size
 from repl.ui.prompt.asking import Asking

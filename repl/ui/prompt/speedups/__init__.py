@@ -1,0 +1,2 @@
+"""Steps of prompt_toolkit done in fewer Python steps with exactly its result: a drawing
+(:mod:`.quickdraw`) and the lookup of a key's bindings (:mod:`.quickkeys`)."""
