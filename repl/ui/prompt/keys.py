@@ -8,7 +8,8 @@ Enter that runs the cell go to the next prompt. A kernel slower than the timeout
 for that Enter only; the next Enter asks again. Ctrl-C and Ctrl-D are never held: while Enter
 waits they stop the wait at once (Ctrl-C drops the line, Ctrl-D leaves). A prompt that ends while
 Enter waits (it stepped aside) hands that Enter and the keys held after it to the next prompt.
-Alt-Enter always inserts a newline. Shift-Tab shows the kernel's inspection of the name at the cursor.
+Alt-Enter always inserts a newline. Tab on code asks the kernel at once (:meth:`repl.ui.prompt.
+completion.ReplCompleter.tab`); otherwise it is prompt_toolkit's. Shift-Tab shows the kernel's inspection of the name at the cursor.
 In a Ctrl-R search these keys are the search's (:mod:`repl.ui.prompt.histsearch`).
 """
 
@@ -20,9 +21,11 @@ import warnings
 from typing import Awaitable, Callable
 
 from prompt_toolkit.buffer import Buffer
-from prompt_toolkit.filters import Condition, completion_is_selected, emacs_mode, has_completions, vi_navigation_mode
+from prompt_toolkit.filters import (Condition, completion_is_selected, emacs_insert_mode, emacs_mode, has_completions,
+                                    vi_insert_mode, vi_navigation_mode)
 from prompt_toolkit.input.typeahead import store_typeahead
 from prompt_toolkit.key_binding import KeyBindings, KeyBindingsBase, KeyPress, merge_key_bindings
+from prompt_toolkit.key_binding.bindings.completion import generate_completions
 from prompt_toolkit.keys import Keys
 
 from repl.ui.prompt import histsearch
@@ -143,7 +146,8 @@ class Enter:
 
 
 def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, inspect: Inspect,
-                  edit: Callable[[Buffer], Awaitable[None]], late_ctrl_c: Callable[[], None]) -> KeyBindingsBase:
+                  edit: Callable[[Buffer], Awaitable[None]], late_ctrl_c: Callable[[], None],
+                  tab: Callable[[Buffer], bool] = lambda buffer: False) -> KeyBindingsBase:
     kb = KeyBindings()
     enter = Enter(quick_verdict, kernel_verdict)
     waiting = Condition(lambda: enter.waiting)
@@ -175,6 +179,13 @@ def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, in
             app.exit(exception=KeyboardInterrupt(), style="class:aborting")  # clears the line
         else:
             late_ctrl_c()  # read with the Enter that ended the prompt: meant for the cell it sent
+
+    @kb.add("tab", filter=(vi_insert_mode | emacs_insert_mode) & at_the_line)  # (where prompt_toolkit's Tab is)
+    def _(event):
+        if tab(event.current_buffer):
+            return NotImplemented  # (nothing to draw until the kernel answers)
+        generate_completions(event)
+        return None
 
     @kb.add("s-tab", filter=at_the_line)
     async def _(event):

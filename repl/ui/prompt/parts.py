@@ -13,7 +13,6 @@ from prompt_toolkit.shortcuts import CompleteStyle
 from prompt_toolkit.application import Application, run_in_terminal
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.document import Document
-from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.formatted_text import ANSI, FormattedText, merge_formatted_text
 from prompt_toolkit.key_binding import merge_key_bindings
 from prompt_toolkit.lexers import DynamicLexer, Lexer, PygmentsLexer, SimpleLexer
@@ -22,6 +21,7 @@ from prompt_toolkit.output import ColorDepth
 from repl.ui.prompt import history as hist
 from repl.ui.prompt import editor
 from repl.ui.prompt.speedups import quickdraw, quickkeys
+from repl.ui.prompt.speedups.quicksuggest import QuickSuggestFromHistory
 from repl.ui.output import render
 from repl.ui.output.console import terminal_size
 from repl.ui.prompt.asking import Asking
@@ -98,16 +98,18 @@ class PromptParts:
         self.vi = vi
         quickdraw.install()
         quickkeys.install()
+        completer = ReplCompleter(self.arguments_for, asking.complete)
         session: PromptSession = PromptSession(
             input=FastInput(sys.stdin), input_processors=[ElideLongLines()],
             lexer=DynamicLexer(self.lexer), bottom_toolbar=self.toolbar,
-            completer=ReplCompleter(self.arguments_for, asking.complete), complete_while_typing=False,
+            completer=completer, complete_while_typing=False,
             complete_in_thread=False, prompt_continuation=self._continuation, multiline=True,
             complete_style=CompleteStyle.MULTI_COLUMN,  # (candidates in columns, the chosen one's type below, as IPython)
             key_bindings=merge_key_bindings([
-                make_bindings(asking.quick_verdict, asking.kernel_verdict, asking.inspect, self.edit, late_ctrl_c),
+                make_bindings(asking.quick_verdict, asking.kernel_verdict, asking.inspect, self.edit, late_ctrl_c,
+                              completer.tab),
                 focus_bindings(lambda: self.focus)]),  # (last: while a widget has the keyboard, its keys win)
-            history=hist.open_history(), auto_suggest=AutoSuggestFromHistory(), enable_history_search=True,
+            history=hist.open_history(), auto_suggest=QuickSuggestFromHistory(), enable_history_search=True,
             vi_mode=vi, style=pt_style, enable_suspend=True, include_default_pygments_style=pt_style is None,
             color_depth=None if self.style.color else ColorDepth.MONOCHROME,
         )

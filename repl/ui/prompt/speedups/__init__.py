@@ -1,2 +1,3 @@
 """Steps of prompt_toolkit done in fewer Python steps with exactly its result: a drawing
-(:mod:`.quickdraw`) and the lookup of a key's bindings (:mod:`.quickkeys`)."""
+(:mod:`.quickdraw`), the lookup of a key's bindings (:mod:`.quickkeys`) and the suggestion from
+history (:mod:`.quicksuggest`)."""
