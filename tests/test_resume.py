@@ -456,7 +456,7 @@ def test_a_resume_that_fails_part_way_shuts_nothing_down(term, gateway, tmp_path
     proxy.failing = ""
     c = term("--resume", *ws, url=proxy.url)
     c.wait_for("cell In [1] finished", timeout=60)
-    assert sorted(shown(a.plain(), b.plain(), c.plain())) == list(range(40))
+    assert sorted(shown(a.plain(), b.plain(), c.plain())) == list(range(40)), (a.plain(), c.plain())
 
 
 def test_two_resumes_at_once_one_takes_the_session(term, gateway, tmp_path):
