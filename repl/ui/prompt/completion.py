@@ -48,7 +48,9 @@ class ReplCompleter(Completer):
     def __init__(self, args_for: commands.ArgSource, ask: Callable[[str, int], Awaitable[dict | None]]) -> None:
         self.args_for = args_for  # a command's possible arguments
         self.ask = ask  # the kernel's complete_reply for (code, cursor), or None
-        self._asking: tuple[Document, asyncio.Future] | None = None  # Tab's question, on its way
+        # Tab's question on its way: the text it is about, and its task (held: asyncio keeps only weak
+        # references to tasks)
+        self._asking: tuple[Document, asyncio.Future] | None = None
         self._answered: tuple[Document, dict | None] | None = None  # its answer, for the completion it opens
 
     @staticmethod

@@ -147,7 +147,7 @@ class Enter:
 
 def make_bindings(quick_verdict: QuickVerdict, kernel_verdict: KernelVerdict, inspect: Inspect,
                   edit: Callable[[Buffer], Awaitable[None]], late_ctrl_c: Callable[[], None],
-                  tab: Callable[[Buffer], bool] = lambda buffer: False) -> KeyBindingsBase:
+                  tab: Callable[[Buffer], bool]) -> KeyBindingsBase:
     kb = KeyBindings()
     enter = Enter(quick_verdict, kernel_verdict)
     waiting = Condition(lambda: enter.waiting)
